@@ -1,0 +1,30 @@
+# coroot_test(NAME SOURCES... LIBS ... [LABELS ...]): a GoogleTest binary registered with CTest.
+function(coroot_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES
+    ENVIRONMENT "COROOT_SOURCE_DIR=${PROJECT_SOURCE_DIR};COROOT_BINARY_DIR=${PROJECT_BINARY_DIR}")
+  if(T_LABELS)
+    set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
+  else()
+    set_tests_properties(${name} PROPERTIES LABELS unit)
+  endif()
+endfunction()
+
+# coroot_fuzz(NAME SOURCE LIBS ... CORPUS dir): a libFuzzer target when COROOT_FUZZ is on,
+# and always a smoke test that replays the corpus through the same entry point.
+function(coroot_fuzz name)
+  cmake_parse_arguments(F "" "CORPUS" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name}_replay ${F_SOURCES} ${PROJECT_SOURCE_DIR}/lib/testing/fuzz_replay_main.cc)
+  target_link_libraries(${name}_replay PRIVATE ${F_LIBS})
+  add_test(NAME ${name}_replay COMMAND ${name}_replay ${F_CORPUS})
+  set_tests_properties(${name}_replay PROPERTIES LABELS fuzz)
+  if(COROOT_FUZZ)
+    add_executable(${name} ${F_SOURCES})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address)
+    target_link_libraries(${name} PRIVATE ${F_LIBS})
+  endif()
+endfunction()

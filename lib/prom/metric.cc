@@ -1,0 +1,65 @@
+#include "lib/prom/metric.h"
+
+#include <algorithm>
+#include <map>
+
+namespace coroot::prom {
+
+void Registry::Register(std::shared_ptr<ICollector> c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  collectors_.push_back(std::move(c));
+}
+
+void Registry::SetConstLabels(Labels labels) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const_labels_ = std::move(labels);
+}
+
+static void Finish(Labels* labels, const Labels& extra) {
+  for (const auto& l : extra) {
+    bool present = false;
+    for (const auto& have : *labels) present = present || have.name == l.name;
+    if (!present) labels->push_back(l);
+  }
+  std::sort(labels->begin(), labels->end());
+}
+
+std::vector<MetricFamily> Registry::Gather() const {
+  std::vector<std::shared_ptr<ICollector>> collectors;
+  Labels const_labels;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    collectors = collectors_;
+    const_labels = const_labels_;
+  }
+  std::vector<MetricFamily> raw;
+  for (const auto& c : collectors) c->Collect(&raw);
+
+  // Merge families that several collectors emit (e.g. per-source disk metrics) and sort by name.
+  std::map<std::string, MetricFamily> merged;
+  for (auto& f : raw) {
+    auto it = merged.find(f.name);
+    if (it == merged.end()) {
+      merged.emplace(f.name, std::move(f));
+      continue;
+    }
+    auto& dst = it->second;
+    for (auto& s : f.samples) dst.samples.push_back(std::move(s));
+    for (auto& h : f.histograms) dst.histograms.push_back(std::move(h));
+  }
+  std::vector<MetricFamily> out;
+  out.reserve(merged.size());
+  for (auto& [name, f] : merged) {
+    for (auto& s : f.samples) Finish(&s.labels, const_labels);
+    for (auto& h : f.histograms) Finish(&h.labels, const_labels);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+const std::vector<double>& DefaultBuckets() {
+  static const std::vector<double> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return kBuckets;
+}
+
+}  // namespace coroot::prom

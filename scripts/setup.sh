@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh Debian 12 machine. Safe to run again.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+# Keep package postinst scripts from starting services: we start servers ourselves, by PID.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+fi
+
+packages=(
+  # toolchain
+  build-essential g++ cmake ninja-build pkg-config git curl ca-certificates procps
+  clang llvm lld libclang-rt-14-dev
+  # eBPF
+  libbpf-dev bpftool libelf-dev zlib1g-dev
+  # libraries
+  libboost1.81-dev libboost-program-options1.81-dev libssl-dev
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
+  libsnappy-dev libzstd-dev liblz4-dev libsimdjson-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev libpq-dev libmariadb-dev libhiredis-dev
+  # real servers for the platform and its tests
+  prometheus prometheus-node-exporter clickhouse-server clickhouse-client
+  postgresql-15 postgresql-contrib mariadb-server mariadb-client redis-server redis-tools
+  memcached libmemcached-tools
+  # test tools
+  python3 iproute2 nftables
+)
+# Node.js and npm (for libchdb and the UI): the machine's own if present, Debian's otherwise.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Kernel filesystems the eBPF agent needs.
+mountpoint -q /sys/fs/bpf        || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || echo "setup: cannot mount bpffs"
+mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || echo "setup: cannot mount tracefs"
+mountpoint -q /sys/kernel/debug  || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || echo "setup: cannot mount debugfs"
+
+# Embedded ClickHouse engine (libchdb) from npm, kept outside the source tree.
+"$top/scripts/install-libchdb.sh"
+echo "setup: done"
