@@ -85,9 +85,9 @@ std::string Encode(const WriteRequest& req) {
   for (const auto& m : req.metadata) {
     Writer mw;
     mw.VarintField(1, static_cast<uint64_t>(m.type));
-    mw.BytesField(4, m.family);
-    if (!m.help.empty()) mw.BytesField(5, m.help);
-    if (!m.unit.empty()) mw.BytesField(6, m.unit);
+    mw.BytesField(2, m.family);
+    if (!m.help.empty()) mw.BytesField(4, m.help);
+    if (!m.unit.empty()) mw.BytesField(5, m.unit);
     w.MessageField(3, mw);
   }
   return std::move(w.out());
@@ -171,9 +171,9 @@ Status DecodeMetadata(std::string_view data, RwMetadata* out) {
     if (field == 1 && type == protowire::kVarint) {
       if (!r.Varint(&n)) return Malformed("metadata type");
       out->type = static_cast<int>(n);
-    } else if ((field == 4 || field == 5 || field == 6) && type == protowire::kLen) {
+    } else if ((field == 2 || field == 4 || field == 5) && type == protowire::kLen) {
       if (!r.Bytes(&v)) return Malformed("metadata string");
-      (field == 4 ? out->family : field == 5 ? out->help : out->unit).assign(v);
+      (field == 2 ? out->family : field == 4 ? out->help : out->unit).assign(v);
     } else if (!r.Skip(type)) {
       return Malformed("metadata field");
     }

@@ -1,1 +1,1 @@
-"x_total*help
+x_total"help

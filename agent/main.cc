@@ -1,0 +1,126 @@
+// coroot-node-agent: collects node (and, later, container, network and L7) metrics, serves them
+// on /metrics and, in push mode, sends them to the Coroot server by remote write.
+#include <csignal>
+#include <iostream>
+
+#include "agent/config/config.h"
+#include "agent/export/metrics_pusher.h"
+#include "agent/node/machine_identity.h"
+#include "agent/node/node_collector.h"
+#include "agent/version.h"
+#include "lib/base/log.h"
+#include "lib/http/server.h"
+#include "lib/prom/exposition.h"
+
+using namespace coroot;
+
+namespace {
+
+class AgentInfo : public prom::ICollector {
+ public:
+  void Collect(std::vector<prom::MetricFamily>* out) override {
+    prom::MetricFamily f("node_agent_info", prom::MetricType::kGauge, "Agent build information");
+    f.Add({{"version", agent::kVersion}}, 1);
+    out->push_back(std::move(f));
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  agent::Config cfg;
+  FlagSet flags("coroot-node-agent");
+  agent::RegisterFlags(&flags, &cfg);
+  bool help = false, version = false;
+  flags.Bool("version", "", &version, false, "print the version and exit");
+  if (auto st = flags.Parse(argc, argv, &help); !st.ok()) {
+    std::cerr << "coroot-node-agent: " << st.message() << "\n\n" << flags.Usage();
+    return 2;
+  }
+  if (help) {
+    std::cout << flags.Usage();
+    return 0;
+  }
+  if (version) {
+    std::cout << agent::kVersion << "\n";
+    return 0;
+  }
+  bool listen_explicit = false;
+  for (int i = 1; i < argc; i++) listen_explicit |= std::string(argv[i]).rfind("--listen", 0) == 0;
+  listen_explicit |= std::getenv("LISTEN") != nullptr;
+  agent::Finish(&cfg, listen_explicit);
+
+  auto identity = agent::node::ReadMachineIdentity("", "/proc/1/ns/uts");
+  if (!identity.ok()) {
+    LOG(WARNING) << "host UTS namespace not readable (" << identity.status().message()
+                 << "); using the agent's own hostname";
+    identity = agent::node::ReadMachineIdentity("", "");
+  }
+  if (!identity.ok()) {
+    LOG(ERROR) << "cannot identify this machine: " << identity.status().ToString();
+    return 1;
+  }
+  LOG(INFO) << "machine_id=" << identity->machine_id << " system_uuid=" << identity->system_uuid
+            << " hostname=" << identity->hostname << " kernel=" << identity->kernel_release;
+
+  prom::Registry registry;
+  registry.SetConstLabels({{"machine_id", identity->machine_id}, {"system_uuid", identity->system_uuid}});
+  registry.Register(std::make_shared<AgentInfo>());
+  registry.Register(std::make_shared<agent::node::NodeCollector>());
+
+  std::shared_ptr<prom::Spool> spool;
+  std::shared_ptr<prom::RemoteWriteSender> sender;
+  std::unique_ptr<agent::MetricsPusher> pusher;
+  if (cfg.PushMode()) {
+    spool = std::make_shared<prom::Spool>(cfg.wal_dir + "/spool", cfg.max_spool_size);
+    if (auto st = spool->Open(); !st.ok()) {
+      LOG(ERROR) << "spool: " << st.ToString();
+      return 1;
+    }
+    prom::SenderOptions so;
+    so.url = cfg.MetricsUrl();
+    so.api_key = cfg.api_key;
+    so.client.ca_file = cfg.ca_file;
+    so.client.insecure_skip_verify = cfg.insecure_skip_verify;
+    sender = std::make_shared<prom::RemoteWriteSender>(so, spool);
+    registry.Register(sender);
+    pusher = std::make_unique<agent::MetricsPusher>(
+        &registry, spool, sender.get(), agent::InstanceLabel(identity->machine_id, identity->system_uuid),
+        cfg.scrape_interval);
+    sender->Start();
+    pusher->Start();
+    LOG(INFO) << "pushing metrics to " << so.url << " every " << cfg.scrape_interval.count() << " ms";
+  }
+
+  http::ServerOptions opts;
+  opts.listen = cfg.listen;
+  opts.threads = 1;
+  opts.max_body_bytes = 1 << 20;
+  http::Server srv(opts);
+  srv.Handle("GET", "/metrics", [&registry](const http::Request&, http::Response* r) {
+    r->body = prom::WriteText(registry.Gather());
+    r->SetHeader("Content-Type", prom::kTextContentType);
+  });
+  srv.Handle("GET", "/health", [](const http::Request&, http::Response* r) { *r = http::Response::Text(200, "OK"); });
+  if (auto st = srv.Start(); !st.ok()) {
+    LOG(ERROR) << st.ToString();
+    return 1;
+  }
+  LOG(INFO) << "coroot-node-agent " << agent::kVersion << " listening on " << cfg.listen << " (port " << srv.port()
+            << ")";
+
+  int sig = 0;
+  sigwait(&set, &sig);
+  LOG(INFO) << "received signal " << sig << ", stopping";
+  srv.Stop();
+  if (pusher) pusher->Stop();
+  if (sender) sender->Stop();
+  return 0;
+}
