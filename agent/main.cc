@@ -76,7 +76,9 @@ int main(int argc, char** argv) {
   registry.Register(std::make_shared<AgentInfo>());
   registry.Register(std::make_shared<agent::node::NodeCollector>());
   auto containers = std::make_shared<agent::containers::ContainerRegistry>(agent::containers::OptionsFromConfig(cfg));
-  if (auto st = containers->Init(); !st.ok()) LOG(WARNING) << "containers: " << st.ToString();
+  if (auto st = containers->Init(); !st.ok()) {
+    LOG(WARNING) << "containers: " << st.ToString();
+  }
   containers->Start();
   registry.Register(containers);
 

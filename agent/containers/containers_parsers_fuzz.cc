@@ -4,8 +4,10 @@
 #include <string_view>
 
 #include "agent/containers/app_type.h"
+#include "agent/containers/dockerd.h"
 #include "agent/containers/mounts.h"
 #include "agent/containers/proc_pid.h"
+#include "agent/containers/unix_http.h"
 
 using namespace coroot::agent::containers;
 
@@ -16,5 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseBootTime(text);
   (void)ParseMountinfo(text);
   (void)GuessApplicationType(text, text);
+  (void)ParseHttpResponse(text);
+  (void)ParseDockerInspect(text);
   return 0;
 }

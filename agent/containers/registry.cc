@@ -70,6 +70,7 @@ RegistryOptions OptionsFromConfig(const Config& cfg) {
 }
 
 ContainerRegistry::ContainerRegistry(RegistryOptions options) : options_(std::move(options)) {
+  if (!options_.docker_socket.empty()) docker_ = std::make_unique<DockerClient>(options_.docker_socket);
   long hz = sysconf(_SC_CLK_TCK);
   if (hz > 0) ticks_per_second_ = static_cast<double>(hz);
   if (StatusOr<std::string> st = ReadFile(options_.proc_root + "/stat", 1 << 20); st.ok()) {
@@ -134,19 +135,33 @@ const ContainerRegistry::CgroupDecision& ContainerRegistry::Decide(const std::st
     decisions_.clear();  // bounded: forget everything, decide again next time
     Drop("cgroup_cache_full");
   }
-  CgroupDecision d{"", now};
+  CgroupDecision d{"", now, nullptr};
   StatusOr<cgroup::CgroupContainer> c = cgroup::ClassifyCgroup(cgroup_id);
   if (c.ok()) {
-    if (c->type == cgroup::ContainerType::kSandbox) c->id = cgroup::GvisorSandboxId(ReadCmdline(options_.proc_root, pid));
-    // Runtime metadata (Docker, containerd, CRI-O, systemd D-Bus) is not queried yet, so Docker,
-    // containerd and CRI-O containers are not reported (Coroot drops them too without metadata).
-    cgroup::ContainerMetadata md;
-    std::string id = cgroup::ContainerIdFor(*c, md, std::chrono::system_clock::now());
-    if (!id.empty() && options_.skip_systemd_system_services && c->type == cgroup::ContainerType::kSystemdService &&
-        cgroup::IsSystemdSystemService(cgroup::SystemdUnit(id), md.systemd_type, md.systemd_triggered_by))
+    using T = cgroup::ContainerType;
+    if (c->type == T::kSandbox) c->id = cgroup::GvisorSandboxId(ReadCmdline(options_.proc_root, pid));
+    auto md = std::make_shared<cgroup::ContainerMetadata>();
+    bool runtime = (c->type == T::kDocker || c->type == T::kContainerd || c->type == T::kSandbox ||
+                    c->type == T::kCrio) && !c->id.empty();
+    bool have_md = !runtime;
+    // Runtime containers need their runtime's metadata to be named (as in Coroot). Only the Docker
+    // Engine API is asked so far; containerd (gRPC) and CRI-O are not implemented yet.
+    if (runtime && c->type != T::kCrio && docker_) {
+      StatusOr<cgroup::ContainerMetadata> got = docker_->Inspect(c->id);
+      if (got.ok()) {
+        *md = std::move(got).value();
+        have_md = true;
+      } else if (got.status().code() != StatusCode::kNotFound) {
+        Drop("runtime_unavailable");
+      }
+    }
+    std::string id = have_md ? cgroup::ContainerIdFor(*c, *md, std::chrono::system_clock::now()) : "";
+    if (!id.empty() && options_.skip_systemd_system_services && c->type == T::kSystemdService &&
+        cgroup::IsSystemdSystemService(cgroup::SystemdUnit(id), md->systemd_type, md->systemd_triggered_by))
       id.clear();
     if (!id.empty() && Filtered(id)) id.clear();
     d.container_id = id;
+    d.md = std::move(md);
   }
   return decisions_.emplace(cgroup_id, d).first->second;
 }
@@ -182,7 +197,8 @@ void ContainerRegistry::Scan() {
   std::map<std::string, std::set<int>> live;
   std::set<std::string> with_new_process, refused;
   for (Seen& s : seen) {
-    const std::string cid = Decide(s.cg_id, s.cg, s.pid, now).container_id;
+    const CgroupDecision& decision = Decide(s.cg_id, s.cg, s.pid, now);
+    const std::string cid = decision.container_id;
     if (cid.empty()) continue;
     auto it = containers_.find(cid);
     if (it == containers_.end()) {
@@ -196,6 +212,7 @@ void ContainerRegistry::Scan() {
       c.cgroup = cgroup::ClassifyCgroup(s.cg_id).ok() ? *cgroup::ClassifyCgroup(s.cg_id) : cgroup::CgroupContainer{};
       c.cgroup_id = s.cg_id;
       c.first_seen = now;
+      c.md = decision.md;
       it = containers_.emplace(cid, std::move(c)).first;
       LOG(INFO) << "detected a new container: pid=" << s.pid << " cg=" << s.cg_id << " id=" << cid;
     }
@@ -270,6 +287,7 @@ std::vector<ContainerInfo> ContainerRegistry::Containers() {
     }
     i.restarts = c.restarts;
     i.reported = OldEnough(c, now);
+    if (c.md) i.image = c.md->image;
     out.push_back(std::move(i));
   }
   return out;
@@ -285,6 +303,12 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   for (const auto& [id, c] : containers_) {
     if (!OldEnough(c, now)) continue;
     const Labels l = {{"container_id", c.id}, {"app_id", c.app_id}};
+    if (c.md && (!c.md->image.empty() || !c.md->systemd_triggered_by.empty()))
+      f.Get("container_info", kGauge, "Meta information about the container")
+          .Add(With(l, {{"image", c.md->image},
+                        {"systemd_triggered_by", c.md->systemd_triggered_by},
+                        {"systemd_type", c.md->systemd_type}}),
+               1);
     f.Get("container_restarts_total", kCounter, "Number of times the container was restarted")
         .Add(l, static_cast<double>(c.restarts));
 
@@ -339,7 +363,12 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
           StatusOr<FsUsage> u = StatFs(root + "/root" + m.mount_point);
           if (!u.ok()) continue;
           mount_points.insert(m.mount_point);
-          Labels dl = With(l, {{"mount_point", m.mount_point}, {"device", dev->name}, {"volume", ""}});
+          std::string volume;
+          if (c.md) {
+            auto v = c.md->volumes.find(m.mount_point);
+            if (v != c.md->volumes.end()) volume = v->second;
+          }
+          Labels dl = With(l, {{"mount_point", m.mount_point}, {"device", dev->name}, {"volume", volume}});
           f.Get("container_resources_disk_size_bytes", kGauge, "Total capacity of the volume")
               .Add(dl, static_cast<double>(u->size_bytes));
           f.Get("container_resources_disk_used_bytes", kGauge, "Used capacity of the volume")

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/containers/dockerd.h"
 #include "lib/base/status.h"
 #include "lib/cgroup/cgroupfs.h"
 #include "lib/cgroup/container_id.h"
@@ -41,6 +42,8 @@ struct RegistryOptions {
   cgroup::CgroupFs cgroupfs;  // where the hierarchies are (DetectCgroupFs)
   std::string base_cgroup_path;  // the host cgroup namespace root as this process sees it
   std::string sys_root = "/sys";
+  // Docker Engine API socket ("" = do not ask Docker). The host's, seen through PID 1's root.
+  std::string docker_socket = "/proc/1/root/run/docker.sock";
   std::vector<std::string> allowlist, denylist;  // regexes on container_id (ECMAScript syntax)
   std::chrono::milliseconds min_container_age{30'000};
   bool skip_systemd_system_services = true;
@@ -65,6 +68,7 @@ struct ContainerInfo {
   uint64_t restarts = 0;
   bool reported = false;  // old enough for --min-container-age
   std::set<std::string> application_types;
+  std::string image;
 };
 
 class ContainerRegistry : public prom::ICollector {
@@ -99,10 +103,12 @@ class ContainerRegistry : public prom::ICollector {
     Clock::time_point first_seen;
     double created_unix = 0;  // oldest process start at first sight, seconds since the epoch
     std::optional<Clock::time_point> zombie_since;
+    std::shared_ptr<const cgroup::ContainerMetadata> md;
   };
   struct CgroupDecision {
     std::string container_id;  // "" = not a container we report
     Clock::time_point at;
+    std::shared_ptr<const cgroup::ContainerMetadata> md;
   };
 
   const CgroupDecision& Decide(const std::string& cgroup_id, const cgroup::ProcCgroup& cg, int pid,
@@ -113,6 +119,7 @@ class ContainerRegistry : public prom::ICollector {
 
   RegistryOptions options_;
   std::vector<std::regex> allow_, deny_;
+  std::unique_ptr<DockerClient> docker_;
   double ticks_per_second_ = 100;
   uint64_t boot_time_ = 0;
 

@@ -45,6 +45,8 @@ struct ContainerMetadata {
   std::string image;
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> env;
+  std::map<std::string, std::string> volumes;  // mount destination → volume (k8s "pvc-<uuid>")
+  std::string log_path;                        // json-file log of a Docker container
   std::string systemd_triggered_by, systemd_type;
 };
 

@@ -39,6 +39,15 @@ TEST(ProcCgroupTest, SandboxShellIsOnlyInAMemcg) {
   EXPECT_EQ(cg->Id(), "/process_api/937f38f5c8cfd0046e9523adaead40b5");
 }
 
+TEST(ProcCgroupTest, DockerOnThisHybridHost) {
+  // Captured from a container of dockerd 20.10 (cgroupfs driver) started by hand on this machine.
+  auto cg = ParseProcCgroup(Fixture("proc_cgroup_hybrid_docker.txt"));
+  ASSERT_TRUE(cg.ok());
+  const std::string d = "/docker/03b0954431d1bc7620e2cd293f8eb6543db62e6ecc7b544c15148bd45bd6398f";
+  for (const char* c : {"", "cpu", "cpuacct", "memory", "blkio", "pids", "name=systemd"}) EXPECT_EQ(cg->Path(c), d) << c;
+  EXPECT_EQ(cg->Id(), d);
+}
+
 TEST(ProcCgroupTest, V1DockerWithCoMountedControllers) {
   auto cg = ParseProcCgroup(Fixture("proc_cgroup_v1_docker.txt"));
   ASSERT_TRUE(cg.ok());
