@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "agent/config/config.h"
+#include "agent/containers/registry.h"
 #include "agent/export/metrics_pusher.h"
 #include "agent/node/machine_identity.h"
 #include "agent/node/node_collector.h"
@@ -74,6 +75,12 @@ int main(int argc, char** argv) {
   registry.SetConstLabels({{"machine_id", identity->machine_id}, {"system_uuid", identity->system_uuid}});
   registry.Register(std::make_shared<AgentInfo>());
   registry.Register(std::make_shared<agent::node::NodeCollector>());
+  auto containers = std::make_shared<agent::containers::ContainerRegistry>(agent::containers::OptionsFromConfig(cfg));
+  if (auto st = containers->Init(); !st.ok()) {
+    LOG(WARNING) << "containers: " << st.ToString();
+  }
+  containers->Start();
+  registry.Register(containers);
 
   std::shared_ptr<prom::Spool> spool;
   std::shared_ptr<prom::RemoteWriteSender> sender;
@@ -120,6 +127,7 @@ int main(int argc, char** argv) {
   sigwait(&set, &sig);
   LOG(INFO) << "received signal " << sig << ", stopping";
   srv.Stop();
+  containers->Stop();
   if (pusher) pusher->Stop();
   if (sender) sender->Stop();
   return 0;

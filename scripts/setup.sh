@@ -27,6 +27,8 @@ packages=(
   memcached libmemcached-tools
   # test tools
   python3 iproute2 nftables
+  # container runtimes started by hand in the container-discovery tests
+  docker.io containerd runc busybox-static
 )
 # Node.js and npm (for libchdb and the UI): the machine's own if present, Debian's otherwise.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

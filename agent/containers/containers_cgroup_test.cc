@@ -1,0 +1,410 @@
+// The container registry against the real kernel (label `integration`, needs root): the test
+// makes its own cgroups on this host's hierarchies (v1 cpu, cpuacct, blkio, memory and, where it
+// is writable, v2), named like a systemd service so the container-id rules recognise them, puts
+// real child processes in them and checks what the registry reports against the kernel's own
+// files for the same cgroup. Children are killed by PID and the cgroups removed, even on failure.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include "agent/containers/mounts.h"
+#include "agent/containers/registry.h"
+#include "lib/base/file.h"
+#include "lib/base/strings.h"
+#include "lib/cgroup/cgroupfs.h"
+#include "lib/cgroup/io.h"
+#include "lib/cgroup/proc_cgroup.h"
+
+namespace coroot::agent::containers {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A cgroup made by the test in every hierarchy it uses; removed (after its processes) on destruction.
+class TestCgroup {
+ public:
+  explicit TestCgroup(const std::string& name) : path_("/system.slice/" + name) {
+    fs_ = cgroup::DetectCgroupFs("/sys/fs/cgroup");
+    // Our own memcg may be a nested one (this sandbox puts us in /process_api/<id>): make the
+    // test's memcg inside it, so the host's accounting of us stays intact.
+    auto self = cgroup::ReadProcCgroup("/proc", getpid());
+    std::string mem_base = self.ok() ? self->Path("memory") : "";
+    for (const char* c : {"cpu", "cpuacct", "blkio"}) dirs_[c] = fs_.V1(c, path_);
+    dirs_["memory"] = fs_.V1("memory", mem_base + path_);
+    if (fs_.v2_root != fs_.root || access((fs_.root + "/cgroup.controllers").c_str(), F_OK) == 0)
+      dirs_["v2"] = fs_.V2(path_);
+    for (auto& [c, d] : dirs_) {
+      std::string parent = d.substr(0, d.rfind('/'));
+      if (mkdir(parent.c_str(), 0755) == 0) created_.push_back(parent);
+      if (mkdir(d.c_str(), 0755) != 0) {
+        error_ = "mkdir " + d + ": " + strerror(errno);
+        if (c == "v2") {  // v2 is optional: a pure-v1 host has none we can write
+          error_.clear();
+          d.clear();
+          continue;
+        }
+        return;
+      }
+      created_.push_back(d);
+    }
+  }
+  ~TestCgroup() {
+    for (pid_t p : pids_) {
+      kill(p, SIGKILL);
+      waitpid(p, nullptr, 0);
+    }
+    for (auto it = created_.rbegin(); it != created_.rend(); ++it) rmdir(it->c_str());
+  }
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  const std::string& path() const { return path_; }
+  std::string dir(const std::string& c) const {
+    auto it = dirs_.find(c);
+    return it == dirs_.end() ? "" : it->second;
+  }
+  bool Set(const std::string& c, const std::string& file, const std::string& value, bool on_parent = false) {
+    std::string d = dir(c);
+    if (on_parent) d = d.substr(0, d.rfind('/'));
+    std::string p = d + "/" + file;
+    int fd = open(p.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool ok = write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+    close(fd);
+    return ok;
+  }
+  // Forks a child that waits for a byte on a pipe, is moved into every hierarchy, then runs fn.
+  // Returns the pid and a fd that starts the work when written to.
+  pid_t Spawn(void (*fn)(), int* go_fd) {
+    int p[2];
+    if (pipe(p) != 0) return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(p[1]);
+      char b;
+      if (read(p[0], &b, 1) != 1) _exit(3);
+      fn();
+      _exit(0);
+    }
+    close(p[0]);
+    pids_.push_back(pid);
+    for (auto& [c, d] : dirs_)
+      if (!d.empty()) {
+        EXPECT_TRUE(Set(c, "cgroup.procs", std::to_string(pid))) << d;
+      }
+    *go_fd = p[1];
+    return pid;
+  }
+  // Waits for a child the test expects to end; it is then no longer killed on destruction.
+  int Wait(pid_t pid) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    pids_.erase(std::remove(pids_.begin(), pids_.end(), pid), pids_.end());
+    return status;
+  }
+
+ private:
+  std::string path_;
+  cgroup::CgroupFs fs_;
+  std::map<std::string, std::string> dirs_;
+  std::vector<std::string> created_;
+  std::vector<pid_t> pids_;
+  std::string error_;
+};
+
+void Go(int fd) {
+  char b = 1;
+  EXPECT_EQ(write(fd, &b, 1), 1);
+  close(fd);
+}
+
+std::string Name(const char* what) { return "coroot-test-" + std::to_string(getpid()) + "-" + what + ".service"; }
+
+RegistryOptions LiveOptions() {
+  RegistryOptions o;
+  o.cgroupfs = cgroup::DetectCgroupFs("/sys/fs/cgroup");
+  o.min_container_age = 0ms;
+  o.dead_container_ttl = 1h;
+  return o;
+}
+
+const prom::Sample* Find(const std::vector<prom::MetricFamily>& fams, const std::string& name, const std::string& id,
+                         const prom::Labels& must = {}) {
+  for (const auto& f : fams) {
+    if (f.name != name) continue;
+    for (const auto& s : f.samples) {
+      bool ok = std::find(s.labels.begin(), s.labels.end(), prom::Label{"container_id", id}) != s.labels.end();
+      for (const auto& m : must) ok &= std::find(s.labels.begin(), s.labels.end(), m) != s.labels.end();
+      if (ok) return &s;
+    }
+  }
+  return nullptr;
+}
+
+double Value(const std::vector<prom::MetricFamily>& fams, const std::string& name, const std::string& id,
+             const prom::Labels& must = {}) {
+  const prom::Sample* s = Find(fams, name, id, must);
+  EXPECT_NE(s, nullptr) << name << " for " << id;
+  return s ? s->value : -1;
+}
+
+std::vector<prom::MetricFamily> Gather(ContainerRegistry& r) {
+  std::vector<prom::MetricFamily> out;
+  r.Collect(&out);
+  return out;
+}
+
+std::map<std::string, uint64_t> Kv(const std::string& path) {
+  auto m = cgroup::ReadFlatKeyed(path);
+  EXPECT_TRUE(m.ok()) << path;
+  return m.ok() ? *m : std::map<std::string, uint64_t>{};
+}
+
+double KernelUsageSeconds(const TestCgroup& cg) {
+  return static_cast<double>(*cgroup::ReadSingleInt(cg.dir("cpuacct") + "/cpuacct.usage")) / 1e9;
+}
+double KernelThrottledSeconds(const TestCgroup& cg) {
+  std::map<std::string, uint64_t> stat = Kv(cg.dir("cpu") + "/cpu.stat");
+  return static_cast<double>(stat["throttled_time"]) / 1e9;
+}
+
+#define REQUIRE_ROOT_AND(cg)                                                      \
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to make cgroups";               \
+  if (!(cg).ok()) GTEST_SKIP() << "cannot make test cgroups: " << (cg).error()
+
+void Burn() {
+  volatile uint64_t x = 0;
+  for (;;) x = x + 1;
+}
+
+TEST(ContainersCgroupTest, CpuBurnerLimitedToHalfACore) {
+  TestCgroup cg(Name("cpu"));
+  REQUIRE_ROOT_AND(cg);
+  ASSERT_TRUE(cg.Set("cpu", "cpu.cfs_period_us", "100000"));
+  ASSERT_TRUE(cg.Set("cpu", "cpu.cfs_quota_us", "50000"));
+  // A high weight, so that on a busy machine the quota, not the competition, is what limits the
+  // group (a cgroup competes as one entity with every task at the root).
+  // (/system.slice too: it is the entity that competes at the root.)
+  ASSERT_TRUE(cg.Set("cpu", "cpu.shares", "102400"));
+  cg.Set("cpu", "cpu.shares", "102400", /*on_parent=*/true);
+  // Two burners, so that the 0.5-core quota is what limits them even when the machine is busy.
+  int go = -1, go2 = -1;
+  pid_t pid = cg.Spawn(Burn, &go);
+  pid_t pid2 = cg.Spawn(Burn, &go2);
+  ASSERT_GT(pid, 0);
+  ASSERT_GT(pid2, 0);
+  Go(go);
+  Go(go2);
+
+  ContainerRegistry r(LiveOptions());
+  ASSERT_TRUE(r.Init().ok());
+  r.Scan();
+  const std::string id = cg.path();
+  bool found = false;
+  for (const ContainerInfo& c : r.Containers())
+    if (c.id == id) {
+      found = true;
+      EXPECT_EQ(c.pids, (std::vector<int>{std::min(pid, pid2), std::max(pid, pid2)}));
+      EXPECT_EQ(c.app_id, id);
+      EXPECT_EQ(c.type, cgroup::ContainerType::kSystemdService);
+    }
+  ASSERT_TRUE(found) << "the registry did not find " << id;
+
+  std::this_thread::sleep_for(500ms);  // let the first periods pass
+  double k0 = KernelUsageSeconds(cg);
+  auto t1 = std::chrono::steady_clock::now();
+  auto m1 = Gather(r);
+  double k1 = KernelUsageSeconds(cg);
+  double u1 = Value(m1, "container_resources_cpu_usage_seconds_total", id);
+  EXPECT_LE(k0, u1);
+  EXPECT_LE(u1, k1);
+
+  std::this_thread::sleep_for(3s);
+  double kt0 = KernelThrottledSeconds(cg), ku0 = KernelUsageSeconds(cg);
+  auto t2 = std::chrono::steady_clock::now();
+  auto m2 = Gather(r);
+  double kt1 = KernelThrottledSeconds(cg), ku1 = KernelUsageSeconds(cg);
+  double u2 = Value(m2, "container_resources_cpu_usage_seconds_total", id);
+  double throttled = Value(m2, "container_resources_cpu_throttled_seconds_total", id);
+  double rate = (u2 - u1) / std::chrono::duration<double>(t2 - t1).count();
+  std::printf("cpu burner: %.3f core/s over %.2f s (limit 0.5), throttled %.3f s, usage %.3f s\n", rate,
+              std::chrono::duration<double>(t2 - t1).count(), throttled, u2);
+  EXPECT_NEAR(rate, 0.5, 0.1);  // ±20%
+  EXPECT_GT(throttled, 0);
+  // Equal to the kernel's files, read just before and just after the gather.
+  EXPECT_LE(ku0, u2);
+  EXPECT_LE(u2, ku1);
+  EXPECT_LE(kt0, throttled);
+  EXPECT_LE(throttled, kt1);
+  EXPECT_DOUBLE_EQ(Value(m2, "container_resources_cpu_limit_cores", id), 0.5);
+  EXPECT_DOUBLE_EQ(Value(m2, "container_restarts_total", id), 0);
+  if (!cg.dir("v2").empty()) {
+    // PSI comes from the v2 cgroup: a throttled burner waits for CPU.
+    double some = Value(m2, "container_resources_cpu_pressure_waiting_seconds_total", id, {{"kind", "some"}});
+    EXPECT_GT(some, 0);
+    auto after = ReadFile(cg.dir("v2") + "/cpu.pressure");
+    ASSERT_TRUE(after.ok());
+    size_t p = after->find("total=");
+    EXPECT_LE(some, std::strtod(after->c_str() + p + 6, nullptr) / 1e6);
+  }
+}
+
+void Hog() {
+  std::vector<char*> chunks;
+  for (int i = 0; i < 4096; i++) {  // up to 4 GiB; the 50 MB limit ends this long before
+    char* c = static_cast<char*>(malloc(1 << 20));
+    if (c == nullptr) _exit(4);
+    memset(c, i & 0xff, 1 << 20);
+    chunks.push_back(c);
+  }
+  _exit(5);
+}
+
+void Sleep() {
+  for (;;) pause();
+}
+
+TEST(ContainersCgroupTest, OomKilledHogIsCountedAndItsRestartToo) {
+  TestCgroup cg(Name("oom"));
+  REQUIRE_ROOT_AND(cg);
+  ASSERT_TRUE(cg.Set("memory", "memory.limit_in_bytes", "52428800"));
+  cg.Set("memory", "memory.memsw.limit_in_bytes", "52428800");  // no swap escape where swap exists
+  int go = -1;
+  pid_t hog = cg.Spawn(Hog, &go);
+  ASSERT_GT(hog, 0);
+  ContainerRegistry r(LiveOptions());
+  ASSERT_TRUE(r.Init().ok());
+  r.Scan();
+  const std::string id = cg.path();
+  auto m0 = Gather(r);
+  EXPECT_DOUBLE_EQ(Value(m0, "container_resources_memory_limit_bytes", id), 52428800);
+  EXPECT_EQ(Find(m0, "container_oom_kills_total", id), nullptr);  // none yet
+
+  Go(go);
+  int status = cg.Wait(hog);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the hog was not killed, status " << status;
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  r.Scan();  // the container has no process left; it is kept
+  auto m1 = Gather(r);
+  uint64_t kernel = Kv(cg.dir("memory") + "/memory.oom_control")["oom_kill"];
+  EXPECT_EQ(kernel, 1u);
+  EXPECT_DOUBLE_EQ(Value(m1, "container_oom_kills_total", id), 1);
+  EXPECT_DOUBLE_EQ(Value(m1, "container_restarts_total", id), 0);
+
+  // "Restart" the container: a new process in the same cgroup, started after the first one.
+  std::this_thread::sleep_for(50ms);  // start times have a 10 ms resolution
+  pid_t again = cg.Spawn(Sleep, &go);
+  ASSERT_GT(again, 0);
+  Go(go);
+  r.Scan();
+  auto m2 = Gather(r);
+  EXPECT_DOUBLE_EQ(Value(m2, "container_restarts_total", id), 1);
+  EXPECT_DOUBLE_EQ(Value(m2, "container_oom_kills_total", id), 1);
+  // A sleeping process's memory is stable: equal to memory.stat.
+  auto k1 = Kv(cg.dir("memory") + "/memory.stat");
+  auto m3 = Gather(r);
+  auto k2 = Kv(cg.dir("memory") + "/memory.stat");
+  if (k1 == k2) {
+    EXPECT_DOUBLE_EQ(Value(m3, "container_resources_memory_rss_bytes", id),
+                     static_cast<double>(k1["total_rss"] + k1["total_mapped_file"]));
+    EXPECT_DOUBLE_EQ(Value(m3, "container_resources_memory_cache_bytes", id), static_cast<double>(k1["total_cache"]));
+  }
+  std::printf("oom: kernel oom_kill=%lu, reported oom_kills=%.0f restarts=%.0f\n", static_cast<unsigned long>(kernel),
+              Value(m2, "container_oom_kills_total", id), Value(m2, "container_restarts_total", id));
+}
+
+std::string g_write_path;
+
+void Write16MiB() {
+  int fd = open(g_write_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0600);
+  if (fd < 0) _exit(6);
+  void* buf = nullptr;
+  if (posix_memalign(&buf, 4096, 1 << 20) != 0) _exit(7);
+  memset(buf, 0x5a, 1 << 20);
+  for (int i = 0; i < 16; i++)
+    if (write(fd, buf, 1 << 20) != (1 << 20)) _exit(8);
+  if (fsync(fd) != 0) _exit(9);
+  close(fd);
+  for (;;) pause();  // stay alive so the registry can read its mounts
+}
+
+TEST(ContainersCgroupTest, DiskWriterBytesMatchBlkio) {
+  TestCgroup cg(Name("disk"));
+  REQUIRE_ROOT_AND(cg);
+  // The file goes next to the test binary: a real filesystem, never tmpfs.
+  std::string dir = ::testing::TempDir();
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    std::string self(exe, static_cast<size_t>(n));
+    dir = self.substr(0, self.rfind('/'));
+  }
+  struct stat st {};
+  ASSERT_EQ(stat(dir.c_str(), &st), 0);
+  std::string mm = std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
+  auto dev = ResolveBlockDevice("/sys", mm);
+  if (!dev.ok()) GTEST_SKIP() << dir << " is not on a block device (" << mm << ")";
+  // blk-throttle counts a cgroup's I/O only once a rule exists for the device (seen on 6.x);
+  // a rule that limits nothing turns the counters on.
+  ASSERT_TRUE(cg.Set("blkio", "blkio.throttle.write_bps_device", dev->disk_major_minor + " 100000000000"));
+  g_write_path = dir + "/coroot-disk-test-" + std::to_string(getpid()) + ".bin";
+  int go = -1;
+  pid_t pid = cg.Spawn(Write16MiB, &go);
+  ASSERT_GT(pid, 0);
+  Go(go);
+  // Wait for the 16 MiB to reach the disk.
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  cgroup::IoStats io;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto bytes = ReadFile(cg.dir("blkio") + "/blkio.throttle.io_service_bytes");
+    auto ops = ReadFile(cg.dir("blkio") + "/blkio.throttle.io_serviced");
+    if (bytes.ok() && ops.ok()) io = cgroup::ParseBlkio(*ops, *bytes);
+    if (io[dev->disk_major_minor].written_bytes >= (16u << 20)) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  unlink(g_write_path.c_str());
+  ASSERT_GE(io[dev->disk_major_minor].written_bytes, 16u << 20) << "blkio did not count the writes";
+
+  ContainerRegistry r(LiveOptions());
+  ASSERT_TRUE(r.Init().ok());
+  r.Scan();
+  // The writer is done, but the filesystem may still add journal writes: bracket the gather
+  // between two reads of the kernel's counters.
+  auto read_io = [&] {
+    auto bytes = ReadFile(cg.dir("blkio") + "/blkio.throttle.io_service_bytes");
+    auto ops = ReadFile(cg.dir("blkio") + "/blkio.throttle.io_serviced");
+    return bytes.ok() && ops.ok() ? cgroup::ParseBlkio(*ops, *bytes)[dev->disk_major_minor] : cgroup::IoStat{};
+  };
+  cgroup::IoStat before = read_io();
+  auto m = Gather(r);
+  cgroup::IoStat after = read_io();
+  const std::string id = cg.path();
+  const prom::Sample* written = Find(m, "container_resources_disk_written_bytes_total", id, {{"device", dev->name}});
+  ASSERT_NE(written, nullptr);
+  EXPECT_GE(written->value, 16 << 20);
+  EXPECT_LE(static_cast<double>(before.written_bytes), written->value);
+  EXPECT_LE(written->value, static_cast<double>(after.written_bytes));
+  double writes = Value(m, "container_resources_disk_writes_total", id, {{"device", dev->name}});
+  EXPECT_LE(static_cast<double>(before.writes), writes);
+  EXPECT_LE(writes, static_cast<double>(after.writes));
+  EXPECT_GT(Value(m, "container_resources_disk_size_bytes", id, {{"device", dev->name}}), 0);
+  std::string mount_point;
+  for (const auto& l : written->labels)
+    if (l.name == "mount_point") mount_point = l.value;
+  std::printf("disk writer: %s on %s (%s): written %.0f bytes in %.0f writes\n", dir.c_str(), dev->name.c_str(),
+              mount_point.c_str(), written->value,
+              Value(m, "container_resources_disk_writes_total", id, {{"device", dev->name}}));
+}
+
+}  // namespace
+}  // namespace coroot::agent::containers

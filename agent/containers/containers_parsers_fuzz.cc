@@ -1,0 +1,24 @@
+// Feeds arbitrary bytes to the container registry's /proc parsers; none may crash or hang.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "agent/containers/app_type.h"
+#include "agent/containers/dockerd.h"
+#include "agent/containers/mounts.h"
+#include "agent/containers/proc_pid.h"
+#include "agent/containers/unix_http.h"
+
+using namespace coroot::agent::containers;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (data == nullptr) text = {};
+  (void)ParseStartTicks(text);
+  (void)ParseBootTime(text);
+  (void)ParseMountinfo(text);
+  (void)GuessApplicationType(text, text);
+  (void)ParseHttpResponse(text);
+  (void)ParseDockerInspect(text);
+  return 0;
+}

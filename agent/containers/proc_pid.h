@@ -1,0 +1,27 @@
+#pragma once
+// Per-process files under /proc that the container registry reads.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/base/status.h"
+
+namespace coroot::agent::containers {
+
+// Numeric entries of <proc_root>, ascending; at most max_pids (the rest is reported via *truncated).
+std::vector<int> ListPids(const std::string& proc_root, size_t max_pids, bool* truncated = nullptr);
+
+// /proc/<pid>/stat field 22, the start time in clock ticks since boot. The command name (field 2)
+// may hold spaces and parentheses, so fields are counted after the last ')'.
+StatusOr<uint64_t> ParseStartTicks(std::string_view stat);
+StatusOr<uint64_t> ReadStartTicks(const std::string& proc_root, int pid);
+
+// /proc/stat "btime": boot time in seconds since the epoch.
+StatusOr<uint64_t> ParseBootTime(std::string_view proc_stat);
+
+// /proc/<pid>/cmdline, at most 4 KiB; "" for kernel threads and vanished processes.
+std::string ReadCmdline(const std::string& proc_root, int pid);
+std::string ReadExe(const std::string& proc_root, int pid);
+
+}  // namespace coroot::agent::containers

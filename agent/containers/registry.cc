@@ -1,0 +1,412 @@
+#include "agent/containers/registry.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "agent/config/config.h"
+#include "agent/containers/app_type.h"
+#include "agent/containers/mounts.h"
+#include "agent/containers/proc_pid.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
+#include "lib/cgroup/cpu.h"
+#include "lib/cgroup/io.h"
+#include "lib/cgroup/memory.h"
+#include "lib/cgroup/psi.h"
+
+namespace coroot::agent::containers {
+
+namespace {
+
+using prom::Labels;
+using prom::MetricFamily;
+using prom::MetricType;
+
+constexpr size_t kMaxAppTypesPerContainer = 16;
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Families of one gather, created on first use so that empty ones are never emitted.
+class Families {
+ public:
+  MetricFamily& Get(const char* name, MetricType type, const char* help) {
+    auto it = index_.find(name);
+    if (it != index_.end()) return fams_[it->second];
+    index_[name] = fams_.size();
+    fams_.emplace_back(name, type, help);
+    return fams_.back();
+  }
+  void MoveTo(std::vector<MetricFamily>* out) {
+    for (MetricFamily& f : fams_)
+      if (!f.samples.empty()) out->push_back(std::move(f));
+  }
+
+ private:
+  std::map<std::string, size_t> index_;
+  std::vector<MetricFamily> fams_;
+};
+
+Labels With(const Labels& base, std::initializer_list<prom::Label> extra) {
+  Labels l = base;
+  l.insert(l.end(), extra.begin(), extra.end());
+  return l;
+}
+
+}  // namespace
+
+RegistryOptions OptionsFromConfig(const Config& cfg) {
+  RegistryOptions o;
+  std::string root = cfg.cgroupfs_root.empty() ? "/sys/fs/cgroup" : cfg.cgroupfs_root;
+  o.cgroupfs = cgroup::DetectCgroupFs(root);
+  o.allowlist = cfg.container_allowlist;
+  o.denylist = cfg.container_denylist;
+  o.min_container_age = cfg.min_container_age;
+  o.skip_systemd_system_services = cfg.skip_systemd_system_services;
+  return o;
+}
+
+ContainerRegistry::ContainerRegistry(RegistryOptions options) : options_(std::move(options)) {
+  if (!options_.docker_socket.empty()) docker_ = std::make_unique<DockerClient>(options_.docker_socket);
+  long hz = sysconf(_SC_CLK_TCK);
+  if (hz > 0) ticks_per_second_ = static_cast<double>(hz);
+  if (StatusOr<std::string> st = ReadFile(options_.proc_root + "/stat", 1 << 20); st.ok()) {
+    if (StatusOr<uint64_t> bt = ParseBootTime(*st); bt.ok()) boot_time_ = *bt;
+  }
+}
+
+ContainerRegistry::~ContainerRegistry() { Stop(); }
+
+Status ContainerRegistry::Init() {
+  Status result;
+  auto compile = [&result](const std::vector<std::string>& in, std::vector<std::regex>* out) {
+    for (const std::string& re : in) {
+      if (re.empty()) continue;
+      try {  // std::regex throws on bad syntax; this is the boundary
+        out->emplace_back(re, std::regex::ECMAScript | std::regex::optimize);
+      } catch (const std::regex_error& e) {
+        result = InvalidArgument("bad container regex \"" + re + "\": " + e.what());
+      }
+    }
+  };
+  compile(options_.allowlist, &allow_);
+  compile(options_.denylist, &deny_);
+  return result;
+}
+
+void ContainerRegistry::Start() {
+  Scan();
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(run_mu_);
+    while (!run_cv_.wait_for(lock, options_.scan_interval, [this] { return stopping_; })) {
+      lock.unlock();
+      Scan();
+      lock.lock();
+    }
+  });
+}
+
+void ContainerRegistry::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    stopping_ = true;
+  }
+  run_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool ContainerRegistry::Filtered(const std::string& id) const {
+  if (!allow_.empty() && std::none_of(allow_.begin(), allow_.end(), [&](const std::regex& r) {
+        return std::regex_search(id, r);
+      }))
+    return true;
+  return std::any_of(deny_.begin(), deny_.end(), [&](const std::regex& r) { return std::regex_search(id, r); });
+}
+
+const ContainerRegistry::CgroupDecision& ContainerRegistry::Decide(const std::string& cgroup_id,
+                                                                   const cgroup::ProcCgroup& cg, int pid,
+                                                                   Clock::time_point now) {
+  auto it = decisions_.find(cgroup_id);
+  if (it != decisions_.end()) return it->second;
+  if (decisions_.size() >= options_.max_ignored_cgroups) {
+    decisions_.clear();  // bounded: forget everything, decide again next time
+    Drop("cgroup_cache_full");
+  }
+  CgroupDecision d{"", now, nullptr};
+  StatusOr<cgroup::CgroupContainer> c = cgroup::ClassifyCgroup(cgroup_id);
+  if (c.ok()) {
+    using T = cgroup::ContainerType;
+    if (c->type == T::kSandbox) c->id = cgroup::GvisorSandboxId(ReadCmdline(options_.proc_root, pid));
+    auto md = std::make_shared<cgroup::ContainerMetadata>();
+    bool runtime = (c->type == T::kDocker || c->type == T::kContainerd || c->type == T::kSandbox ||
+                    c->type == T::kCrio) && !c->id.empty();
+    bool have_md = !runtime;
+    // Runtime containers need their runtime's metadata to be named (as in Coroot). Only the Docker
+    // Engine API is asked so far; containerd (gRPC) and CRI-O are not implemented yet.
+    if (runtime && c->type != T::kCrio && docker_) {
+      StatusOr<cgroup::ContainerMetadata> got = docker_->Inspect(c->id);
+      if (got.ok()) {
+        *md = std::move(got).value();
+        have_md = true;
+      } else if (got.status().code() != StatusCode::kNotFound) {
+        Drop("runtime_unavailable");
+      }
+    }
+    std::string id = have_md ? cgroup::ContainerIdFor(*c, *md, std::chrono::system_clock::now()) : "";
+    if (!id.empty() && options_.skip_systemd_system_services && c->type == T::kSystemdService &&
+        cgroup::IsSystemdSystemService(cgroup::SystemdUnit(id), md->systemd_type, md->systemd_triggered_by))
+      id.clear();
+    if (!id.empty() && Filtered(id)) id.clear();
+    d.container_id = id;
+    d.md = std::move(md);
+  }
+  return decisions_.emplace(cgroup_id, d).first->second;
+}
+
+void ContainerRegistry::Scan() {
+  const Clock::time_point now = Clock::now();
+  struct Seen {
+    int pid;
+    uint64_t start;
+    cgroup::ProcCgroup cg;
+    std::string cg_id;
+  };
+  bool truncated = false;
+  std::vector<int> pids = ListPids(options_.proc_root, options_.max_processes, &truncated);
+  std::vector<Seen> seen;
+  seen.reserve(pids.size());
+  for (int pid : pids) {
+    StatusOr<uint64_t> start = ReadStartTicks(options_.proc_root, pid);
+    if (!start.ok()) continue;  // exited (or a kernel oddity): nothing to attribute
+    StatusOr<cgroup::ProcCgroup> cg = cgroup::ReadProcCgroup(options_.proc_root, pid, options_.base_cgroup_path);
+    if (!cg.ok()) continue;
+    std::string id = cg->Id();
+    if (id.empty()) continue;  // at the root of every hierarchy
+    seen.push_back({pid, *start, std::move(cg).value(), std::move(id)});
+  }
+
+  std::lock_guard<std::mutex> lock(mu_);
+  scans_++;
+  if (truncated) Drop("max_processes");
+  for (auto it = decisions_.begin(); it != decisions_.end();)
+    it = now - it->second.at > options_.ignored_ttl ? decisions_.erase(it) : std::next(it);
+
+  std::map<std::string, std::set<int>> live;
+  std::set<std::string> with_new_process, refused;
+  for (Seen& s : seen) {
+    const CgroupDecision& decision = Decide(s.cg_id, s.cg, s.pid, now);
+    const std::string cid = decision.container_id;
+    if (cid.empty()) continue;
+    auto it = containers_.find(cid);
+    if (it == containers_.end()) {
+      if (containers_.size() >= options_.max_containers) {
+        if (refused.insert(cid).second) Drop("max_containers");
+        continue;
+      }
+      Container c;
+      c.id = cid;
+      c.app_id = cgroup::AppIdFor(cid);
+      c.cgroup = cgroup::ClassifyCgroup(s.cg_id).ok() ? *cgroup::ClassifyCgroup(s.cg_id) : cgroup::CgroupContainer{};
+      c.cgroup_id = s.cg_id;
+      c.first_seen = now;
+      c.md = decision.md;
+      it = containers_.emplace(cid, std::move(c)).first;
+      LOG(INFO) << "detected a new container: pid=" << s.pid << " cg=" << s.cg_id << " id=" << cid;
+    }
+    Container& c = it->second;
+    c.paths = std::move(s.cg);
+    c.cgroup_id = s.cg_id;
+    auto p = c.processes.find(s.pid);
+    if (p == c.processes.end() || p->second.start_ticks != s.start) {
+      Process proc;
+      proc.start_ticks = s.start;
+      proc.app_type = GuessApplicationType(ReadCmdline(options_.proc_root, s.pid), ReadExe(options_.proc_root, s.pid));
+      c.processes[s.pid] = std::move(proc);
+      with_new_process.insert(cid);
+    }
+    live[cid].insert(s.pid);
+  }
+
+  for (auto it = containers_.begin(); it != containers_.end();) {
+    Container& c = it->second;
+    const std::set<int>& alive = live[c.id];
+    for (auto p = c.processes.begin(); p != c.processes.end();)
+      p = alive.count(p->first) ? std::next(p) : c.processes.erase(p);
+    if (with_new_process.count(c.id) && !c.processes.empty()) {
+      uint64_t oldest = UINT64_MAX;
+      for (const auto& [pid, proc] : c.processes) oldest = std::min(oldest, proc.start_ticks);
+      // Coroot's rule: a restart is when the oldest process start time moves forward.
+      if (!c.started_at) {
+        c.started_at = oldest;
+        c.created_unix = static_cast<double>(boot_time_) + static_cast<double>(oldest) / ticks_per_second_;
+      } else if (oldest > *c.started_at) {
+        c.restarts++;
+        c.started_at = oldest;
+      }
+    }
+    if (c.processes.empty()) {
+      if (!c.zombie_since) c.zombie_since = now;
+    } else {
+      c.zombie_since.reset();
+    }
+    if (c.zombie_since && now - *c.zombie_since > options_.dead_container_ttl) {
+      LOG(INFO) << "deleting dead container: " << c.id;
+      for (auto d = decisions_.begin(); d != decisions_.end();)
+        d = d->second.container_id == c.id ? decisions_.erase(d) : std::next(d);
+      it = containers_.erase(it);
+      continue;
+    }
+    ++it;
+  }
+}
+
+bool ContainerRegistry::OldEnough(const Container& c, Clock::time_point now) const {
+  if (options_.min_container_age.count() <= 0) return true;
+  double age = boot_time_ > 0 && c.created_unix > 0
+                   ? UnixNow() - c.created_unix
+                   : std::chrono::duration<double>(now - c.first_seen).count();
+  return age * 1000 >= static_cast<double>(options_.min_container_age.count());
+}
+
+std::vector<ContainerInfo> ContainerRegistry::Containers() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ContainerInfo> out;
+  Clock::time_point now = Clock::now();
+  for (const auto& [id, c] : containers_) {
+    ContainerInfo i;
+    i.id = c.id;
+    i.app_id = c.app_id;
+    i.cgroup_id = c.cgroup_id;
+    i.type = c.cgroup.type;
+    for (const auto& [pid, p] : c.processes) {
+      i.pids.push_back(pid);
+      if (!p.app_type.empty()) i.application_types.insert(p.app_type);
+    }
+    i.restarts = c.restarts;
+    i.reported = OldEnough(c, now);
+    if (c.md) i.image = c.md->image;
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
+  const auto kGauge = MetricType::kGauge;
+  const auto kCounter = MetricType::kCounter;
+  Families f;
+  std::lock_guard<std::mutex> lock(mu_);
+  Clock::time_point now = Clock::now();
+  const cgroup::CgroupFs& fs = options_.cgroupfs;
+  for (const auto& [id, c] : containers_) {
+    if (!OldEnough(c, now)) continue;
+    const Labels l = {{"container_id", c.id}, {"app_id", c.app_id}};
+    if (c.md && (!c.md->image.empty() || !c.md->systemd_triggered_by.empty()))
+      f.Get("container_info", kGauge, "Meta information about the container")
+          .Add(With(l, {{"image", c.md->image},
+                        {"systemd_triggered_by", c.md->systemd_triggered_by},
+                        {"systemd_type", c.md->systemd_type}}),
+               1);
+    f.Get("container_restarts_total", kCounter, "Number of times the container was restarted")
+        .Add(l, static_cast<double>(c.restarts));
+
+    if (StatusOr<cgroup::CpuStat> cpu = cgroup::ReadCpuStat(fs, c.paths); cpu.ok()) {
+      if (cpu->limit_cores > 0)
+        f.Get("container_resources_cpu_limit_cores", kGauge, "CPU limit of the container").Add(l, cpu->limit_cores);
+      f.Get("container_resources_cpu_usage_seconds_total", kCounter, "Total CPU time consumed by the container")
+          .Add(l, cpu->usage_seconds);
+      f.Get("container_resources_cpu_throttled_seconds_total", kCounter,
+            "Total time duration the container has been throttled")
+          .Add(l, cpu->throttled_seconds);
+    }
+    if (StatusOr<cgroup::MemoryStat> m = cgroup::ReadMemoryStat(fs, c.paths); m.ok()) {
+      f.Get("container_resources_memory_rss_bytes", kGauge,
+            "Amount of physical memory used by the container (doesn't include page cache)")
+          .Add(l, static_cast<double>(m->rss_bytes));
+      f.Get("container_resources_memory_cache_bytes", kGauge, "Amount of page cache memory allocated by the container")
+          .Add(l, static_cast<double>(m->cache_bytes));
+      if (m->limit_bytes > 0)
+        f.Get("container_resources_memory_limit_bytes", kGauge, "Memory limit of the container")
+            .Add(l, static_cast<double>(m->limit_bytes));
+      if (m->oom_kills.value_or(0) > 0)
+        f.Get("container_oom_kills_total", kCounter, "Total number of times the container was terminated by the OOM killer")
+            .Add(l, static_cast<double>(*m->oom_kills));
+    }
+    if (StatusOr<cgroup::PsiStat> psi = cgroup::ReadPsi(fs, c.paths); psi.ok()) {
+      std::tuple<const char*, const char*, const cgroup::Pressure*> ps[] = {
+          {"container_resources_cpu_pressure_waiting_seconds_total", "Total time spent waiting for the CPU", &psi->cpu},
+          {"container_resources_memory_pressure_waiting_seconds_total", "Total time spent waiting for memory",
+           &psi->memory},
+          {"container_resources_io_pressure_waiting_seconds_total", "Total time spent waiting for I/O", &psi->io}};
+      for (const auto& [name, help, p] : ps) {
+        MetricFamily& fam = f.Get(name, kCounter, help);
+        fam.Add(With(l, {{"kind", "some"}}), p->some_seconds);
+        fam.Add(With(l, {{"kind", "full"}}), p->full_seconds);
+      }
+    }
+    // Disks: block-device mounts as a live process of the container sees them, with the cgroup's
+    // I/O counters of that device.
+    if (!c.processes.empty()) {
+      int pid = c.processes.begin()->first;
+      std::string root = options_.proc_root + "/" + std::to_string(pid);
+      StatusOr<std::string> mi = ReadFile(root + "/mountinfo", 4 << 20);
+      StatusOr<cgroup::IoStats> io = cgroup::ReadIoStat(fs, c.paths);
+      std::set<std::string> mount_points;
+      if (mi.ok()) {
+        for (const Mount& m : ParseMountinfo(*mi)) {
+          if (mount_points.size() >= options_.max_mounts_per_container) break;
+          if (mount_points.count(m.mount_point)) continue;
+          StatusOr<BlockDevice> dev = ResolveBlockDevice(options_.sys_root, m.major_minor);
+          if (!dev.ok()) continue;
+          StatusOr<FsUsage> u = StatFs(root + "/root" + m.mount_point);
+          if (!u.ok()) continue;
+          mount_points.insert(m.mount_point);
+          std::string volume;
+          if (c.md) {
+            auto v = c.md->volumes.find(m.mount_point);
+            if (v != c.md->volumes.end()) volume = v->second;
+          }
+          Labels dl = With(l, {{"mount_point", m.mount_point}, {"device", dev->name}, {"volume", volume}});
+          f.Get("container_resources_disk_size_bytes", kGauge, "Total capacity of the volume")
+              .Add(dl, static_cast<double>(u->size_bytes));
+          f.Get("container_resources_disk_used_bytes", kGauge, "Used capacity of the volume")
+              .Add(dl, static_cast<double>(u->used_bytes));
+          f.Get("container_resources_disk_reserved_bytes", kGauge, "Reserved capacity of the volume")
+              .Add(dl, static_cast<double>(u->reserved_bytes));
+          if (!io.ok()) continue;
+          auto s = io->find(dev->major_minor);
+          if (s == io->end()) s = io->find(dev->disk_major_minor);
+          if (s == io->end()) continue;
+          f.Get("container_resources_disk_reads_total", kCounter,
+                "Total number of reads completed successfully by the container")
+              .Add(dl, static_cast<double>(s->second.reads));
+          f.Get("container_resources_disk_read_bytes_total", kCounter,
+                "Total number of bytes read from the disk by the container")
+              .Add(dl, static_cast<double>(s->second.read_bytes));
+          f.Get("container_resources_disk_writes_total", kCounter,
+                "Total number of writes completed successfully by the container")
+              .Add(dl, static_cast<double>(s->second.writes));
+          f.Get("container_resources_disk_written_bytes_total", kCounter,
+                "Total number of bytes written to the disk by the container")
+              .Add(dl, static_cast<double>(s->second.written_bytes));
+        }
+      }
+    }
+    std::set<std::string> types;
+    for (const auto& [pid, p] : c.processes)
+      if (!p.app_type.empty() && types.size() < kMaxAppTypesPerContainer) types.insert(p.app_type);
+    for (const std::string& t : types)
+      f.Get("container_application_type", kGauge, "Type of the application running in the container (e.g. memcached)")
+          .Add(With(l, {{"application_type", t}}), 1);
+  }
+  f.Get("coroot_agent_containers", kGauge, "Containers the agent tracks (incl. younger than --min-container-age)")
+      .Add({}, static_cast<double>(containers_.size()));
+  MetricFamily& dropped =
+      f.Get("coroot_agent_containers_dropped_total", kCounter, "Containers or processes left out because a bound was hit");
+  for (const auto& [reason, n] : dropped_) dropped.Add({{"reason", reason}}, static_cast<double>(n));
+  f.MoveTo(out);
+}
+
+}  // namespace coroot::agent::containers

@@ -1,0 +1,138 @@
+#pragma once
+// ContainerRegistry: every container on the node and its resources, with Coroot's metric names.
+//
+// A scan walks /proc, reads each process's cgroup, maps the cgroup to a container id (spec §1.c)
+// and keeps per-container state: its processes and their start times (→ container_restarts_total
+// when the oldest start time moves forward on a new process), when it was first seen
+// (--min-container-age) and when its last process left (dead containers are dropped after a TTL).
+// Collect() reads the container's cgroup files (v1, v2 or hybrid) at gather time.
+//
+// OOM kills come from the kernel's per-cgroup counter (v1 memory.oom_control / v2 memory.events
+// "oom_kill"), not yet from the eBPF oom/mark_victim tracepoint.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/containers/dockerd.h"
+#include "lib/base/status.h"
+#include "lib/cgroup/cgroupfs.h"
+#include "lib/cgroup/container_id.h"
+#include "lib/cgroup/proc_cgroup.h"
+#include "lib/prom/metric.h"
+
+namespace coroot::agent {
+struct Config;
+}
+
+namespace coroot::agent::containers {
+
+using Clock = std::chrono::steady_clock;
+
+struct RegistryOptions {
+  std::string proc_root = "/proc";
+  cgroup::CgroupFs cgroupfs;  // where the hierarchies are (DetectCgroupFs)
+  std::string base_cgroup_path;  // the host cgroup namespace root as this process sees it
+  std::string sys_root = "/sys";
+  // Docker Engine API socket ("" = do not ask Docker). The host's, seen through PID 1's root.
+  std::string docker_socket = "/proc/1/root/run/docker.sock";
+  std::vector<std::string> allowlist, denylist;  // regexes on container_id (ECMAScript syntax)
+  std::chrono::milliseconds min_container_age{30'000};
+  bool skip_systemd_system_services = true;
+  std::chrono::milliseconds scan_interval{5'000};
+  std::chrono::milliseconds dead_container_ttl{10 * 60'000};  // Coroot's GC interval
+  std::chrono::milliseconds ignored_ttl{15'000};              // cgroups found not to be containers
+  size_t max_containers = 4096;
+  size_t max_processes = 262'144;  // per scan; Linux's default pid_max is 4M, most hosts hold far fewer
+  size_t max_ignored_cgroups = 65'536;
+  size_t max_mounts_per_container = 16;
+};
+
+// Flags → options (spec §1.g names): --cgroupfs-root, --container-allowlist/-denylist,
+// --min-container-age, --skip-systemd-system-services.
+RegistryOptions OptionsFromConfig(const Config& cfg);
+
+// A point-in-time view of one container, for tests and debugging.
+struct ContainerInfo {
+  std::string id, app_id, cgroup_id;
+  cgroup::ContainerType type = cgroup::ContainerType::kUnknown;
+  std::vector<int> pids;
+  uint64_t restarts = 0;
+  bool reported = false;  // old enough for --min-container-age
+  std::set<std::string> application_types;
+  std::string image;
+};
+
+class ContainerRegistry : public prom::ICollector {
+ public:
+  explicit ContainerRegistry(RegistryOptions options);
+  ~ContainerRegistry() override;
+
+  // Bad allow/deny regexes are reported here (and then ignored).
+  Status Init();
+  // Scans now and then every scan_interval on a thread of its own, until Stop().
+  void Start();
+  void Stop();
+
+  // One pass over /proc. Public so tests can drive the registry without the thread.
+  void Scan();
+  void Collect(std::vector<prom::MetricFamily>* out) override;
+  std::vector<ContainerInfo> Containers();
+
+ private:
+  struct Process {
+    uint64_t start_ticks = 0;
+    std::string app_type;
+  };
+  struct Container {
+    std::string id, app_id;
+    cgroup::CgroupContainer cgroup;
+    std::string cgroup_id;
+    cgroup::ProcCgroup paths;  // last seen from a live process; kept after it exits
+    std::map<int, Process> processes;
+    std::optional<uint64_t> started_at;  // oldest process start, clock ticks since boot
+    uint64_t restarts = 0;
+    Clock::time_point first_seen;
+    double created_unix = 0;  // oldest process start at first sight, seconds since the epoch
+    std::optional<Clock::time_point> zombie_since;
+    std::shared_ptr<const cgroup::ContainerMetadata> md;
+  };
+  struct CgroupDecision {
+    std::string container_id;  // "" = not a container we report
+    Clock::time_point at;
+    std::shared_ptr<const cgroup::ContainerMetadata> md;
+  };
+
+  const CgroupDecision& Decide(const std::string& cgroup_id, const cgroup::ProcCgroup& cg, int pid,
+                               Clock::time_point now);
+  bool Filtered(const std::string& container_id) const;
+  bool OldEnough(const Container& c, Clock::time_point now) const;
+  void Drop(const std::string& reason) { dropped_[reason]++; }
+
+  RegistryOptions options_;
+  std::vector<std::regex> allow_, deny_;
+  std::unique_ptr<DockerClient> docker_;
+  double ticks_per_second_ = 100;
+  uint64_t boot_time_ = 0;
+
+  std::mutex mu_;
+  std::map<std::string, Container> containers_;           // by container_id
+  std::map<std::string, CgroupDecision> decisions_;       // by cgroup id
+  std::map<std::string, uint64_t> dropped_;               // reason → count
+  uint64_t scans_ = 0;
+
+  std::mutex run_mu_;
+  std::condition_variable run_cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace coroot::agent::containers

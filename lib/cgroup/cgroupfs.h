@@ -1,0 +1,35 @@
+#pragma once
+// Where the host's cgroup hierarchies are, and the small file formats they share.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "lib/base/status.h"
+
+namespace coroot::cgroup {
+
+struct CgroupFs {
+  std::string root = "/sys/fs/cgroup";  // v1 hierarchies are <root>/<controller>
+  std::string v2_root = "/sys/fs/cgroup";  // <root>/unified on hybrid hosts
+
+  // The v1 directory of a controller's cgroup path ("cpu", "/docker/x" → <root>/cpu/docker/x).
+  // Co-mounted hierarchies ("cpu,cpuacct") are found through the symlinks systemd and Docker
+  // create, so <root>/cpuacct works either way.
+  std::string V1(std::string_view controller, std::string_view path) const;
+  std::string V2(std::string_view path) const;
+};
+
+// v2 is at <root>/unified when mountinfo shows a cgroup2 mount there (hybrid), else at <root>.
+CgroupFs DetectCgroupFs(const std::string& root, std::string_view mountinfo);
+CgroupFs DetectCgroupFs(const std::string& root = "/sys/fs/cgroup");
+
+// "key value" lines (cpu.stat, memory.stat, memory.events, memory.oom_control). Lines without a
+// numeric value are skipped and counted in *skipped; at most 256 keys are kept.
+std::map<std::string, uint64_t> ParseFlatKeyed(std::string_view text, int* skipped = nullptr);
+StatusOr<std::map<std::string, uint64_t>> ReadFlatKeyed(const std::string& path);
+// A file holding one integer ("-1" is allowed, as in cpu.cfs_quota_us).
+StatusOr<int64_t> ParseSingleInt(std::string_view text);
+StatusOr<int64_t> ReadSingleInt(const std::string& path);
+
+}  // namespace coroot::cgroup
