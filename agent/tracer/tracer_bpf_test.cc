@@ -1,0 +1,3 @@
+// placeholder, written next
+#include <gtest/gtest.h>
+TEST(TracerBpf, Placeholder) {}
