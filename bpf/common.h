@@ -32,4 +32,30 @@ static __always_inline __u64 coroot_rb_flags(void)
                                                                                : BPF_RB_NO_WAKEUP;
 }
 
+// Data bytes a TCP socket has sent (retransmissions excluded) and received, from its RFC 4898
+// counters in struct tcp_sock. bytes_received also counts the peer's FIN (it follows rcv_nxt,
+// and a FIN takes one sequence number), so one is taken off when the FIN has arrived: tcp_fin()
+// sets SOCK_DONE on the socket, and nothing else on an established TCP socket does.
+static __always_inline void coroot_read_tcp_bytes(const void *sk, __u64 *sent, __u64 *received)
+{
+  const struct tcp_sock *tp = sk;
+  const struct sock *s = sk;
+  __u64 out = 0, retrans = 0, in = 0;
+  if (bpf_core_field_exists(tp->bytes_sent)) {
+    out = BPF_CORE_READ(tp, bytes_sent);
+    if (bpf_core_field_exists(tp->bytes_retrans))
+      retrans = BPF_CORE_READ(tp, bytes_retrans);
+    out = out >= retrans ? out - retrans : 0;
+  } else {
+    out = BPF_CORE_READ(tp, bytes_acked); // kernels < 4.19: acked bytes (+1 for the SYN)
+  }
+  in = BPF_CORE_READ(tp, bytes_received);
+  unsigned long flags = BPF_CORE_READ(s, __sk_common.skc_flags);
+  int done_bit = bpf_core_enum_value(enum sock_flags, SOCK_DONE);
+  if (done_bit >= 0 && done_bit < 64 && (flags >> done_bit) & 1 && in > 0)
+    in -= 1;
+  *sent = out;
+  *received = in;
+}
+
 #endif

@@ -23,17 +23,7 @@ int coroot_conn_bytes_iter(struct bpf_iter__tcp *ctx)
     return 0;
   struct coroot_conn_bytes rec = {};
   rec.sk = key;
-  __u64 sent = 0, retrans = 0;
-  if (bpf_core_field_exists(tp->bytes_sent)) {
-    sent = BPF_CORE_READ(tp, bytes_sent);
-    if (bpf_core_field_exists(tp->bytes_retrans))
-      retrans = BPF_CORE_READ(tp, bytes_retrans);
-    sent = sent >= retrans ? sent - retrans : 0;
-  } else {
-    sent = BPF_CORE_READ(tp, bytes_acked);
-  }
-  rec.bytes_sent = sent;
-  rec.bytes_received = BPF_CORE_READ(tp, bytes_received);
+  coroot_read_tcp_bytes(tp, &rec.bytes_sent, &rec.bytes_received);
   bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
   return 0;
 }

@@ -44,24 +44,6 @@ static __always_inline __u32 sock_netns(const void *sk)
   return BPF_CORE_READ(s, __sk_common.skc_net.net, ns.inum);
 }
 
-// Data bytes sent (without retransmissions) and received, from struct tcp_sock.
-static __always_inline void read_bytes(const void *sk, __u64 *sent, __u64 *received)
-{
-  const struct tcp_sock *tp = sk;
-  __u64 s = 0, r = 0, retrans = 0;
-  if (bpf_core_field_exists(tp->bytes_sent)) {
-    s = BPF_CORE_READ(tp, bytes_sent);
-    if (bpf_core_field_exists(tp->bytes_retrans))
-      retrans = BPF_CORE_READ(tp, bytes_retrans);
-    s = s >= retrans ? s - retrans : 0;
-  } else {
-    s = BPF_CORE_READ(tp, bytes_acked);  // kernels < 4.19
-  }
-  r = BPF_CORE_READ(tp, bytes_received);
-  *sent = s;
-  *received = r;
-}
-
 static __always_inline struct coroot_tcp_event *reserve(__u32 type, const void *sk)
 {
   struct coroot_tcp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -133,7 +115,7 @@ static __always_inline void on_close(struct trace_event_raw_inet_sock_set_state 
       e->sport = ctx->sport;
       e->dport = ctx->dport;
       FILL_ADDRS(e, ctx);
-      read_bytes(sk, &e->bytes_sent, &e->bytes_received);
+      coroot_read_tcp_bytes(sk, &e->bytes_sent, &e->bytes_received);
       bpf_ringbuf_submit(e, coroot_rb_flags());
     }
     bpf_map_delete_elem(&reconciled, &k);
@@ -152,7 +134,7 @@ static __always_inline void on_close(struct trace_event_raw_inet_sock_set_state 
     e->dport = ctx->dport;
     FILL_ADDRS(e, ctx);
     if (type == COROOT_TCP_CLOSE)
-      read_bytes(sk, &e->bytes_sent, &e->bytes_received);
+      coroot_read_tcp_bytes(sk, &e->bytes_sent, &e->bytes_received);
     else
       e->duration_ns = e->ts_ns - c->start_ns;
     bpf_ringbuf_submit(e, coroot_rb_flags());
