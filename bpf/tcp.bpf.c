@@ -210,10 +210,23 @@ int coroot_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
   return 0;
 }
 
+// Since 6.x the tracepoint also fires for retransmissions that failed (err != 0, nothing was
+// sent); older kernels fire only on success. Count what was sent, in segments: a GSO skb carries
+// several, and the kernel's TCP RetransSegs counter counts each of them.
+struct trace_event_raw_tcp_retransmit_skb___err {
+  int err;
+} __attribute__((preserve_access_index));
+
 SEC("tracepoint/tcp/tcp_retransmit_skb")
 int coroot_tcp_retransmit_skb(struct trace_event_raw_tcp_retransmit_skb *ctx)
 {
+  struct trace_event_raw_tcp_retransmit_skb___err *ectx = (void *)ctx;
+  if (bpf_core_field_exists(ectx->err) && BPF_CORE_READ(ectx, err) != 0)
+    return 0;
   const void *sk = ctx->skaddr;
+  struct sk_buff *skb = (struct sk_buff *)ctx->skbaddr;
+  struct tcp_skb_cb *tcb = (struct tcp_skb_cb *)__builtin_preserve_access_index(&skb->cb[0]);
+  __u16 segs = BPF_CORE_READ(tcb, tcp_gso_segs);
   struct coroot_tcp_event *e = reserve(COROOT_TCP_RETRANSMIT, sk);
   if (!e)
     return 0;
@@ -225,6 +238,7 @@ int coroot_tcp_retransmit_skb(struct trace_event_raw_tcp_retransmit_skb *ctx)
   }
   e->netns = sock_netns(sk);
   e->state = ctx->state;
+  e->segments = segs ? segs : 1;
   e->sport = ctx->sport;
   e->dport = ctx->dport;
   FILL_ADDRS(e, ctx);

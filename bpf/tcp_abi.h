@@ -34,7 +34,7 @@ struct coroot_tcp_event {
   __u16 sport;          /* host byte order */
   __u16 dport;          /* host byte order */
   __u16 state;          /* RETRANSMIT: TCP state of the socket */
-  __u32 reserved;
+  __u32 segments;       /* RETRANSMIT: segments in the retransmitted skb (GSO), at least 1 */
   __u8 saddr[16];
   __u8 daddr[16];
 };

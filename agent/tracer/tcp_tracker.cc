@@ -109,7 +109,7 @@ void TcpTracker::OnEvent(const coroot_tcp_event& e) {
         skipped_["retransmit_of_untracked_connection"]++;
         return;
       }
-      if (Series* s = SeriesFor(it->second.key)) s->retransmits++;
+      if (Series* s = SeriesFor(it->second.key)) s->retransmits += e.segments ? e.segments : 1;
       return;
     }
     case COROOT_TCP_LISTEN_OPEN: {

@@ -127,8 +127,11 @@ TEST_F(TcpTrackerTest, RetransmitsAreAttributedToTheConnection) {
   Ip dst = IpV4(10, 0, 0, 5);
   tracker_->OnEvent(Ev(COROOT_TCP_CONNECT_OK, 1, 7, dst, 80));
   for (int i = 0; i < 4; i++) tracker_->OnEvent(Ev(COROOT_TCP_RETRANSMIT, 1, 0, dst, 80));
+  auto gso = Ev(COROOT_TCP_RETRANSMIT, 1, 0, dst, 80);
+  gso.segments = 3;  // one GSO skb of three segments
+  tracker_->OnEvent(gso);
   tracker_->OnEvent(Ev(COROOT_TCP_RETRANSMIT, 55, 0, dst, 81));  // unknown socket
-  EXPECT_EQ(Conn("container_net_tcp_retransmits_total", "/app7", "10.0.0.5:80"), 4);
+  EXPECT_EQ(Conn("container_net_tcp_retransmits_total", "/app7", "10.0.0.5:80"), 7);
   EXPECT_EQ(Value("coroot_node_agent_tcp_skipped_total", {{"reason", "retransmit_of_untracked_connection"}}), 1);
 }
 

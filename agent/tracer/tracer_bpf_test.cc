@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <cstring>
 #include <sstream>
 #include <thread>
 
@@ -77,10 +78,13 @@ class TestCgroup {
 // A process started inside a cgroup, output to a log file; killed by pid (its process group).
 class Proc {
  public:
-  Proc(const TestCgroup& cg, std::vector<std::string> argv, const std::string& log) : log_(log) {
+  Proc(const TestCgroup& cg, std::vector<std::string> argv, const std::string& log,
+       std::vector<std::string> env = {})
+      : log_(log) {
     pid_ = fork();
     if (pid_ == 0) {
       setpgid(0, 0);
+      for (const auto& e : env) putenv(strdup(e.c_str()));
       int c = open((cg.path() + "/cgroup.procs").c_str(), O_WRONLY);
       if (c < 0 || write(c, "0", 1) != 1) _exit(126);
       close(c);
@@ -130,10 +134,12 @@ class Proc {
 
 // Echo-like server: reads each connection to EOF, then writes `resp` bytes and closes.
 const char* kServerPy = R"(
-import socket, sys, threading
+import os, socket, sys, threading
 port, resp = int(sys.argv[1]), int(sys.argv[2])
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", port)); s.listen(256)
+host = os.environ.get("HOST", "127.0.0.1")
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((host, port)); s.listen(256)
 print("ready", flush=True)
 def handle(c):
     with c:
@@ -149,6 +155,7 @@ while True:
 const char* kClientPy = R"(
 import os, socket, sys, time
 port, n, q = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+host = os.environ.get("HOST", "127.0.0.1")
 release = sys.argv[4] if len(sys.argv) > 4 else None
 socks = []
 def finish(c):
@@ -162,7 +169,7 @@ def finish(c):
     return got
 total = 0
 for i in range(n):
-    c = socket.create_connection(("127.0.0.1", port)); c.sendall(b"q" * q)
+    c = socket.create_connection((host, port), timeout=60); c.sendall(b"q" * q)
     if release: socks.append(c)
     else: total += finish(c)
 if release:
@@ -378,6 +385,124 @@ TEST_F(TracerBpfTest, RedisCli) {
   EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_active_connections", client_cg, dest); }, 0));
   EXPECT_EQ(ConnValue("container_net_tcp_successful_connects_total", client_cg, dest), kRuns);
   EXPECT_EQ(ConnValue("container_net_tcp_bytes_received_total", client_cg, dest), kRuns * 5);
+}
+
+TEST_F(TracerBpfTest, IPv6Loopback) {
+  TestCgroup server_cg(Name("srv6")), client_cg(Name("cli6"));
+  int port = FreeStablePort();
+  const int kConns = 5, kSend = 1000, kResp = 2000;
+  Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), std::to_string(kResp)}, dir_ + "/srv.log",
+              {"HOST=::1"});
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  std::string dest = "[::1]:" + std::to_string(port);
+  EXPECT_TRUE(Eventually([&] {
+    return Value("container_net_tcp_listen_info", {{"container_id", server_cg.key()}, {"listen_addr", dest}});
+  }, 1));
+  Proc client(client_cg, {"python3", "-c", kClientPy, std::to_string(port), std::to_string(kConns),
+                          std::to_string(kSend)}, dir_ + "/cli.log", {"HOST=::1"});
+  ASSERT_EQ(client.Wait(), 0) << client.Log();
+  EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_active_connections", client_cg, dest); }, 0));
+  EXPECT_EQ(ConnValue("container_net_tcp_successful_connects_total", client_cg, dest), kConns);
+  EXPECT_EQ(ConnValue("container_net_tcp_bytes_sent_total", client_cg, dest), kConns * kSend);
+  EXPECT_EQ(ConnValue("container_net_tcp_bytes_received_total", client_cg, dest), kConns * kResp);
+}
+
+// Connections and listens that exist before the agent starts are found in /proc; their close is
+// then reported by the kernel through the `reconciled` map.
+TEST_F(TracerBpfTest, ReconcilesConnectionsThatExistedBeforeTheStart) {
+  TestCgroup server_cg(Name("presrv")), client_cg(Name("precli"));
+  int port = FreeStablePort();
+  const int kConns = 4;
+  Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), "10"}, dir_ + "/srv.log");
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  std::string release = dir_ + "/release";
+  Proc client(client_cg, {"python3", "-c", kClientPy, std::to_string(port), std::to_string(kConns), "100", release},
+              dir_ + "/cli.log");
+  ASSERT_TRUE(WaitLog(client, "holding")) << client.Log();
+
+  EbpfOptions o;
+  o.reconcile = true;
+  auto fresh = EbpfCollector::Start(o);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  auto value = [&](const std::string& family, const prom::Labels& want) {
+    std::vector<prom::MetricFamily> out;
+    (*fresh)->Collect(&out);
+    return Find(out, family, want);
+  };
+  std::string dest = "127.0.0.1:" + std::to_string(port);
+  prom::Labels conn{{"container_id", client_cg.key()}, {"destination", dest}};
+  EXPECT_EQ(value("container_net_tcp_active_connections", conn), kConns);
+  EXPECT_EQ(value("container_net_tcp_successful_connects_total", conn), 0);  // not seen connecting
+  EXPECT_EQ(value("container_net_tcp_listen_info", {{"container_id", server_cg.key()}, {"listen_addr", dest}}), 1);
+  // The server's accepted sockets are inbound and are not reported as connections.
+  EXPECT_EQ(value("container_net_tcp_active_connections", {{"container_id", server_cg.key()}}), -1);
+
+  std::ofstream(release) << "go";
+  ASSERT_EQ(client.Wait(), 0) << client.Log();
+  EXPECT_TRUE(testing::WaitFor([&] { return value("container_net_tcp_active_connections", conn) == 0; }, 5s));
+  (*fresh)->Stop();
+}
+
+// Segment loss between two network namespaces (veth, nftables drop on the server's input hook;
+// there is no netem here): every retransmission of the client's socket is counted.
+TEST_F(TracerBpfTest, CountsRetransmits) {
+  if (system("command -v nft >/dev/null && command -v ip >/dev/null") != 0) GTEST_SKIP() << "needs nft and ip";
+  std::string tag = std::to_string(getpid() % 100000);
+  std::string nsa = "crt_a" + tag, nsb = "crt_b" + tag, va = "crva" + tag, vb = "crvb" + tag;
+  std::string net = "10.213." + std::to_string(getpid() % 250) + ".";
+  int port = FreeStablePort();
+  auto sh = [](const std::string& cmd) { return system(cmd.c_str()); };
+  struct Cleanup {
+    std::function<void()> f;
+    ~Cleanup() { f(); }
+  } cleanup{[&] {
+    sh("ip netns del " + nsa + " 2>/dev/null");
+    sh("ip netns del " + nsb + " 2>/dev/null");
+  }};
+  ASSERT_EQ(sh("ip netns add " + nsa + " && ip netns add " + nsb + " && ip link add " + va + " type veth peer name " +
+               vb + " && ip link set " + va + " netns " + nsa + " && ip link set " + vb + " netns " + nsb +
+               " && ip -n " + nsa + " addr add " + net + "1/30 dev " + va + " && ip -n " + nsb + " addr add " + net +
+               "2/30 dev " + vb + " && ip -n " + nsa + " link set " + va + " up && ip -n " + nsb + " link set " + vb +
+               " up && ip -n " + nsa + " link set lo up && ip -n " + nsb + " link set lo up"),
+            0);
+  // Drop every 7th client->server packet on the server's input (output drops are not retransmits).
+  ASSERT_EQ(sh("ip netns exec " + nsb + " nft add table inet lossy && ip netns exec " + nsb +
+               " nft add chain inet lossy in '{ type filter hook input priority 0; policy accept; }' && ip netns exec " +
+               nsb + " nft add rule inet lossy in tcp dport " + std::to_string(port) +
+               " numgen inc mod 7 == 3 counter drop"),
+            0);
+
+  TestCgroup server_cg(Name("rtxsrv")), client_cg(Name("rtxcli"));
+  Proc server(server_cg, {"ip", "netns", "exec", nsb, "python3", "-c", kServerPy, std::to_string(port), "10"},
+              dir_ + "/srv.log", {"HOST=" + net + "2"});
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  const int kConns = 3, kSend = 100000;
+  Proc client(client_cg, {"ip", "netns", "exec", nsa, "python3", "-c", kClientPy, std::to_string(port),
+                          std::to_string(kConns), std::to_string(kSend)}, dir_ + "/cli.log", {"HOST=" + net + "2"});
+  ASSERT_EQ(client.Wait(120s), 0) << client.Log();
+
+  // The kernel's own count of retransmitted segments in the client's namespace.
+  FILE* p = popen(("ip netns exec " + nsa + " cat /proc/net/snmp").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string snmp;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof(buf), p)) snmp.append(buf, n);
+  pclose(p);
+  std::vector<std::string> header, values;
+  for (const auto& line : Split(snmp, '\n')) {
+    if (!StartsWith(line, "Tcp: ")) continue;
+    (header.empty() ? header : values) = SplitAny(line, " ");
+  }
+  double kernel_retrans = -1;
+  for (size_t i = 0; i < header.size() && i < values.size(); i++)
+    if (header[i] == "RetransSegs") kernel_retrans = std::stod(values[i]);
+  ASSERT_GT(kernel_retrans, 0) << snmp;
+
+  std::string dest = net + "2:" + std::to_string(port);
+  EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_active_connections", client_cg, dest); }, 0));
+  EXPECT_EQ(ConnValue("container_net_tcp_successful_connects_total", client_cg, dest), kConns);
+  EXPECT_EQ(ConnValue("container_net_tcp_retransmits_total", client_cg, dest), kernel_retrans);
+  EXPECT_EQ(ConnValue("container_net_tcp_bytes_sent_total", client_cg, dest), kConns * kSend);
 }
 
 }  // namespace
