@@ -24,9 +24,9 @@ int LibbpfPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
   std::string msg(buf, n > 0 ? std::min<size_t>(n, sizeof(buf) - 1) : 0);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();
   if (level == LIBBPF_WARN) {
-    LOG(WARNING) << "libbpf: " << msg;
+    LOG(WARNING) << msg;  // libbpf's messages start with "libbpf: "
   } else {
-    LOG(DEBUG) << "libbpf: " << msg;
+    LOG(DEBUG) << msg;
   }
   return 0;
 }
@@ -68,6 +68,9 @@ Status Tracer::Init(const TracerOptions& options) {
   if (!Exists("/sys/kernel/btf/vmlinux"))
     return Unavailable("the kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot be relocated");
   std::string tracefs = options.tracefs.empty() ? DetectTracefs() : options.tracefs;
+  // Without CAP_BPF + CAP_PERFMON (or root) nothing loads: say so once instead of per program.
+  if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, nullptr) != 1)
+    return PermissionDenied("this process cannot load BPF tracepoint programs (needs root, or CAP_BPF and CAP_PERFMON)");
 
   struct Spec {
     const char* program;
