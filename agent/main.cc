@@ -77,13 +77,15 @@ int main(int argc, char** argv) {
   registry.Register(std::make_shared<agent::node::NodeCollector>());
 
   // eBPF: TCP connection tracking (container_net_tcp_*). Without privileges, BTF or the needed
-  // tracepoints the agent keeps running without it. --disable-l7-tracing only concerns the
-  // read/write and TLS hooks of L7 tracing (not loaded yet); TCP tracking stays on, as in Coroot.
+  // tracepoints the agent keeps running without it. --disable-l7-tracing drops the syscall hooks
+  // that only L7 tracing needs (connect's fd; later read/write and TLS); TCP tracking stays on,
+  // as in Coroot.
   std::shared_ptr<agent::tracer::EbpfCollector> ebpf;
   {
     agent::tracer::EbpfOptions eo;
     eo.ephemeral_port_range = cfg.ephemeral_port_range;
     eo.track_public_network = cfg.track_public_network;
+    eo.tracer.connect_fd_hooks = !cfg.disable_l7_tracing;
     auto started = agent::tracer::EbpfCollector::Start(eo);
     if (started.ok()) {
       ebpf = *started;

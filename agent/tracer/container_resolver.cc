@@ -47,6 +47,13 @@ ProcCgroupResolver::ProcCgroupResolver(std::string proc_root, std::string cgroup
 }
 
 std::string ProcCgroupResolver::ContainerKey(uint32_t pid, uint64_t cgroup_id) {
+  // A cgroup id is the inode of the cgroup's directory, unique while it exists: once resolved,
+  // later events from the same cgroup need no /proc read.
+  if (cgroup_id != 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_cgroup_id_.find(cgroup_id);
+    if (it != by_cgroup_id_.end()) return it->second;
+  }
   std::string key;
   if (pid != 0) {
     auto text = ReadFile(proc_root_ + "/" + std::to_string(pid) + "/cgroup", 1 << 16);

@@ -27,6 +27,7 @@ class IContainerResolver {
 // ("0::/path") when present, else the first v1 line with a path ("4:memory:/path"), else "".
 std::string CgroupPathFromProcFile(std::string_view text);
 
+// Results are cached by cgroup id (bounded), so a busy cgroup costs one /proc read.
 class ProcCgroupResolver : public IContainerResolver {
  public:
   // proc_root: "/proc" (or a fixture dir); cgroup2_root: the cgroup v2 mount, used to find a path

@@ -118,6 +118,11 @@ Status Tracer::Init(const TracerOptions& options) {
                               : "disabled by configuration";
         load = false;
       }
+      if ((h.program == "coroot_sys_enter_connect" || h.program == "coroot_sys_exit_connect") &&
+          !options.connect_fd_hooks) {
+        h.error = "not needed: L7 tracing is disabled (connections are reported without their fd)";
+        load = false;
+      }
       if (!load) bpf_program__set_autoload(prog, false);
       hooks_.push_back(h);
     }
@@ -269,6 +274,21 @@ Tracer::Counters Tracer::ReadCounters() {
     for (auto v : values) c.kernel_drops[i] += v;
   }
   return c;
+}
+
+std::vector<Tracer::ProgramStats> Tracer::ReadProgramStats() {
+  std::vector<ProgramStats> out;
+  if (!skel_) return out;
+  for (const auto& h : hooks_) {
+    if (!h.attached) continue;
+    bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, h.program.c_str());
+    if (!prog) continue;
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) != 0) continue;
+    out.push_back({h.program, info.run_cnt, info.run_time_ns});
+  }
+  return out;
 }
 
 void Tracer::CollectSelfMetrics(std::vector<prom::MetricFamily>* out) {

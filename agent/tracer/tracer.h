@@ -31,6 +31,10 @@ struct TracerOptions {
   uint64_t wakeup_bytes = 0;
   // The socket iterator that refreshes byte counters of open connections.
   bool conn_bytes_iterator = true;
+  // sys_enter/exit_connect, which give each connection its fd (needed by L7 tracing to join
+  // requests to connections). Any enabled syscall tracepoint sends every syscall of every process
+  // through the kernel's tracing slow path, so they are off when L7 tracing is disabled.
+  bool connect_fd_hooks = true;
   // Root of tracefs, to check that each tracepoint exists before loading ("" = detect).
   std::string tracefs;
 };
@@ -70,6 +74,14 @@ class Tracer {
     uint64_t kernel_drops[COROOT_DROP_MAX] = {};
   };
   Counters ReadCounters();
+
+  // Kernel run statistics of each loaded program (filled only while the kernel's
+  // bpf_stats_enabled sysctl is on): for benchmarks.
+  struct ProgramStats {
+    std::string program;
+    uint64_t run_count = 0, run_time_ns = 0;
+  };
+  std::vector<ProgramStats> ReadProgramStats();
   // Self-metrics: hooks attached, events, lost events, kernel-side drops.
   void CollectSelfMetrics(std::vector<prom::MetricFamily>* out);
 

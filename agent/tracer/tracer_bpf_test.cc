@@ -260,6 +260,32 @@ TEST_F(TracerBpfTest, HooksAttachAndNothingIsLost) {
   EXPECT_EQ(Find(out, "coroot_node_agent_ebpf_events_lost_total", {}), 0);
 }
 
+// With L7 tracing disabled no syscall tracepoint is attached, and connections are still counted.
+TEST_F(TracerBpfTest, WorksWithoutTheSyscallHooks) {
+  EbpfOptions o;
+  o.reconcile = false;
+  o.tracer.connect_fd_hooks = false;
+  auto lean = EbpfCollector::Start(o);
+  ASSERT_TRUE(lean.ok()) << lean.status().ToString();
+  auto value = [&](const std::string& family, const prom::Labels& want) {
+    std::vector<prom::MetricFamily> out;
+    (*lean)->Collect(&out);
+    return Find(out, family, want);
+  };
+  EXPECT_EQ(value("coroot_node_agent_ebpf_hook_attached", {{"program", "coroot_sys_enter_connect"}}), 0);
+  EXPECT_EQ(value("coroot_node_agent_ebpf_hook_attached", {{"program", "coroot_inet_sock_set_state"}}), 1);
+  TestCgroup server_cg(Name("leansrv")), client_cg(Name("leancli"));
+  int port = FreeStablePort();
+  Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), "50"}, dir_ + "/srv.log");
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  Proc client(client_cg, {"python3", "-c", kClientPy, std::to_string(port), "3", "20"}, dir_ + "/cli.log");
+  ASSERT_EQ(client.Wait(), 0) << client.Log();
+  prom::Labels conn{{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + std::to_string(port)}};
+  EXPECT_TRUE(testing::WaitFor([&] { return value("container_net_tcp_successful_connects_total", conn) == 3; }, 5s));
+  EXPECT_TRUE(testing::WaitFor([&] { return value("container_net_tcp_bytes_received_total", conn) == 150; }, 5s));
+  (*lean)->Stop();
+}
+
 TEST_F(TracerBpfTest, CountsEveryConnectAndEveryByte) {
   TestCgroup server_cg(Name("srv")), client_cg(Name("cli"));
   int port = FreeStablePort();
