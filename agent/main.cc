@@ -8,6 +8,7 @@
 #include "agent/export/metrics_pusher.h"
 #include "agent/node/machine_identity.h"
 #include "agent/node/node_collector.h"
+#include "agent/tracer/ebpf_collector.h"
 #include "agent/version.h"
 #include "lib/base/log.h"
 #include "lib/http/server.h"
@@ -82,6 +83,26 @@ int main(int argc, char** argv) {
   containers->Start();
   registry.Register(containers);
 
+  // eBPF: TCP connection tracking (container_net_tcp_*). Without privileges, BTF or the needed
+  // tracepoints the agent keeps running without it. --disable-l7-tracing drops the syscall hooks
+  // that only L7 tracing needs (connect's fd; later read/write and TLS); TCP tracking stays on,
+  // as in Coroot.
+  std::shared_ptr<agent::tracer::EbpfCollector> ebpf;
+  {
+    agent::tracer::EbpfOptions eo;
+    eo.ephemeral_port_range = cfg.ephemeral_port_range;
+    eo.track_public_network = cfg.track_public_network;
+    eo.tracer.connect_fd_hooks = !cfg.disable_l7_tracing;
+    auto started = agent::tracer::EbpfCollector::Start(eo);
+    if (started.ok()) {
+      ebpf = *started;
+      registry.Register(ebpf);
+    } else {
+      LOG(WARNING) << "eBPF tracing is disabled, container_net_tcp_* will not be reported: "
+                   << started.status().ToString();
+    }
+  }
+
   std::shared_ptr<prom::Spool> spool;
   std::shared_ptr<prom::RemoteWriteSender> sender;
   std::unique_ptr<agent::MetricsPusher> pusher;
@@ -130,5 +151,6 @@ int main(int argc, char** argv) {
   containers->Stop();
   if (pusher) pusher->Stop();
   if (sender) sender->Stop();
+  if (ebpf) ebpf->Stop();
   return 0;
 }

@@ -1,0 +1,84 @@
+#include "agent/tracer/ebpf_collector.h"
+
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "agent/tracer/proc_net_tcp.h"
+#include "lib/base/log.h"
+
+namespace coroot::agent::tracer {
+
+uint32_t HostNetnsInode(const std::string& proc_root) {
+  struct stat st;
+  if (stat((proc_root + "/1/ns/net").c_str(), &st) == 0) return static_cast<uint32_t>(st.st_ino);
+  if (stat((proc_root + "/self/ns/net").c_str(), &st) == 0) return static_cast<uint32_t>(st.st_ino);
+  return 0;
+}
+
+StatusOr<std::shared_ptr<EbpfCollector>> EbpfCollector::Start(EbpfOptions options) {
+  ASSIGN_OR_RETURN(DestinationFilter filter,
+                   DestinationFilter::Create(options.ephemeral_port_range, options.track_public_network,
+                                             HostNetnsInode(options.proc_root)));
+  auto resolver = options.resolver ? options.resolver : std::make_shared<ProcCgroupResolver>(options.proc_root);
+  std::shared_ptr<EbpfCollector> c(new EbpfCollector());
+  c->tracker_ = std::make_shared<TcpTracker>(std::move(filter), resolver, options.tracker);
+  auto tracker = c->tracker_;
+  ASSIGN_OR_RETURN(c->tracer_, Tracer::Start(options.tracer, [tracker](const coroot_tcp_event& e) {
+                     tracker->OnEvent(e);
+                   }));
+  if (options.reconcile) {
+    // After attaching, so nothing falls between the scan and the hooks; the tracker ignores a
+    // connection that it already learned from an event.
+    c->tracer_->Drain();
+    if (auto st = c->Reconcile(options.proc_root); !st.ok()) {
+      LOG(WARNING) << "eBPF: startup reconciliation from " << options.proc_root << " failed: " << st.ToString();
+    }
+  }
+  return c;
+}
+
+Status EbpfCollector::Reconcile(const std::string& proc_root) {
+  ASSIGN_OR_RETURN(auto sockets, ScanExistingSockets(proc_root));
+  for (const auto& s : sockets) {
+    if (s.socket.state == kTcpListen) {
+      tracker_->AddExistingListen(s.pid, s.netns, s.socket.local, s.socket.local_port);
+      reconciled_++;
+      continue;
+    }
+    if (!s.outbound) continue;
+    coroot_tuple_key k{};
+    std::memcpy(k.saddr, s.socket.local.data(), 16);
+    std::memcpy(k.daddr, s.socket.remote.data(), 16);
+    k.sport = s.socket.local_port;
+    k.dport = s.socket.remote_port;
+    k.netns = s.netns;
+    if (auto st = tracer_->AddReconciled(k); !st.ok()) {
+      LOG(WARNING) << "eBPF: " << st.ToString();
+      continue;
+    }
+    tracker_->AddExistingConnection(s.pid, s.netns, s.socket.local, s.socket.local_port, s.socket.remote,
+                                    s.socket.remote_port);
+    reconciled_++;
+  }
+  LOG(INFO) << "eBPF: reconciled " << reconciled_ << " listen sockets and outbound connections from " << proc_root;
+  return Status::Ok();
+}
+
+void EbpfCollector::Collect(std::vector<prom::MetricFamily>* out) {
+  if (tracer_) {
+    tracer_->Drain();
+    auto tracker = tracker_;
+    (void)tracer_->ReadConnBytes([&tracker](const coroot_conn_bytes& b) { tracker->OnConnBytes(b); });
+    tracer_->CollectSelfMetrics(out);
+  }
+  tracker_->Collect(out);
+}
+
+void EbpfCollector::Stop() {
+  if (tracer_) tracer_->Stop();
+}
+
+EbpfCollector::~EbpfCollector() { Stop(); }
+
+}  // namespace coroot::agent::tracer

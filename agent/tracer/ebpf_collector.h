@@ -1,0 +1,55 @@
+#pragma once
+// EbpfCollector: the node agent's eBPF part as one metric collector. It starts the Tracer, feeds
+// its events to a TcpTracker, seeds the tracker (and the kernel's `reconciled` map) with the
+// connections that existed before, and on every Collect refreshes the byte counters of open
+// connections and adds the tracer's self-metrics.
+#include <memory>
+#include <string>
+
+#include "agent/tracer/container_resolver.h"
+#include "agent/tracer/tcp_tracker.h"
+#include "agent/tracer/tracer.h"
+#include "lib/base/status.h"
+#include "lib/prom/metric.h"
+
+namespace coroot::agent::tracer {
+
+struct EbpfOptions {
+  TracerOptions tracer;
+  TcpTrackerOptions tracker;
+  std::string ephemeral_port_range = "32768-60999";  // --ephemeral-port-range
+  std::string track_public_network = "0.0.0.0/0";   // --track-public-network
+  std::string proc_root = "/proc";
+  bool reconcile = true;  // seed state from /proc at start
+  std::shared_ptr<IContainerResolver> resolver;  // default: ProcCgroupResolver
+};
+
+class EbpfCollector : public prom::ICollector {
+ public:
+  // Fails when eBPF cannot be used here (no privileges, no BTF, required hook missing); the
+  // caller logs the reason and runs without it.
+  static StatusOr<std::shared_ptr<EbpfCollector>> Start(EbpfOptions options);
+  ~EbpfCollector() override;
+
+  void Collect(std::vector<prom::MetricFamily>* out) override;
+  void Stop();
+
+  TcpTracker& tracker() { return *tracker_; }
+  Tracer& tracer() { return *tracer_; }
+  // Number of pre-existing connections and listens found at start.
+  size_t reconciled() const { return reconciled_; }
+
+ private:
+  EbpfCollector() = default;
+  Status Reconcile(const std::string& proc_root);
+
+  std::shared_ptr<TcpTracker> tracker_;
+  std::unique_ptr<Tracer> tracer_;
+  size_t reconciled_ = 0;
+};
+
+// Inode of the network namespace of /proc/1 (the host's, for an agent in the host PID namespace),
+// or of this process when /proc/1 is not readable.
+uint32_t HostNetnsInode(const std::string& proc_root = "/proc");
+
+}  // namespace coroot::agent::tracer

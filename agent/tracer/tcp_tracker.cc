@@ -1,0 +1,299 @@
+#include "agent/tracer/tcp_tracker.h"
+
+#include <cstring>
+
+namespace coroot::agent::tracer {
+
+namespace {
+Ip ToIp(const __u8 (&a)[16]) {
+  Ip ip;
+  std::memcpy(ip.data(), a, 16);
+  return ip;
+}
+}  // namespace
+
+TcpTracker::TcpTracker(DestinationFilter filter, std::shared_ptr<IContainerResolver> resolver,
+                       TcpTrackerOptions options)
+    : filter_(std::move(filter)), resolver_(std::move(resolver)), options_(options) {}
+
+std::string TcpTracker::TupleKey(uint32_t netns, const Ip& src, uint16_t sport, const Ip& dst, uint16_t dport) {
+  std::string k(44, '\0');
+  std::memcpy(k.data(), &netns, 4);
+  std::memcpy(k.data() + 4, src.data(), 16);
+  std::memcpy(k.data() + 20, dst.data(), 16);
+  std::memcpy(k.data() + 36, &sport, 2);
+  std::memcpy(k.data() + 38, &dport, 2);
+  return k;
+}
+
+void TcpTracker::Drop(const std::string& reason) { dropped_[reason]++; }
+void TcpTracker::Skip(Verdict v) { skipped_[VerdictName(v)]++; }
+
+TcpTracker::Series* TcpTracker::SeriesFor(const SeriesKey& key) {
+  auto it = series_.find(key);
+  if (it != series_.end()) return &it->second;
+  if (series_.size() >= options_.max_series) {
+    Drop("series_table_full");
+    return nullptr;
+  }
+  return &series_[key];
+}
+
+void TcpTracker::OnEvent(const coroot_tcp_event& e) {
+  // Resolving the container reads /proc: do it before taking the lock.
+  std::string container;
+  if (e.type == COROOT_TCP_CONNECT_OK || e.type == COROOT_TCP_CONNECT_FAILED || e.type == COROOT_TCP_LISTEN_OPEN)
+    container = resolver_->ContainerKey(e.pid, e.cgroup_id);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  events_++;
+  Ip src = ToIp(e.saddr), dst = ToIp(e.daddr);
+  switch (e.type) {
+    case COROOT_TCP_CONNECT_OK:
+    case COROOT_TCP_CONNECT_FAILED: {
+      Verdict v = filter_.CheckConnection(dst, e.dport, e.netns);
+      if (v != Verdict::kTrack) {
+        Skip(v);
+        return;
+      }
+      if (container.empty()) {
+        Drop("unknown_container");
+        return;
+      }
+      SeriesKey key{container, FormatIpPort(dst, e.dport), ""};
+      Series* s = SeriesFor(key);
+      if (!s) return;
+      if (e.type == COROOT_TCP_CONNECT_FAILED) {
+        s->failed++;
+        return;
+      }
+      s->successful++;
+      s->connected = true;
+      s->connect_seconds += static_cast<double>(e.duration_ns) / 1e9;
+      if (auto prev = conns_.find(e.sk); prev != conns_.end()) {
+        // The kernel reused a socket whose CLOSE event never arrived (ring buffer overflow).
+        Drop("close_event_missed");
+        CloseConn(prev, nullptr);
+      }
+      if (conns_.size() >= options_.max_connections) {
+        Drop("connection_table_full");
+        return;
+      }
+      s->active++;
+      s->connected = true;
+      Conn& c = conns_[e.sk];
+      c.key = key;
+      c.pid = e.pid;
+      c.fd = e.fd;
+      c.tuple = TupleKey(e.netns, src, e.sport, dst, e.dport);
+      by_tuple_[c.tuple] = e.sk;
+      return;
+    }
+    case COROOT_TCP_CLOSE: {
+      auto it = conns_.find(e.sk);
+      if (it == conns_.end() && e.pid == 0) {  // a connection seeded from /proc
+        auto r = by_tuple_.find(TupleKey(e.netns, src, e.sport, dst, e.dport));
+        if (r != by_tuple_.end()) it = conns_.find(r->second);
+      }
+      if (it == conns_.end()) return;  // a connection that was skipped by the rules
+      CloseConn(it, &e);
+      return;
+    }
+    case COROOT_TCP_RETRANSMIT: {
+      auto it = conns_.find(e.sk);
+      if (it == conns_.end()) {
+        auto r = by_tuple_.find(TupleKey(e.netns, src, e.sport, dst, e.dport));
+        if (r != by_tuple_.end()) it = conns_.find(r->second);
+      }
+      if (it == conns_.end()) {
+        skipped_["retransmit_of_untracked_connection"]++;
+        return;
+      }
+      if (Series* s = SeriesFor(it->second.key)) s->retransmits += e.segments ? e.segments : 1;
+      return;
+    }
+    case COROOT_TCP_LISTEN_OPEN: {
+      Verdict v = filter_.CheckListen(src, e.sport, e.netns);
+      if (v != Verdict::kTrack) {
+        Skip(v);
+        return;
+      }
+      if (container.empty()) {
+        Drop("unknown_container");
+        return;
+      }
+      ListenKey key{container, FormatIpPort(src, e.sport)};
+      if (!listens_.count(key) && listens_.size() >= options_.max_listens) {
+        Drop("listen_table_full");
+        return;
+      }
+      if (listen_socks_.count(e.sk)) return;  // duplicate
+      listens_[key].open++;
+      listen_socks_[e.sk] = key;
+      return;
+    }
+    case COROOT_TCP_LISTEN_CLOSE: {
+      auto it = listen_socks_.find(e.sk);
+      if (it == listen_socks_.end()) return;
+      auto l = listens_.find(it->second);
+      if (l != listens_.end() && --l->second.open <= 0) {
+        l->second.open = 0;
+        l->second.closed_at = std::chrono::steady_clock::now();
+      }
+      listen_socks_.erase(it);
+      return;
+    }
+    default:
+      Drop("unknown_event_type");
+  }
+}
+
+void TcpTracker::CloseConn(std::unordered_map<uint64_t, Conn>::iterator it, const coroot_tcp_event* e) {
+  Conn& c = it->second;
+  if (Series* s = SeriesFor(c.key)) {
+    if (s->active > 0) s->active--;
+    if (e && !c.reconciled) {
+      if (e->bytes_sent > c.sent_seen) s->bytes_sent += e->bytes_sent - c.sent_seen;
+      if (e->bytes_received > c.received_seen) s->bytes_received += e->bytes_received - c.received_seen;
+    }
+  }
+  auto t = by_tuple_.find(c.tuple);
+  if (t != by_tuple_.end() && t->second == it->first) by_tuple_.erase(t);
+  conns_.erase(it);
+}
+
+void TcpTracker::OnConnBytes(const coroot_conn_bytes& b) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = conns_.find(b.sk);
+  if (it == conns_.end() || it->second.reconciled) return;
+  Conn& c = it->second;
+  auto s = series_.find(c.key);
+  if (s == series_.end()) return;
+  // Totals only grow; a smaller value is a stale read of a socket being reused.
+  if (b.bytes_sent > c.sent_seen) {
+    s->second.bytes_sent += b.bytes_sent - c.sent_seen;
+    c.sent_seen = b.bytes_sent;
+  }
+  if (b.bytes_received > c.received_seen) {
+    s->second.bytes_received += b.bytes_received - c.received_seen;
+    c.received_seen = b.bytes_received;
+  }
+}
+
+void TcpTracker::AddExistingConnection(uint32_t pid, uint32_t netns, const Ip& src, uint16_t sport, const Ip& dst,
+                                       uint16_t dport) {
+  std::string container = resolver_->ContainerKey(pid, 0);
+  std::lock_guard<std::mutex> lock(mu_);
+  Verdict v = filter_.CheckConnection(dst, dport, netns);
+  if (v != Verdict::kTrack) {
+    Skip(v);
+    return;
+  }
+  if (container.empty()) {
+    Drop("unknown_container");
+    return;
+  }
+  std::string tk = TupleKey(netns, src, sport, dst, dport);
+  if (by_tuple_.count(tk)) return;  // already known (e.g. seen by the tracer since it attached)
+  if (conns_.size() >= options_.max_connections) {
+    Drop("connection_table_full");
+    return;
+  }
+  SeriesKey key{container, FormatIpPort(dst, dport), ""};
+  Series* s = SeriesFor(key);
+  if (!s) return;
+  s->active++;
+  s->connected = true;
+  uint64_t id = next_synthetic_id_++;
+  Conn& c = conns_[id];
+  c.key = key;
+  c.pid = pid;
+  c.reconciled = true;
+  c.tuple = tk;
+  by_tuple_[tk] = id;
+}
+
+void TcpTracker::AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr, uint16_t port) {
+  std::string container = resolver_->ContainerKey(pid, 0);
+  std::lock_guard<std::mutex> lock(mu_);
+  Verdict v = filter_.CheckListen(addr, port, netns);
+  if (v != Verdict::kTrack) {
+    Skip(v);
+    return;
+  }
+  if (container.empty()) {
+    Drop("unknown_container");
+    return;
+  }
+  ListenKey key{container, FormatIpPort(addr, port)};
+  if (!listens_.count(key) && listens_.size() >= options_.max_listens) {
+    Drop("listen_table_full");
+    return;
+  }
+  // Its socket address is unknown, so its close is not seen: it stays open until revalidated.
+  Listen& l = listens_[key];
+  if (l.open == 0) l.open = 1;
+}
+
+size_t TcpTracker::open_connections() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return conns_.size();
+}
+
+void TcpTracker::Collect(std::vector<prom::MetricFamily>* out) {
+  using prom::MetricFamily;
+  using prom::MetricType;
+  MetricFamily ok("container_net_tcp_successful_connects_total", MetricType::kCounter,
+                  "Number of successful TCP connects");
+  MetricFamily time("container_net_tcp_connection_time_seconds_total", MetricType::kCounter,
+                    "Time spent on TCP connects");
+  MetricFamily failed("container_net_tcp_failed_connects_total", MetricType::kCounter,
+                      "Number of failed TCP connects");
+  MetricFamily active("container_net_tcp_active_connections", MetricType::kGauge,
+                      "Number of active outbound connections used by the container");
+  MetricFamily retrans("container_net_tcp_retransmits_total", MetricType::kCounter,
+                       "Number of retransmitted TCP segments");
+  MetricFamily sent("container_net_tcp_bytes_sent_total", MetricType::kCounter, "Number of bytes sent to the peer");
+  MetricFamily received("container_net_tcp_bytes_received_total", MetricType::kCounter,
+                        "Number of bytes received from the peer");
+  MetricFamily listen("container_net_tcp_listen_info", MetricType::kGauge,
+                      "Listen address of the container (1 = open, 0 = closed recently)");
+  MetricFamily dropped("coroot_node_agent_tcp_dropped_total", MetricType::kCounter,
+                       "TCP events or table entries dropped by the agent, by reason");
+  MetricFamily skipped("coroot_node_agent_tcp_skipped_total", MetricType::kCounter,
+                       "TCP connections and listens not tracked by rule (spec: ephemeral ports, loopback, public)");
+  MetricFamily events("coroot_node_agent_tcp_events_total", MetricType::kCounter, "TCP events processed");
+
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [k, s] : series_) {
+    prom::Labels full{{"container_id", k.container},
+                      {"destination", k.destination},
+                      {"actual_destination", k.actual_destination}};
+    if (s.connected) {
+      ok.Add(full, static_cast<double>(s.successful));
+      time.Add(full, s.connect_seconds);
+      active.Add(full, static_cast<double>(s.active));
+      retrans.Add(full, static_cast<double>(s.retransmits));
+      sent.Add(full, static_cast<double>(s.bytes_sent));
+      received.Add(full, static_cast<double>(s.bytes_received));
+    }
+    if (s.failed) failed.Add({{"container_id", k.container}, {"destination", k.destination}}, static_cast<double>(s.failed));
+  }
+  for (auto it = listens_.begin(); it != listens_.end();) {
+    if (it->second.open == 0 && now - it->second.closed_at > options_.closed_listen_ttl) {
+      it = listens_.erase(it);
+      continue;
+    }
+    listen.Add({{"container_id", it->first.container}, {"listen_addr", it->first.addr}, {"proxy", ""}},
+               it->second.open > 0 ? 1 : 0);
+    ++it;
+  }
+  for (const auto& [r, n] : dropped_) dropped.Add({{"reason", r}}, static_cast<double>(n));
+  for (const auto& [r, n] : skipped_) skipped.Add({{"reason", r}}, static_cast<double>(n));
+  events.Add({}, static_cast<double>(events_));
+  for (auto* f : {&ok, &time, &failed, &active, &retrans, &sent, &received, &listen, &dropped, &skipped, &events})
+    out->push_back(std::move(*f));
+}
+
+}  // namespace coroot::agent::tracer

@@ -1,0 +1,100 @@
+#pragma once
+// TcpTracker: the user-space connection table. It turns the kernel's TCP events (bpf/tcp_abi.h)
+// into Coroot's container_net_tcp_* series, keyed by container and destination, applying the
+// destination rules of net_rules.h. Every table is bounded; what does not fit is counted in
+// coroot_node_agent_tcp_dropped_total{reason}.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "agent/tracer/container_resolver.h"
+#include "agent/tracer/net_rules.h"
+#include "lib/prom/metric.h"
+#include "tcp_abi.h"
+
+namespace coroot::agent::tracer {
+
+struct TcpTrackerOptions {
+  size_t max_connections = 65536;  // open connections in the table
+  size_t max_series = 100000;      // (container, destination) pairs with counters
+  size_t max_listens = 16384;
+  // A closed listen socket is reported with value 0 for this long, then forgotten.
+  std::chrono::seconds closed_listen_ttl{600};
+};
+
+class TcpTracker : public prom::ICollector {
+ public:
+  TcpTracker(DestinationFilter filter, std::shared_ptr<IContainerResolver> resolver, TcpTrackerOptions options = {});
+
+  // One kernel event (any thread).
+  void OnEvent(const coroot_tcp_event& e);
+  // Current byte totals of an open connection (from the socket iterator).
+  void OnConnBytes(const coroot_conn_bytes& b);
+  // Startup reconciliation: state that existed before the tracer was attached.
+  void AddExistingConnection(uint32_t pid, uint32_t netns, const Ip& src, uint16_t sport, const Ip& dst,
+                             uint16_t dport);
+  void AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr, uint16_t port);
+
+  void Collect(std::vector<prom::MetricFamily>* out) override;
+
+  size_t open_connections() const;
+
+ private:
+  struct SeriesKey {
+    std::string container, destination, actual_destination;
+    bool operator<(const SeriesKey& o) const {
+      return std::tie(container, destination, actual_destination) <
+             std::tie(o.container, o.destination, o.actual_destination);
+    }
+  };
+  struct Series {
+    uint64_t successful = 0, failed = 0, retransmits = 0, bytes_sent = 0, bytes_received = 0;
+    double connect_seconds = 0;
+    int64_t active = 0;
+    bool connected = false;  // has had a connection (not only failed attempts): emit the connection series
+  };
+  struct Conn {
+    SeriesKey key;
+    uint32_t pid = 0;
+    int64_t fd = -1;
+    bool reconciled = false;  // existed before the agent: byte totals have no baseline
+    uint64_t sent_seen = 0, received_seen = 0;
+    std::string tuple;  // TupleKey(): index into by_tuple_
+  };
+  struct ListenKey {
+    std::string container, addr;
+    bool operator<(const ListenKey& o) const { return std::tie(container, addr) < std::tie(o.container, o.addr); }
+  };
+  struct Listen {
+    int64_t open = 0;
+    std::chrono::steady_clock::time_point closed_at;
+  };
+  // Identity of a reconciled connection (no socket address is known for it).
+  static std::string TupleKey(uint32_t netns, const Ip& src, uint16_t sport, const Ip& dst, uint16_t dport);
+
+  Series* SeriesFor(const SeriesKey& key);  // nullptr (and counted) when the table is full
+  void Drop(const std::string& reason);
+  void Skip(Verdict v);
+  void CloseConn(std::unordered_map<uint64_t, Conn>::iterator it, const coroot_tcp_event* e);
+
+  DestinationFilter filter_;
+  std::shared_ptr<IContainerResolver> resolver_;
+  TcpTrackerOptions options_;
+
+  mutable std::mutex mu_;
+  std::map<SeriesKey, Series> series_;
+  std::unordered_map<uint64_t, Conn> conns_;              // by kernel socket address (or synthetic id)
+  std::unordered_map<std::string, uint64_t> by_tuple_;  // tuple -> key in conns_
+  uint64_t next_synthetic_id_ = 1;                        // below any kernel address
+  std::map<ListenKey, Listen> listens_;
+  std::unordered_map<uint64_t, ListenKey> listen_socks_;
+  std::map<std::string, uint64_t> dropped_;  // reason -> count
+  std::map<std::string, uint64_t> skipped_;  // rule -> count
+  uint64_t events_ = 0;
+};
+
+}  // namespace coroot::agent::tracer

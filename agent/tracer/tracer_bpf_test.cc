@@ -1,0 +1,535 @@
+// The tracer against the real kernel: real servers and clients on loopback, each in its own
+// cgroup v2 (so the container label tells them apart from everything else on the machine), and
+// exact counts: N connects made => N counted, bytes equal to what was transferred.
+// Needs root (CAP_BPF, CAP_PERFMON, cgroup writes); skipped otherwise. CTest label: bpf.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+#include "agent/tracer/ebpf_collector.h"
+#include "lib/base/file.h"
+#include "lib/base/strings.h"
+#include "lib/testing/process.h"
+
+namespace coroot::agent::tracer {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string Cgroup2Root() {
+  for (const char* p : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
+    struct statfs st;
+    if (statfs(p, &st) == 0 && st.f_type == 0x63677270) return p;
+  }
+  return "";
+}
+
+// A TCP port on 127.0.0.1 outside the ephemeral range (ports in it are skipped by design), free now.
+int FreeStablePort() {
+  static int next = 20000 + (getpid() % 5000);
+  for (int i = 0; i < 2000; i++) {
+    int port = next++;
+    if (next > 32000) next = 20000;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    close(fd);
+    if (ok) return port;
+  }
+  return 0;
+}
+
+// A cgroup v2 directory for one test process ("container"); removed (once empty) at the end.
+class TestCgroup {
+ public:
+  explicit TestCgroup(const std::string& name) {
+    path_ = Cgroup2Root() + "/" + name;
+    key_ = "/" + name;
+    fs::create_directories(path_);
+  }
+  ~TestCgroup() {
+    for (int i = 0; i < 100 && rmdir(path_.c_str()) != 0 && errno == EBUSY; i++) std::this_thread::sleep_for(20ms);
+  }
+  const std::string& path() const { return path_; }
+  const std::string& key() const { return key_; }  // container_id label given by ProcCgroupResolver
+
+ private:
+  std::string path_, key_;
+};
+
+// A process started inside a cgroup, output to a log file; killed by pid (its process group).
+class Proc {
+ public:
+  Proc(const TestCgroup& cg, std::vector<std::string> argv, const std::string& log,
+       std::vector<std::string> env = {})
+      : log_(log) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      setpgid(0, 0);
+      for (const auto& e : env) putenv(strdup(e.c_str()));
+      int c = open((cg.path() + "/cgroup.procs").c_str(), O_WRONLY);
+      if (c < 0 || write(c, "0", 1) != 1) _exit(126);
+      close(c);
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+      }
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      execvp(args[0], args.data());
+      _exit(127);
+    }
+  }
+  ~Proc() { Kill(); }
+  pid_t pid() const { return pid_; }
+  // Waits for the exit; returns the exit code (-1 on timeout, after killing it).
+  int Wait(std::chrono::milliseconds limit = 60s) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
+      int st;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    Kill();
+    return -1;
+  }
+  void Kill() {
+    if (pid_ <= 0) return;
+    kill(-pid_, SIGKILL);
+    kill(pid_, SIGKILL);
+    int st;
+    waitpid(pid_, &st, 0);
+    pid_ = -1;
+  }
+  std::string Log() const { return ReadFile(log_).ok() ? *ReadFile(log_) : ""; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_;
+};
+
+// Echo-like server: reads each connection to EOF, then writes `resp` bytes and closes.
+const char* kServerPy = R"(
+import os, socket, sys, threading
+port, resp = int(sys.argv[1]), int(sys.argv[2])
+host = os.environ.get("HOST", "127.0.0.1")
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((host, port)); s.listen(256)
+print("ready", flush=True)
+def handle(c):
+    with c:
+        while c.recv(65536): pass
+        c.sendall(b"r" * resp)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=handle, args=(c,), daemon=True).start()
+)";
+
+// Client: n connections, each sends q bytes, half-closes, reads to EOF, closes. With a release
+// file: opens all n first, sends, and waits for the file before finishing them.
+const char* kClientPy = R"(
+import os, socket, sys, time
+port, n, q = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+host = os.environ.get("HOST", "127.0.0.1")
+release = sys.argv[4] if len(sys.argv) > 4 else None
+socks = []
+def finish(c):
+    c.shutdown(socket.SHUT_WR)
+    got = 0
+    while True:
+        d = c.recv(65536)
+        if not d: break
+        got += len(d)
+    c.close()
+    return got
+total = 0
+for i in range(n):
+    c = socket.create_connection((host, port), timeout=60); c.sendall(b"q" * q)
+    if release: socks.append(c)
+    else: total += finish(c)
+if release:
+    print("holding", flush=True)
+    while not os.path.exists(release): time.sleep(0.02)
+    for c in socks: total += finish(c)
+print("received", total, flush=True)
+)";
+
+// Connects n times to a port where nothing listens.
+const char* kRefusedPy = R"(
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+refused = 0
+for i in range(n):
+    try: socket.create_connection(("127.0.0.1", port)).close()
+    except ConnectionRefusedError: refused += 1
+print("refused", refused, flush=True)
+)";
+
+class TracerBpfTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (geteuid() != 0 || Cgroup2Root().empty()) return;
+    EbpfOptions o;
+    o.reconcile = false;
+    auto c = EbpfCollector::Start(o);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    collector_ = *c;
+  }
+  static void TearDownTestSuite() { collector_.reset(); }
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (eBPF, cgroups)";
+    if (Cgroup2Root().empty()) GTEST_SKIP() << "no cgroup v2 mount";
+    dir_ = testing::MakeTempDir("tracer_bpf_test_");
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  std::string Name(const std::string& what) {
+    return "coroot_bpf_test_" + std::to_string(getpid()) + "_" + what;
+  }
+
+  // Value of the series of `family` whose labels include all of `want`; -1 when absent.
+  static double Value(const std::string& family, const prom::Labels& want) {
+    std::vector<prom::MetricFamily> out;
+    collector_->Collect(&out);
+    return Find(out, family, want);
+  }
+  static double Find(const std::vector<prom::MetricFamily>& out, const std::string& family, const prom::Labels& want) {
+    for (const auto& f : out) {
+      if (f.name != family) continue;
+      for (const auto& s : f.samples) {
+        bool match = true;
+        for (const auto& l : want) {
+          bool found = false;
+          for (const auto& h : s.labels) found |= h == l;
+          match &= found;
+        }
+        if (match) return s.value;
+      }
+    }
+    return -1;
+  }
+  static double ConnValue(const std::string& family, const TestCgroup& cg, const std::string& dest) {
+    return Value(family, {{"container_id", cg.key()}, {"destination", dest}});
+  }
+  // Polls until the series has the value (events arrive within the tracer's poll interval).
+  static bool Eventually(const std::function<double()>& get, double want, std::chrono::milliseconds limit = 5s) {
+    return testing::WaitFor([&] { return get() == want; }, limit);
+  }
+  static bool WaitLog(const Proc& p, const std::string& text, std::chrono::milliseconds limit = 10s) {
+    return testing::WaitFor([&] { return p.Log().find(text) != std::string::npos; }, limit);
+  }
+
+  static std::shared_ptr<EbpfCollector> collector_;
+  std::string dir_;
+};
+std::shared_ptr<EbpfCollector> TracerBpfTest::collector_;
+
+TEST_F(TracerBpfTest, HooksAttachAndNothingIsLost) {
+  std::vector<prom::MetricFamily> out;
+  collector_->Collect(&out);
+  EXPECT_EQ(Find(out, "coroot_node_agent_ebpf_hook_attached", {{"program", "coroot_inet_sock_set_state"}}), 1);
+  EXPECT_EQ(Find(out, "coroot_node_agent_ebpf_hook_attached", {{"program", "coroot_tcp_retransmit_skb"}}), 1);
+  EXPECT_EQ(Find(out, "coroot_node_agent_ebpf_hook_attached", {{"program", "coroot_sys_enter_connect"}}), 1);
+  EXPECT_EQ(Find(out, "coroot_node_agent_ebpf_hook_attached", {{"program", "coroot_conn_bytes_iter"}}), 1);
+  EXPECT_EQ(Find(out, "coroot_node_agent_ebpf_events_lost_total", {}), 0);
+}
+
+// With L7 tracing disabled no syscall tracepoint is attached, and connections are still counted.
+TEST_F(TracerBpfTest, WorksWithoutTheSyscallHooks) {
+  EbpfOptions o;
+  o.reconcile = false;
+  o.tracer.connect_fd_hooks = false;
+  auto lean = EbpfCollector::Start(o);
+  ASSERT_TRUE(lean.ok()) << lean.status().ToString();
+  auto value = [&](const std::string& family, const prom::Labels& want) {
+    std::vector<prom::MetricFamily> out;
+    (*lean)->Collect(&out);
+    return Find(out, family, want);
+  };
+  EXPECT_EQ(value("coroot_node_agent_ebpf_hook_attached", {{"program", "coroot_sys_enter_connect"}}), 0);
+  EXPECT_EQ(value("coroot_node_agent_ebpf_hook_attached", {{"program", "coroot_inet_sock_set_state"}}), 1);
+  TestCgroup server_cg(Name("leansrv")), client_cg(Name("leancli"));
+  int port = FreeStablePort();
+  Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), "50"}, dir_ + "/srv.log");
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  Proc client(client_cg, {"python3", "-c", kClientPy, std::to_string(port), "3", "20"}, dir_ + "/cli.log");
+  ASSERT_EQ(client.Wait(), 0) << client.Log();
+  prom::Labels conn{{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + std::to_string(port)}};
+  EXPECT_TRUE(testing::WaitFor([&] { return value("container_net_tcp_successful_connects_total", conn) == 3; }, 5s));
+  EXPECT_TRUE(testing::WaitFor([&] { return value("container_net_tcp_bytes_received_total", conn) == 150; }, 5s));
+  (*lean)->Stop();
+}
+
+TEST_F(TracerBpfTest, CountsEveryConnectAndEveryByte) {
+  TestCgroup server_cg(Name("srv")), client_cg(Name("cli"));
+  int port = FreeStablePort();
+  const int kConns = 25, kSend = 3000, kResp = 70000;
+  Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), std::to_string(kResp)}, dir_ + "/srv.log");
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  std::string dest = "127.0.0.1:" + std::to_string(port);
+
+  EXPECT_TRUE(Eventually([&] {
+    return Value("container_net_tcp_listen_info", {{"container_id", server_cg.key()}, {"listen_addr", dest}});
+  }, 1));
+
+  Proc client(client_cg, {"python3", "-c", kClientPy, std::to_string(port), std::to_string(kConns),
+                          std::to_string(kSend)}, dir_ + "/cli.log");
+  ASSERT_EQ(client.Wait(), 0) << client.Log();
+  ASSERT_NE(client.Log().find("received " + std::to_string(kConns * kResp)), std::string::npos) << client.Log();
+
+  EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_active_connections", client_cg, dest); }, 0));
+  EXPECT_EQ(ConnValue("container_net_tcp_successful_connects_total", client_cg, dest), kConns);
+  EXPECT_EQ(ConnValue("container_net_tcp_bytes_sent_total", client_cg, dest), kConns * kSend);
+  EXPECT_EQ(ConnValue("container_net_tcp_bytes_received_total", client_cg, dest), kConns * kResp);
+  double t = ConnValue("container_net_tcp_connection_time_seconds_total", client_cg, dest);
+  EXPECT_GT(t, 0);
+  EXPECT_LT(t, kConns * 1.0);  // loopback connects take microseconds
+  EXPECT_EQ(ConnValue("container_net_tcp_failed_connects_total", client_cg, dest), -1);
+  // The server's accepted sockets are inbound: nothing is counted as outbound for it.
+  EXPECT_EQ(Value("container_net_tcp_successful_connects_total", {{"container_id", server_cg.key()}}), -1);
+
+  server.Kill();
+  EXPECT_TRUE(Eventually([&] {
+    return Value("container_net_tcp_listen_info", {{"container_id", server_cg.key()}, {"listen_addr", dest}});
+  }, 0));
+}
+
+TEST_F(TracerBpfTest, CountsFailedConnectsToAClosedPort) {
+  TestCgroup client_cg(Name("refused"));
+  int port = FreeStablePort();
+  const int kAttempts = 17;
+  Proc client(client_cg, {"python3", "-c", kRefusedPy, std::to_string(port), std::to_string(kAttempts)},
+              dir_ + "/cli.log");
+  ASSERT_EQ(client.Wait(), 0) << client.Log();
+  ASSERT_NE(client.Log().find("refused " + std::to_string(kAttempts)), std::string::npos) << client.Log();
+  std::string dest = "127.0.0.1:" + std::to_string(port);
+  EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_failed_connects_total", client_cg, dest); },
+                         kAttempts));
+  EXPECT_EQ(ConnValue("container_net_tcp_successful_connects_total", client_cg, dest), -1);
+}
+
+TEST_F(TracerBpfTest, ActiveConnectionsAndLiveBytes) {
+  TestCgroup server_cg(Name("srv2")), client_cg(Name("holder"));
+  int port = FreeStablePort();
+  const int kConns = 6, kSend = 12345, kResp = 777;
+  Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), std::to_string(kResp)}, dir_ + "/srv.log");
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  std::string release = dir_ + "/release";
+  Proc client(client_cg, {"python3", "-c", kClientPy, std::to_string(port), std::to_string(kConns),
+                          std::to_string(kSend), release}, dir_ + "/cli.log");
+  ASSERT_TRUE(WaitLog(client, "holding")) << client.Log();
+  std::string dest = "127.0.0.1:" + std::to_string(port);
+
+  EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_active_connections", client_cg, dest); }, kConns));
+  EXPECT_EQ(ConnValue("container_net_tcp_successful_connects_total", client_cg, dest), kConns);
+  // Open connections: the byte counters come from the socket iterator.
+  EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_bytes_sent_total", client_cg, dest); },
+                         kConns * kSend));
+  EXPECT_EQ(ConnValue("container_net_tcp_bytes_received_total", client_cg, dest), 0);
+
+  std::ofstream(release) << "go";
+  ASSERT_EQ(client.Wait(), 0) << client.Log();
+  EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_active_connections", client_cg, dest); }, 0));
+  // The totals at close add only what the iterator had not seen: no double counting.
+  EXPECT_EQ(ConnValue("container_net_tcp_bytes_sent_total", client_cg, dest), kConns * kSend);
+  EXPECT_EQ(ConnValue("container_net_tcp_bytes_received_total", client_cg, dest), kConns * kResp);
+}
+
+TEST_F(TracerBpfTest, CurlAgainstPythonHttpServer) {
+  TestCgroup server_cg(Name("http")), client_cg(Name("curl"));
+  int port = FreeStablePort();
+  Proc server(server_cg, {"python3", "-u", "-m", "http.server", std::to_string(port), "--bind", "127.0.0.1",
+                          "--directory", dir_}, dir_ + "/http.log");
+  std::string dest = "127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(Eventually([&] {
+    return Value("container_net_tcp_listen_info", {{"container_id", server_cg.key()}, {"listen_addr", dest}});
+  }, 1, 10s)) << server.Log();
+  const int kRequests = 12;
+  uint64_t sent = 0, received = 0;
+  for (int i = 0; i < kRequests; i++) {
+    std::string out = dir_ + "/curl" + std::to_string(i) + ".out";
+    Proc curl(client_cg, {"curl", "-s", "-o", "/dev/null", "-w", "%{size_request} %{size_header} %{size_download}\n",
+                          "http://" + dest + "/"}, out);
+    ASSERT_EQ(curl.Wait(), 0) << curl.Log();
+    std::istringstream in(curl.Log());
+    uint64_t req = 0, hdr = 0, body = 0;
+    in >> req >> hdr >> body;
+    ASSERT_GT(req, 0u) << curl.Log();
+    sent += req;
+    received += hdr + body;
+  }
+  EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_active_connections", client_cg, dest); }, 0));
+  EXPECT_EQ(ConnValue("container_net_tcp_successful_connects_total", client_cg, dest), kRequests);
+  EXPECT_EQ(ConnValue("container_net_tcp_bytes_sent_total", client_cg, dest), static_cast<double>(sent));
+  EXPECT_EQ(ConnValue("container_net_tcp_bytes_received_total", client_cg, dest), static_cast<double>(received));
+}
+
+TEST_F(TracerBpfTest, RedisCli) {
+  if (system("command -v redis-server >/dev/null && command -v redis-cli >/dev/null") != 0)
+    GTEST_SKIP() << "redis-server/redis-cli not installed";
+  TestCgroup server_cg(Name("redis")), client_cg(Name("rcli"));
+  int port = FreeStablePort();
+  Proc server(server_cg, {"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no", "--dir", dir_}, dir_ + "/redis.log");
+  std::string dest = "127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(Eventually([&] {
+    return Value("container_net_tcp_listen_info", {{"container_id", server_cg.key()}, {"listen_addr", dest}});
+  }, 1, 10s)) << server.Log();
+  const int kRuns = 8;
+  for (int i = 0; i < kRuns; i++) {
+    Proc cli(client_cg, {"redis-cli", "-p", std::to_string(port), "SET", "k" + std::to_string(i), "v"},
+             dir_ + "/rcli.log");
+    ASSERT_EQ(cli.Wait(), 0) << cli.Log();
+  }
+  // redis-cli makes one connection per run; "+OK\r\n" (5 bytes) per reply.
+  EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_active_connections", client_cg, dest); }, 0));
+  EXPECT_EQ(ConnValue("container_net_tcp_successful_connects_total", client_cg, dest), kRuns);
+  EXPECT_EQ(ConnValue("container_net_tcp_bytes_received_total", client_cg, dest), kRuns * 5);
+}
+
+TEST_F(TracerBpfTest, IPv6Loopback) {
+  TestCgroup server_cg(Name("srv6")), client_cg(Name("cli6"));
+  int port = FreeStablePort();
+  const int kConns = 5, kSend = 1000, kResp = 2000;
+  Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), std::to_string(kResp)}, dir_ + "/srv.log",
+              {"HOST=::1"});
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  std::string dest = "[::1]:" + std::to_string(port);
+  EXPECT_TRUE(Eventually([&] {
+    return Value("container_net_tcp_listen_info", {{"container_id", server_cg.key()}, {"listen_addr", dest}});
+  }, 1));
+  Proc client(client_cg, {"python3", "-c", kClientPy, std::to_string(port), std::to_string(kConns),
+                          std::to_string(kSend)}, dir_ + "/cli.log", {"HOST=::1"});
+  ASSERT_EQ(client.Wait(), 0) << client.Log();
+  EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_active_connections", client_cg, dest); }, 0));
+  EXPECT_EQ(ConnValue("container_net_tcp_successful_connects_total", client_cg, dest), kConns);
+  EXPECT_EQ(ConnValue("container_net_tcp_bytes_sent_total", client_cg, dest), kConns * kSend);
+  EXPECT_EQ(ConnValue("container_net_tcp_bytes_received_total", client_cg, dest), kConns * kResp);
+}
+
+// Connections and listens that exist before the agent starts are found in /proc; their close is
+// then reported by the kernel through the `reconciled` map.
+TEST_F(TracerBpfTest, ReconcilesConnectionsThatExistedBeforeTheStart) {
+  TestCgroup server_cg(Name("presrv")), client_cg(Name("precli"));
+  int port = FreeStablePort();
+  const int kConns = 4;
+  Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), "10"}, dir_ + "/srv.log");
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  std::string release = dir_ + "/release";
+  Proc client(client_cg, {"python3", "-c", kClientPy, std::to_string(port), std::to_string(kConns), "100", release},
+              dir_ + "/cli.log");
+  ASSERT_TRUE(WaitLog(client, "holding")) << client.Log();
+
+  EbpfOptions o;
+  o.reconcile = true;
+  auto fresh = EbpfCollector::Start(o);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  auto value = [&](const std::string& family, const prom::Labels& want) {
+    std::vector<prom::MetricFamily> out;
+    (*fresh)->Collect(&out);
+    return Find(out, family, want);
+  };
+  std::string dest = "127.0.0.1:" + std::to_string(port);
+  prom::Labels conn{{"container_id", client_cg.key()}, {"destination", dest}};
+  EXPECT_EQ(value("container_net_tcp_active_connections", conn), kConns);
+  EXPECT_EQ(value("container_net_tcp_successful_connects_total", conn), 0);  // not seen connecting
+  EXPECT_EQ(value("container_net_tcp_listen_info", {{"container_id", server_cg.key()}, {"listen_addr", dest}}), 1);
+  // The server's accepted sockets are inbound and are not reported as connections.
+  EXPECT_EQ(value("container_net_tcp_active_connections", {{"container_id", server_cg.key()}}), -1);
+
+  std::ofstream(release) << "go";
+  ASSERT_EQ(client.Wait(), 0) << client.Log();
+  EXPECT_TRUE(testing::WaitFor([&] { return value("container_net_tcp_active_connections", conn) == 0; }, 5s));
+  (*fresh)->Stop();
+}
+
+// Segment loss between two network namespaces (veth, nftables drop on the server's input hook;
+// there is no netem here): every retransmission of the client's socket is counted.
+TEST_F(TracerBpfTest, CountsRetransmits) {
+  if (system("command -v nft >/dev/null && command -v ip >/dev/null") != 0) GTEST_SKIP() << "needs nft and ip";
+  std::string tag = std::to_string(getpid() % 100000);
+  std::string nsa = "crt_a" + tag, nsb = "crt_b" + tag, va = "crva" + tag, vb = "crvb" + tag;
+  std::string net = "10.213." + std::to_string(getpid() % 250) + ".";
+  int port = FreeStablePort();
+  auto sh = [](const std::string& cmd) { return system(cmd.c_str()); };
+  struct Cleanup {
+    std::function<void()> f;
+    ~Cleanup() { f(); }
+  } cleanup{[&] {
+    sh("ip netns del " + nsa + " 2>/dev/null");
+    sh("ip netns del " + nsb + " 2>/dev/null");
+  }};
+  ASSERT_EQ(sh("ip netns add " + nsa + " && ip netns add " + nsb + " && ip link add " + va + " type veth peer name " +
+               vb + " && ip link set " + va + " netns " + nsa + " && ip link set " + vb + " netns " + nsb +
+               " && ip -n " + nsa + " addr add " + net + "1/30 dev " + va + " && ip -n " + nsb + " addr add " + net +
+               "2/30 dev " + vb + " && ip -n " + nsa + " link set " + va + " up && ip -n " + nsb + " link set " + vb +
+               " up && ip -n " + nsa + " link set lo up && ip -n " + nsb + " link set lo up"),
+            0);
+  // Drop every 7th client->server packet on the server's input (output drops are not retransmits).
+  ASSERT_EQ(sh("ip netns exec " + nsb + " nft add table inet lossy && ip netns exec " + nsb +
+               " nft add chain inet lossy in '{ type filter hook input priority 0; policy accept; }' && ip netns exec " +
+               nsb + " nft add rule inet lossy in tcp dport " + std::to_string(port) +
+               " numgen inc mod 7 == 3 counter drop"),
+            0);
+
+  TestCgroup server_cg(Name("rtxsrv")), client_cg(Name("rtxcli"));
+  Proc server(server_cg, {"ip", "netns", "exec", nsb, "python3", "-c", kServerPy, std::to_string(port), "10"},
+              dir_ + "/srv.log", {"HOST=" + net + "2"});
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  const int kConns = 3, kSend = 100000;
+  Proc client(client_cg, {"ip", "netns", "exec", nsa, "python3", "-c", kClientPy, std::to_string(port),
+                          std::to_string(kConns), std::to_string(kSend)}, dir_ + "/cli.log", {"HOST=" + net + "2"});
+  ASSERT_EQ(client.Wait(120s), 0) << client.Log();
+
+  // The kernel's own count of retransmitted segments in the client's namespace.
+  FILE* p = popen(("ip netns exec " + nsa + " cat /proc/net/snmp").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string snmp;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof(buf), p)) snmp.append(buf, n);
+  pclose(p);
+  std::vector<std::string> header, values;
+  for (const auto& line : Split(snmp, '\n')) {
+    if (!StartsWith(line, "Tcp: ")) continue;
+    (header.empty() ? header : values) = SplitAny(line, " ");
+  }
+  double kernel_retrans = -1;
+  for (size_t i = 0; i < header.size() && i < values.size(); i++)
+    if (header[i] == "RetransSegs") kernel_retrans = std::stod(values[i]);
+  ASSERT_GT(kernel_retrans, 0) << snmp;
+
+  std::string dest = net + "2:" + std::to_string(port);
+  EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_active_connections", client_cg, dest); }, 0));
+  EXPECT_EQ(ConnValue("container_net_tcp_successful_connects_total", client_cg, dest), kConns);
+  EXPECT_EQ(ConnValue("container_net_tcp_retransmits_total", client_cg, dest), kernel_retrans);
+  EXPECT_EQ(ConnValue("container_net_tcp_bytes_sent_total", client_cg, dest), kConns * kSend);
+}
+
+}  // namespace
+}  // namespace coroot::agent::tracer
