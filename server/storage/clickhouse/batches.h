@@ -27,11 +27,17 @@ struct SpanBatch {
 
   size_t rows() const { return timestamp.size(); }
   size_t bytes() const;
+  // Every column has rows() values and every offset column matches its elements (a guard: an
+  // inconsistent Native block would be misread, not refused).
+  bool Consistent() const;
   void Append(const SpanBatch& o);
   void Clear();
   // The INSERT's column list, in the order WriteRowBinary writes them.
   static const char* Columns();
   void WriteRowBinary(clickhouse::RowBinaryWriter* w) const;
+  // One block of ClickHouse's Native format (columnar: each column written whole), with the
+  // column names and types of the INSERT (LowCardinality columns sent as String).
+  void WriteNative(std::string* out) const;
 };
 
 struct LogBatch {
@@ -45,10 +51,12 @@ struct LogBatch {
 
   size_t rows() const { return timestamp.size(); }
   size_t bytes() const;
+  bool Consistent() const;
   void Append(const LogBatch& o);
   void Clear();
   static const char* Columns();
   void WriteRowBinary(clickhouse::RowBinaryWriter* w) const;
+  void WriteNative(std::string* out) const;
 };
 
 }  // namespace coroot::server::storage

@@ -127,21 +127,36 @@ Status OtelWriter::EnsureSchema(const std::string& database) {
 }
 
 Status OtelWriter::Insert(const Pending& p) {
+  bool consistent = std::visit([](const auto& b) { return b.Consistent(); }, p.batch);
+  if (!consistent) return InvalidArgument("inconsistent batch of " + std::to_string(p.rows) + " rows (a bug)");
   RETURN_IF_ERROR(EnsureSchema(p.database));
-  clickhouse::RowBinaryWriter w;
+  const bool native = opt_.format == "Native";
+  std::string data;
   std::string table = clickhouse::QuoteIdentifier(p.database);
   if (const auto* spans = std::get_if<SpanBatch>(&p.batch)) {
-    w.Reserve(spans->bytes() + spans->rows() * 64);
-    spans->WriteRowBinary(&w);
+    data.reserve(spans->bytes() + spans->rows() * 64);
+    if (native) {
+      spans->WriteNative(&data);
+    } else {
+      clickhouse::RowBinaryWriter w;
+      spans->WriteRowBinary(&w);
+      data = w.Take();
+    }
     table += std::string(".otel_traces ") + SpanBatch::Columns();
   } else {
     const auto& logs = std::get<LogBatch>(p.batch);
-    w.Reserve(logs.bytes() + logs.rows() * 32);
-    logs.WriteRowBinary(&w);
+    data.reserve(logs.bytes() + logs.rows() * 32);
+    if (native) {
+      logs.WriteNative(&data);
+    } else {
+      clickhouse::RowBinaryWriter w;
+      logs.WriteRowBinary(&w);
+      data = w.Take();
+    }
     table += std::string(".otel_logs ") + LogBatch::Columns();
   }
   auto t0 = Clock::now();
-  Status st = client_->Insert(table, "RowBinary", w.data());
+  Status st = client_->Insert(table, native ? "Native" : "RowBinary", data);
   insert_seconds_ = insert_seconds_.load() + std::chrono::duration<double>(Clock::now() - t0).count();
   return st;
 }

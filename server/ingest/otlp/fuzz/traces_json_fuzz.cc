@@ -1,6 +1,7 @@
 // libFuzzer target: DecodeTracesJson must never crash, and a decoded batch must encode to RowBinary with
 // consistent columns.
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "lib/clickhouse/row_binary.h"
@@ -14,7 +15,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (r.ok()) {
     coroot::clickhouse::RowBinaryWriter w;
     batch.WriteRowBinary(&w);
-    if (batch.rows() != r->accepted) __builtin_trap();
+    if (batch.rows() != r->accepted || !batch.Consistent()) __builtin_trap();
+    std::string native;
+    batch.WriteNative(&native);
   }
   return 0;
 }
