@@ -50,4 +50,9 @@ mountpoint -q /sys/kernel/debug  || mount -t debugfs debugfs /sys/kernel/debug 2
 
 # Embedded ClickHouse engine (libchdb) from npm, kept outside the source tree.
 "$top/scripts/install-libchdb.sh"
+
+# The OpenTelemetry JS SDK used by the OTLP integration test (pinned by package-lock.json).
+if [ ! -d "$top/tests/otel/node_modules" ]; then
+  (cd "$top/tests/otel" && npm ci --no-audit --no-fund >/dev/null)
+fi
 echo "setup: done"

@@ -6,10 +6,13 @@
 
 #include "lib/base/file.h"
 #include "lib/base/log.h"
+#include "lib/clickhouse/factory.h"
 #include "lib/http/server.h"
 #include "lib/prom/exposition.h"
+#include "server/api/telemetry_api.h"
 #include "server/config/config.h"
 #include "server/ingest/metrics_handler.h"
+#include "server/ingest/otlp_handler.h"
 #include "server/projects/project_store.h"
 #include "server/storage/prom/remote_write_forwarder.h"
 #include "server/version.h"
@@ -85,6 +88,47 @@ int main(int argc, char** argv) {
   prom::Registry self_metrics;
   self_metrics.Register(metrics);
 
+  // Logs and traces: ClickHouse, embedded (libchdb, under --data-dir) unless an address is configured.
+  clickhouse::Options ch_opts;
+  ch_opts.address = cfg.bootstrap_clickhouse_address;
+  ch_opts.user = cfg.bootstrap_clickhouse_user;
+  ch_opts.password = cfg.bootstrap_clickhouse_password;
+  ch_opts.database = cfg.bootstrap_clickhouse_database;
+  ch_opts.data_dir = cfg.data_dir + "/clickhouse";
+  auto ch = clickhouse::Connect(ch_opts);
+  if (!ch.ok()) {
+    LOG(ERROR) << "ClickHouse unavailable, /v1/traces and /v1/logs will answer 503: " << ch.status().ToString();
+  }
+  std::unique_ptr<clickhouse::IClickHouseClient> ch_client = ch.ok() ? std::move(*ch) : nullptr;
+  const bool remote_ch = !cfg.bootstrap_clickhouse_address.empty();
+  auto database_of = [remote_ch, &cfg](const server::Project& p) {
+    return remote_ch && !cfg.bootstrap_clickhouse_database.empty() ? cfg.bootstrap_clickhouse_database
+                                                                   : server::storage::ProjectDatabase(p.id);
+  };
+  std::unique_ptr<server::storage::OtelWriter> otel_writer;
+  std::shared_ptr<server::OtlpHandler> otlp;
+  std::unique_ptr<server::TelemetryApi> telemetry;
+  if (ch_client) {
+    server::storage::OtelWriterOptions wo;
+    wo.traces_ttl = cfg.traces_ttl;
+    wo.logs_ttl = cfg.logs_ttl;
+    otel_writer = std::make_unique<server::storage::OtelWriter>(ch_client.get(), wo);
+    std::shared_ptr<server::storage::OtelWriter> writer_metrics(otel_writer.get(), [](auto*) {});
+    self_metrics.Register(writer_metrics);
+    for (const auto& p : (*projects)->List()) {
+      if (auto st = otel_writer->EnsureSchema(database_of(p)); !st.ok()) {
+        LOG(ERROR) << st.ToString();
+      }
+    }
+    otel_writer->Start();
+    server::OtlpHandlerOptions oo;
+    oo.max_decoded_bytes = static_cast<size_t>(cfg.max_request_body) * 8;
+    oo.database_of = database_of;
+    otlp = std::make_shared<server::OtlpHandler>(projects->get(), otel_writer.get(), oo);
+    self_metrics.Register(otlp);
+    telemetry = std::make_unique<server::TelemetryApi>(projects->get(), ch_client.get(), otel_writer.get(), database_of);
+  }
+
   http::ServerOptions opts;
   opts.listen = cfg.listen;
   opts.threads = static_cast<int>(cfg.http_threads);
@@ -96,6 +140,25 @@ int main(int argc, char** argv) {
   });
   srv.Handle("POST", JoinPath(base, "/v1/metrics"),
              [metrics](const http::Request& req, http::Response* r) { metrics->Handle(req, r); });
+  auto unavailable = [](const http::Request&, http::Response* r) {
+    *r = http::Response::Text(503, "ClickHouse is unavailable");
+  };
+  if (otlp) {
+    srv.Handle("POST", JoinPath(base, "/v1/traces"),
+               [otlp](const http::Request& req, http::Response* r) { otlp->HandleTraces(req, r); });
+    srv.Handle("POST", JoinPath(base, "/v1/logs"),
+               [otlp](const http::Request& req, http::Response* r) { otlp->HandleLogs(req, r); });
+    server::TelemetryApi* api = telemetry.get();
+    srv.Handle("GET", JoinPath(base, "/api/v1/traces"),
+               [api](const http::Request& req, http::Response* r) { api->Traces(req, r); });
+    srv.Handle("GET", JoinPath(base, "/api/v1/logs"),
+               [api](const http::Request& req, http::Response* r) { api->Logs(req, r); });
+    srv.Handle("GET", JoinPath(base, "/api/v1/storage"),
+               [api](const http::Request& req, http::Response* r) { api->Storage(req, r); });
+  } else {
+    for (const char* path : {"/v1/traces", "/v1/logs", "/api/v1/traces", "/api/v1/logs", "/api/v1/storage"})
+      srv.Handle("", JoinPath(base, path), unavailable);
+  }
   srv.Handle("GET", JoinPath(base, "/metrics"), [&self_metrics](const http::Request&, http::Response* r) {
     r->body = prom::WriteText(self_metrics.Gather());
     r->SetHeader("Content-Type", prom::kTextContentType);
@@ -107,6 +170,10 @@ int main(int argc, char** argv) {
   LOG(INFO) << "coroot " << server::kVersion << " listening on " << cfg.listen << " (port " << srv.port() << ")";
   WaitForSignal();
   srv.Stop();
+  // Everything accepted goes into ClickHouse before the engine is closed (libchdb must be closed
+  // before exit).
+  if (otel_writer) otel_writer->Stop();
+  ch_client.reset();
   LOG(INFO) << "stopped";
   return 0;
 }

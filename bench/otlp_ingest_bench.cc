@@ -1,0 +1,275 @@
+// OTLP ingestion benchmark: spans (and log records) per CPU-second from an OTLP/HTTP protobuf body
+// through the /v1/traces handler (decode → columnar batch → batching writer → RowBinary insert)
+// to rows in the embedded ClickHouse engine, beside a raw insert of the same rows (RowBinary bytes
+// prepared in advance, 10,000-row batches) into an identical table in the same run.
+//   otlp_ingest_bench [spans=200000] [logs=200000]
+// CPU time is the whole process's (getrusage), so the engine's own threads are counted for both.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "lib/clickhouse/embedded_client.h"
+#include "lib/clickhouse/row_binary.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "server/ingest/otlp_handler.h"
+#include "server/projects/project_store.h"
+#include "server/storage/clickhouse/otel_writer.h"
+
+using namespace coroot;
+namespace pb_common = opentelemetry::proto::common::v1;
+using opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest;
+using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+
+namespace {
+
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+void Str(pb_common::KeyValue* kv, const std::string& k, const std::string& v) {
+  kv->set_key(k);
+  kv->mutable_value()->set_string_value(v);
+}
+
+std::string RandomBytes(std::mt19937_64& rng, int n) {
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+// Requests of `per_request` spans that look like an instrumented service's: resource with 6
+// attributes, ~8 span attributes, an event on every fifth span, HTTP/DB client and server spans.
+std::vector<std::string> MakeTraceRequests(int spans, int per_request, uint64_t now_ns) {
+  std::mt19937_64 rng(42);
+  std::vector<std::string> out;
+  const char* services[] = {"checkout", "cart", "payments", "catalog", "frontend"};
+  const char* names[] = {"GET /api/cart", "POST /api/checkout", "SELECT orders", "redis GET", "grpc Charge"};
+  for (int done = 0; done < spans;) {
+    ExportTraceServiceRequest req;
+    auto* rs = req.add_resource_spans();
+    const char* svc = services[out.size() % 5];
+    Str(rs->mutable_resource()->add_attributes(), "service.name", svc);
+    Str(rs->mutable_resource()->add_attributes(), "service.version", "1.8.3");
+    Str(rs->mutable_resource()->add_attributes(), "host.name", "node-" + std::to_string(out.size() % 7));
+    Str(rs->mutable_resource()->add_attributes(), "k8s.pod.name", std::string(svc) + "-7d9f8c6b5-x2x9z");
+    Str(rs->mutable_resource()->add_attributes(), "k8s.namespace.name", "shop");
+    Str(rs->mutable_resource()->add_attributes(), "telemetry.sdk.language", "nodejs");
+    auto* ss = rs->add_scope_spans();
+    ss->mutable_scope()->set_name("@opentelemetry/instrumentation-http");
+    ss->mutable_scope()->set_version("0.52.1");
+    std::string trace = RandomBytes(rng, 16);
+    for (int i = 0; i < per_request && done < spans; ++i, ++done) {
+      auto* s = ss->add_spans();
+      if (i % 4 == 0) trace = RandomBytes(rng, 16);
+      s->set_trace_id(trace);
+      s->set_span_id(RandomBytes(rng, 8));
+      if (i % 4 != 0) s->set_parent_span_id(RandomBytes(rng, 8));
+      int k = static_cast<int>(rng() % 5);
+      s->set_name(names[k]);
+      s->set_kind(k < 2 ? opentelemetry::proto::trace::v1::Span::SPAN_KIND_SERVER
+                        : opentelemetry::proto::trace::v1::Span::SPAN_KIND_CLIENT);
+      uint64_t start = now_ns - (rng() % 3600000000000ull);
+      s->set_start_time_unix_nano(start);
+      s->set_end_time_unix_nano(start + rng() % 500000000);
+      Str(s->add_attributes(), "http.method", k == 1 ? "POST" : "GET");
+      Str(s->add_attributes(), "http.route", "/api/cart/{id}");
+      Str(s->add_attributes(), "http.url", "http://cart:8080/api/cart/" + std::to_string(rng() % 100000));
+      auto* a = s->add_attributes();
+      a->set_key("http.status_code");
+      a->mutable_value()->set_int_value(rng() % 10 == 0 ? 500 : 200);
+      Str(s->add_attributes(), "net.peer.name", "cart");
+      Str(s->add_attributes(), "net.sock.peer.addr", "10.0." + std::to_string(rng() % 255) + ".7");
+      a = s->add_attributes();
+      a->set_key("net.peer.port");
+      a->mutable_value()->set_int_value(8080);
+      Str(s->add_attributes(), "user_agent.original", "Mozilla/5.0 (X11; Linux x86_64)");
+      if (i % 5 == 0) {
+        auto* e = s->add_events();
+        e->set_time_unix_nano(start + 1000);
+        e->set_name("exception");
+        Str(e->add_attributes(), "exception.type", "TimeoutError");
+        Str(e->add_attributes(), "exception.message", "upstream request timed out after 500ms");
+      }
+      if (rng() % 10 == 0) {
+        s->mutable_status()->set_code(opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
+        s->mutable_status()->set_message("upstream failed");
+      }
+    }
+    out.push_back(req.SerializeAsString());
+  }
+  return out;
+}
+
+std::vector<std::string> MakeLogRequests(int logs, int per_request, uint64_t now_ns) {
+  std::mt19937_64 rng(7);
+  std::vector<std::string> out;
+  const char* services[] = {"checkout", "cart", "payments", "catalog", "frontend"};
+  for (int done = 0; done < logs;) {
+    ExportLogsServiceRequest req;
+    auto* rl = req.add_resource_logs();
+    Str(rl->mutable_resource()->add_attributes(), "service.name", services[out.size() % 5]);
+    Str(rl->mutable_resource()->add_attributes(), "host.name", "node-" + std::to_string(out.size() % 7));
+    Str(rl->mutable_resource()->add_attributes(), "container.id", RandomBytes(rng, 4) == "" ? "" : "3f2a9c0d1e7b");
+    auto* sl = rl->add_scope_logs();
+    for (int i = 0; i < per_request && done < logs; ++i, ++done) {
+      auto* l = sl->add_log_records();
+      l->set_time_unix_nano(now_ns - (rng() % 3600000000000ull));
+      int sev = (rng() % 10 == 0) ? 17 : 9;
+      l->set_severity_number(static_cast<opentelemetry::proto::logs::v1::SeverityNumber>(sev));
+      l->set_severity_text(sev == 17 ? "ERROR" : "INFO");
+      l->mutable_body()->set_string_value("GET /api/cart/" + std::to_string(rng() % 100000) +
+                                          " 200 12ms user=" + std::to_string(rng() % 1000) + " cache=hit region=eu-west-1");
+      Str(l->add_attributes(), "logger", "http.access");
+      Str(l->add_attributes(), "thread", "worker-" + std::to_string(rng() % 16));
+      if (i % 3 == 0) {
+        l->set_trace_id(RandomBytes(rng, 16));
+        l->set_span_id(RandomBytes(rng, 8));
+      }
+    }
+    out.push_back(req.SerializeAsString());
+  }
+  return out;
+}
+
+struct Figure {
+  double rows = 0, wall = 0, cpu = 0;
+  double per_cpu() const { return rows / cpu; }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int spans = argc > 1 ? std::atoi(argv[1]) : 200000;
+  int logs = argc > 2 ? std::atoi(argv[2]) : 200000;
+  std::string dir = "/tmp/coroot_otlp_bench";
+  std::filesystem::remove_all(dir);
+  clickhouse::EmbeddedOptions eo;
+  eo.data_dir = dir + "/ch";
+  auto client = clickhouse::EmbeddedClient::Open(eo);
+  if (!client.ok()) {
+    std::fprintf(stderr, "%s\n", client.status().ToString().c_str());
+    return 1;
+  }
+  auto projects = server::ProjectStore::Open(dir + "/db.sqlite");
+  if (!projects.ok() || !(*projects)->Bootstrap("http://127.0.0.1:1", "").ok()) return 1;
+  auto project = (*projects)->FindByApiKey("");
+  std::string ours_db = server::storage::ProjectDatabase(project->id), raw_db = "coroot_raw";
+
+  server::storage::OtelWriter writer(client->get(), {});
+  if (!writer.EnsureSchema(ours_db).ok() || !writer.EnsureSchema(raw_db).ok()) return 1;
+  writer.Start();
+  server::OtlpHandlerOptions ho;
+  ho.database_of = [&](const server::Project&) { return ours_db; };
+  server::OtlpHandler handler(projects->get(), &writer, ho);
+
+  uint64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+  auto trace_reqs = MakeTraceRequests(spans, 1000, now_ns);
+  auto log_reqs = MakeLogRequests(logs, 1000, now_ns);
+  size_t trace_bytes = 0;
+  for (auto& r : trace_reqs) trace_bytes += r.size();
+
+  // Raw baseline input: the same rows, decoded and encoded as RowBinary in 10,000-row batches, untimed.
+  auto prepare = [&](auto decode, const std::vector<std::string>& reqs, auto* proto) {
+    std::vector<std::string> out;
+    using Batch = std::remove_pointer_t<decltype(proto)>;
+    Batch acc;
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      Batch b;
+      (void)decode(reqs[i], server::otlp::DecodeLimits(), &b);
+      acc.Append(b);
+      if (acc.rows() >= 10000 || i + 1 == reqs.size()) {
+        clickhouse::RowBinaryWriter w;
+        acc.WriteRowBinary(&w);
+        out.push_back(w.Take());
+        acc.Clear();
+      }
+    }
+    return out;
+  };
+  server::storage::SpanBatch* sp = nullptr;
+  server::storage::LogBatch* lp = nullptr;
+  auto raw_spans = prepare(server::otlp::DecodeTracesProto, trace_reqs, sp);
+  auto raw_logs = prepare(server::otlp::DecodeLogsProto, log_reqs, lp);
+
+  auto measure = [&](auto fn, double rows) {
+    Figure f;
+    double c0 = CpuSeconds(), w0 = Now();
+    fn();
+    f.cpu = CpuSeconds() - c0;
+    f.wall = Now() - w0;
+    f.rows = rows;
+    return f;
+  };
+  auto through_handler = [&](const std::vector<std::string>& reqs, bool traces) {
+    for (const auto& body : reqs) {
+      http::Request req;
+      req.method = "POST";
+      req.headers = {{"Content-Type", "application/x-protobuf"}};
+      req.body = body;
+      http::Response resp;
+      traces ? handler.HandleTraces(req, &resp) : handler.HandleLogs(req, &resp);
+      if (resp.status != 200) {
+        std::fprintf(stderr, "handler answered %d: %s\n", resp.status, resp.body.c_str());
+        std::exit(1);
+      }
+    }
+    if (!writer.Flush(std::chrono::minutes(10)).ok()) std::exit(1);
+  };
+  auto raw_insert = [&](const std::vector<std::string>& batches, const char* table, const char* cols) {
+    for (const auto& b : batches) {
+      Status st = (*client)->Insert(raw_db + "." + table + " " + cols, "RowBinary", b);
+      if (!st.ok()) {
+        std::fprintf(stderr, "raw insert: %s\n", st.ToString().c_str());
+        std::exit(1);
+      }
+    }
+  };
+  // Decode alone (the handler's share of the work).
+  auto decode_only = [&](const std::vector<std::string>& reqs) {
+    for (const auto& body : reqs) {
+      server::storage::SpanBatch b;
+      (void)server::otlp::DecodeTracesProto(body, server::otlp::DecodeLimits(), &b);
+    }
+  };
+
+  Figure dec = measure([&] { decode_only(trace_reqs); }, spans);
+  Figure raw_t = measure([&] { raw_insert(raw_spans, "otel_traces", server::storage::SpanBatch::Columns()); }, spans);
+  Figure ours_t = measure([&] { through_handler(trace_reqs, true); }, spans);
+  Figure raw_l = measure([&] { raw_insert(raw_logs, "otel_logs", server::storage::LogBatch::Columns()); }, logs);
+  Figure ours_l = measure([&] { through_handler(log_reqs, false); }, logs);
+
+  auto count = [&](const std::string& t) {
+    auto r = (*client)->Query("SELECT count() FROM " + t);
+    return r.ok() ? *r : r.status().ToString();
+  };
+  std::printf("OTLP ingest benchmark: %d spans (%zu requests, %.0f bytes/span protobuf), %d log records\n", spans,
+              trace_reqs.size(), double(trace_bytes) / spans, logs);
+  std::printf("  rows stored: ours traces %s  raw traces %s  ours logs %s  raw logs %s", count(ours_db + ".otel_traces").c_str(),
+              count(raw_db + ".otel_traces").c_str(), count(ours_db + ".otel_logs").c_str(),
+              count(raw_db + ".otel_logs").c_str());
+  auto line = [](const char* what, const Figure& f) {
+    std::printf("  %-46s %8.0f rows/CPU-s  %8.0f rows/s wall  (%.2f CPU-s, %.2f s)\n", what, f.per_cpu(), f.rows / f.wall,
+                f.cpu, f.wall);
+  };
+  line("decode only (protobuf -> columnar)", dec);
+  line("spans: raw RowBinary insert (baseline)", raw_t);
+  line("spans: OTLP handler -> batches -> ClickHouse", ours_t);
+  line("logs: raw RowBinary insert (baseline)", raw_l);
+  line("logs: OTLP handler -> batches -> ClickHouse", ours_l);
+  std::printf("  spans: ours/raw = %.0f%%   logs: ours/raw = %.0f%%\n", 100 * ours_t.per_cpu() / raw_t.per_cpu(),
+              100 * ours_l.per_cpu() / raw_l.per_cpu());
+  writer.Stop();
+  (*client)->Close();
+  std::filesystem::remove_all(dir);
+  return 0;
+}

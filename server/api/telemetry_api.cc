@@ -1,0 +1,180 @@
+#include "server/api/telemetry_api.h"
+
+#include <cctype>
+
+#include "lib/base/strings.h"
+
+namespace coroot::server {
+
+using clickhouse::QuoteIdentifier;
+using clickhouse::QuoteString;
+
+namespace {
+
+void Error(http::Response* resp, int code, const std::string& message) {
+  *resp = http::Response::Json(code, "{\"error\":\"" + JsonEscape(message) + "\"}");
+}
+
+bool ParseLimit(const std::string& s, uint64_t def, uint64_t max, uint64_t* out) {
+  if (s.empty()) {
+    *out = def;
+    return true;
+  }
+  if (!ParseUint64(s, out)) return false;
+  if (*out == 0 || *out > max) *out = max;
+  return true;
+}
+
+// Output aliases reuse column names (Timestamp, Duration): filters must see the columns.
+const std::string kColumnsFirst = " SETTINGS prefer_column_name_to_alias = 1";
+
+const char* kBuckets[] = {"unknown", "trace", "debug", "info", "warn", "error", "fatal"};
+
+}  // namespace
+
+std::string SeverityBucketSql(const std::string& c) {
+  return "multiIf(" + c + " <= 0, 0, " + c + " > 24, 6, intDiv(" + c + " - 1, 4) + 1)";
+}
+
+int SeverityBucketOf(const std::string& name) {
+  std::string n = ToLower(name);
+  if (n == "warning") n = "warn";
+  if (n == "critical") n = "fatal";
+  for (int i = 0; i < 7; ++i)
+    if (n == kBuckets[i]) return i;
+  return -1;
+}
+
+bool TelemetryApi::Database(const http::Request& req, http::Response* resp, std::string* db) {
+  auto project = projects_->FindByApiKey(req.Header("X-Api-Key"));
+  if (!project.ok()) {
+    Error(resp, 404, project.status().message());
+    return false;
+  }
+  *db = database_of_(*project);
+  if (Status st = writer_->EnsureSchema(*db); !st.ok()) {
+    Error(resp, 503, st.message());
+    return false;
+  }
+  return true;
+}
+
+StatusOr<std::string> TelemetryApi::Rows(const std::string& sql) {
+  ASSIGN_OR_RETURN(std::string out, client_->Query(sql, "JSONEachRow"));
+  std::string arr = "[";
+  size_t start = 0;
+  bool first = true;
+  while (start < out.size()) {
+    size_t nl = out.find('\n', start);
+    if (nl == std::string::npos) nl = out.size();
+    if (nl > start) {
+      if (!first) arr += ',';
+      first = false;
+      arr.append(out, start, nl - start);
+    }
+    start = nl + 1;
+  }
+  arr += "]";
+  return arr;
+}
+
+void TelemetryApi::Traces(const http::Request& req, http::Response* resp) {
+  std::string db;
+  if (!Database(req, resp, &db)) return;
+  std::string t = QuoteIdentifier(db);
+  std::string trace_id = req.QueryParam("trace_id"), service = req.QueryParam("service");
+  uint64_t limit;
+  if (!ParseLimit(req.QueryParam("limit"), 1000, 10000, &limit)) return Error(resp, 400, "bad limit");
+  std::string where;
+  if (!trace_id.empty()) {
+    // Bound the scan by the trace's time range, as Coroot does.
+    where = "TraceId = " + QuoteString(trace_id) + " AND Timestamp BETWEEN (SELECT min(Start) FROM " + t +
+            ".otel_traces_trace_id_ts WHERE TraceId = " + QuoteString(trace_id) + ") AND (SELECT max(End) FROM " + t +
+            ".otel_traces_trace_id_ts WHERE TraceId = " + QuoteString(trace_id) + ")";
+  } else if (!service.empty()) {
+    where = "ServiceName = " + QuoteString(service);
+  } else {
+    return Error(resp, 400, "give trace_id or service");
+  }
+  std::string sql =
+      "SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS Timestamp, TraceId, SpanId, ParentSpanId, TraceState, "
+      "SpanName, SpanKind, ServiceName, ResourceAttributes, SpanAttributes, toString(Duration) AS Duration, "
+      "StatusCode, StatusMessage, "
+      "arrayMap(x -> toString(toUnixTimestamp64Nano(x)), `Events.Timestamp`) AS EventsTimestamp, "
+      "`Events.Name` AS EventsName, `Events.Attributes` AS EventsAttributes, `Links.TraceId` AS LinksTraceId, "
+      "`Links.SpanId` AS LinksSpanId, `Links.TraceState` AS LinksTraceState, `Links.Attributes` AS LinksAttributes "
+      "FROM " + t + ".otel_traces WHERE " + where + " ORDER BY " +
+      (trace_id.empty() ? "otel_traces.Timestamp DESC" : "otel_traces.Timestamp") + " LIMIT " + std::to_string(limit) +
+      kColumnsFirst;
+  auto rows = Rows(sql);
+  if (!rows.ok()) return Error(resp, 500, rows.status().message());
+  *resp = http::Response::Json(200, "{\"spans\":" + *rows + "}");
+}
+
+void TelemetryApi::Logs(const http::Request& req, http::Response* resp) {
+  std::string db;
+  if (!Database(req, resp, &db)) return;
+  std::string t = QuoteIdentifier(db) + ".otel_logs";
+  std::vector<std::string> cond;
+  uint64_t limit, from = 0, to = 0, step = 60;
+  if (!ParseLimit(req.QueryParam("limit"), 100, 1000, &limit)) return Error(resp, 400, "bad limit");
+  if (auto f = req.QueryParam("from"); !f.empty() && !ParseUint64(f, &from)) return Error(resp, 400, "bad from");
+  if (auto f = req.QueryParam("to"); !f.empty() && !ParseUint64(f, &to)) return Error(resp, 400, "bad to");
+  if (auto f = req.QueryParam("step"); !f.empty() && (!ParseUint64(f, &step) || step == 0))
+    return Error(resp, 400, "bad step");
+  if (from) cond.push_back("Timestamp >= fromUnixTimestamp64Milli(" + std::to_string(from) + ")");
+  if (to) cond.push_back("Timestamp <= fromUnixTimestamp64Milli(" + std::to_string(to) + ")");
+  for (const auto& [k, v] : req.QueryParams()) {
+    if (k == "service") cond.push_back("ServiceName = " + QuoteString(v));
+    if (k == "trace_id") cond.push_back("TraceId = " + QuoteString(v));
+    if (k == "severity") {
+      int b = SeverityBucketOf(v);
+      if (b < 0) return Error(resp, 400, "unknown severity '" + v + "'");
+      cond.push_back(SeverityBucketSql("SeverityNumber") + " = " + std::to_string(b));
+    }
+    if (k == "search") {
+      for (const std::string& w : SplitAny(v, " \t")) {
+        bool token = true;
+        for (unsigned char c : w) token = token && (std::isalnum(c) || c >= 0x80);
+        if (!token) {
+          cond.push_back("positionCaseInsensitiveUTF8(Body, " + QuoteString(w) + ") > 0");
+          continue;
+        }
+        std::string lower = ToLower(w), upper = w, title = lower;
+        for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
+        std::string any;
+        for (const std::string& x : {w, lower, upper, title}) any += (any.empty() ? "" : " OR ") +
+                                                                   ("hasToken(Body, " + QuoteString(x) + ")");
+        cond.push_back("(" + any + ")");
+      }
+    }
+  }
+  std::string where = cond.empty() ? "1" : Join(cond, " AND ");
+  std::string sql =
+      "SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS Timestamp, TraceId, SpanId, TraceFlags, SeverityText, "
+      "SeverityNumber, " + SeverityBucketSql("SeverityNumber") + " AS Severity, ServiceName, Body, ResourceAttributes, "
+      "LogAttributes FROM " + t + " WHERE " + where + " ORDER BY otel_logs.Timestamp DESC LIMIT " + std::to_string(limit) + kColumnsFirst;
+  auto rows = Rows(sql);
+  if (!rows.ok()) return Error(resp, 500, rows.status().message());
+  std::string hist_sql = "SELECT toString(toUnixTimestamp(toStartOfInterval(Timestamp, INTERVAL " +
+                         std::to_string(step) + " SECOND))) AS Time, " + SeverityBucketSql("SeverityNumber") +
+                         " AS Severity, count() AS Count FROM " + t + " WHERE " + where +
+                         " GROUP BY Time, Severity ORDER BY Time, Severity" + kColumnsFirst;
+  auto hist = Rows(hist_sql);
+  if (!hist.ok()) return Error(resp, 500, hist.status().message());
+  *resp = http::Response::Json(200, "{\"logs\":" + *rows + ",\"histogram\":" + *hist + "}");
+}
+
+void TelemetryApi::Storage(const http::Request& req, http::Response* resp) {
+  std::string db;
+  if (!Database(req, resp, &db)) return;
+  auto rows = Rows(
+      "SELECT table, sum(rows) AS rows, sum(data_compressed_bytes) AS compressed_bytes, "
+      "sum(data_uncompressed_bytes) AS uncompressed_bytes, count() AS parts FROM system.parts WHERE database = " +
+      QuoteString(db) + " AND active GROUP BY table ORDER BY table");
+  if (!rows.ok()) return Error(resp, 500, rows.status().message());
+  *resp = http::Response::Json(200, "{\"database\":\"" + JsonEscape(db) + "\",\"tables\":" + *rows + "}");
+}
+
+}  // namespace coroot::server

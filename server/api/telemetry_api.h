@@ -1,0 +1,47 @@
+#pragma once
+// Read API for logs and traces stored in ClickHouse (JSON over HTTP; X-Api-Key selects the project):
+//   GET /api/v1/traces?trace_id=…            every span of a trace (time-bounded via otel_traces_trace_id_ts)
+//   GET /api/v1/traces?service=…&limit=…     newest spans of a service
+//   GET /api/v1/logs?service=…&severity=…&trace_id=…&search=…&from=…&to=…&limit=…&step=…
+//        newest log records first, plus a histogram by severity bucket and time step (spec §3.3)
+//   GET /api/v1/storage                      rows and bytes per table of the project's database
+// Times: from/to in unix milliseconds; step in seconds. Nanosecond timestamps and 64-bit integers
+// are JSON strings.
+#include <functional>
+#include <string>
+
+#include "lib/clickhouse/client.h"
+#include "lib/http/message.h"
+#include "server/projects/project_store.h"
+#include "server/storage/clickhouse/otel_writer.h"
+
+namespace coroot::server {
+
+class TelemetryApi {
+ public:
+  TelemetryApi(ProjectStore* projects, clickhouse::IClickHouseClient* client, storage::OtelWriter* writer,
+               std::function<std::string(const Project&)> database_of)
+      : projects_(projects), client_(client), writer_(writer), database_of_(std::move(database_of)) {}
+
+  void Traces(const http::Request& req, http::Response* resp);
+  void Logs(const http::Request& req, http::Response* resp);
+  void Storage(const http::Request& req, http::Response* resp);
+
+ private:
+  // The project's database (schema ensured), or a filled error response.
+  bool Database(const http::Request& req, http::Response* resp, std::string* db);
+  // Runs a JSONEachRow query and returns its rows as a JSON array.
+  StatusOr<std::string> Rows(const std::string& sql);
+
+  ProjectStore* projects_;
+  clickhouse::IClickHouseClient* client_;
+  storage::OtelWriter* writer_;
+  std::function<std::string(const Project&)> database_of_;
+};
+
+// Severity bucket of an OTLP severity number (0 unknown, 1 trace, 2 debug, 3 info, 4 warn, 5 error,
+// 6 fatal) as SQL, and the bucket of a name ("warn" → 4; -1 when unknown).
+std::string SeverityBucketSql(const std::string& column);
+int SeverityBucketOf(const std::string& name);
+
+}  // namespace coroot::server

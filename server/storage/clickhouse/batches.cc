@@ -1,0 +1,287 @@
+#include "server/storage/clickhouse/batches.h"
+
+namespace coroot::server::storage {
+
+namespace {
+
+template <typename T>
+void AppendVec(std::vector<T>* a, const std::vector<T>& b) {
+  a->insert(a->end(), b.begin(), b.end());
+}
+
+void WriteMap(clickhouse::RowBinaryWriter* w, const MapColumn& m, size_t row) {
+  size_t b = m.rows.begin(row), e = m.rows.end(row);
+  w->MapSize(e - b);
+  for (size_t i = b; i < e; ++i) {
+    w->String(m.keys[i]);
+    w->String(m.values[i]);
+  }
+}
+
+// ---- Native format: varint column and row counts, then per column its name, its type and the
+// column's data: fixed-width values back to back; String as (varint length, bytes) per value;
+// Array as UInt64 cumulative offsets then the elements' column; Map(K, V) as Array(Tuple(K, V)),
+// i.e. offsets, then all keys, then all values.
+
+void NativeVarUInt(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+void NativeString(std::string* out, std::string_view s) {
+  NativeVarUInt(out, s.size());
+  out->append(s.data(), s.size());
+}
+
+void NativeHeader(std::string* out, const char* name, const char* type) {
+  NativeString(out, name);
+  NativeString(out, type);
+}
+
+void NativeStrings(std::string* out, const StringColumn& c, size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i) NativeString(out, c[i]);
+}
+
+template <typename T>
+void NativeFixed(std::string* out, const std::vector<T>& v) {
+  out->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+
+// UInt64 ends of rows [from, to) of an Offsets, relative to begin(from).
+void NativeOffsets(std::string* out, const Offsets& o, size_t from, size_t to) {
+  size_t base = from < to ? o.begin(from) : 0;
+  for (size_t i = from; i < to; ++i) {
+    uint64_t e = o.end(i) - base;
+    out->append(reinterpret_cast<const char*>(&e), 8);
+  }
+}
+
+// Map rows [from, to) of m.
+void NativeMap(std::string* out, const MapColumn& m, size_t from, size_t to) {
+  NativeOffsets(out, m.rows, from, to);
+  size_t pb = from < to ? m.rows.begin(from) : 0, pe = from < to ? m.rows.end(to - 1) : 0;
+  NativeStrings(out, m.keys, pb, pe);
+  NativeStrings(out, m.values, pb, pe);
+}
+
+bool MapOk(const MapColumn& m, size_t n) {
+  return m.rows.size() == n && m.keys.size() == m.values.size() && m.rows.last() == m.keys.size();
+}
+
+}  // namespace
+
+bool SpanBatch::Consistent() const {
+  const size_t n = rows();
+  for (const StringColumn* c : {&trace_id, &span_id, &parent_span_id, &trace_state, &span_name, &span_kind,
+                                &service_name, &status_code, &status_message})
+    if (c->size() != n) return false;
+  const size_t ne = event_timestamp.size(), nl = link_trace_id.size();
+  return duration.size() == n && MapOk(resource_attributes, n) && MapOk(span_attributes, n) && events.size() == n &&
+         events.last() == ne && event_name.size() == ne && MapOk(event_attributes, ne) && links.size() == n &&
+         links.last() == nl && link_span_id.size() == nl && link_trace_state.size() == nl &&
+         MapOk(link_attributes, nl);
+}
+
+bool LogBatch::Consistent() const {
+  const size_t n = rows();
+  for (const StringColumn* c : {&trace_id, &span_id, &severity_text, &service_name, &body})
+    if (c->size() != n) return false;
+  return trace_flags.size() == n && severity_number.size() == n && MapOk(resource_attributes, n) &&
+         MapOk(log_attributes, n);
+}
+
+void SpanBatch::WriteNative(std::string* out) const {
+  const size_t n = rows(), ne = event_timestamp.size(), nl = link_trace_id.size();
+  NativeVarUInt(out, 20);
+  NativeVarUInt(out, n);
+  NativeHeader(out, "Timestamp", "DateTime64(9)");
+  NativeFixed(out, timestamp);
+  struct S {
+    const char* name;
+    const StringColumn* c;
+  };
+  for (S s : {S{"TraceId", &trace_id}, S{"SpanId", &span_id}, S{"ParentSpanId", &parent_span_id},
+              S{"TraceState", &trace_state}, S{"SpanName", &span_name}, S{"SpanKind", &span_kind},
+              S{"ServiceName", &service_name}}) {
+    NativeHeader(out, s.name, "String");
+    NativeStrings(out, *s.c, 0, n);
+  }
+  NativeHeader(out, "ResourceAttributes", "Map(String, String)");
+  NativeMap(out, resource_attributes, 0, n);
+  NativeHeader(out, "SpanAttributes", "Map(String, String)");
+  NativeMap(out, span_attributes, 0, n);
+  NativeHeader(out, "Duration", "Int64");
+  NativeFixed(out, duration);
+  NativeHeader(out, "StatusCode", "String");
+  NativeStrings(out, status_code, 0, n);
+  NativeHeader(out, "StatusMessage", "String");
+  NativeStrings(out, status_message, 0, n);
+  NativeHeader(out, "Events.Timestamp", "Array(DateTime64(9))");
+  NativeOffsets(out, events, 0, n);
+  NativeFixed(out, event_timestamp);
+  NativeHeader(out, "Events.Name", "Array(String)");
+  NativeOffsets(out, events, 0, n);
+  NativeStrings(out, event_name, 0, ne);
+  NativeHeader(out, "Events.Attributes", "Array(Map(String, String))");
+  NativeOffsets(out, events, 0, n);
+  NativeMap(out, event_attributes, 0, ne);
+  NativeHeader(out, "Links.TraceId", "Array(String)");
+  NativeOffsets(out, links, 0, n);
+  NativeStrings(out, link_trace_id, 0, nl);
+  NativeHeader(out, "Links.SpanId", "Array(String)");
+  NativeOffsets(out, links, 0, n);
+  NativeStrings(out, link_span_id, 0, nl);
+  NativeHeader(out, "Links.TraceState", "Array(String)");
+  NativeOffsets(out, links, 0, n);
+  NativeStrings(out, link_trace_state, 0, nl);
+  NativeHeader(out, "Links.Attributes", "Array(Map(String, String))");
+  NativeOffsets(out, links, 0, n);
+  NativeMap(out, link_attributes, 0, nl);
+}
+
+void LogBatch::WriteNative(std::string* out) const {
+  const size_t n = rows();
+  NativeVarUInt(out, 10);
+  NativeVarUInt(out, n);
+  NativeHeader(out, "Timestamp", "DateTime64(9)");
+  NativeFixed(out, timestamp);
+  NativeHeader(out, "TraceId", "String");
+  NativeStrings(out, trace_id, 0, n);
+  NativeHeader(out, "SpanId", "String");
+  NativeStrings(out, span_id, 0, n);
+  NativeHeader(out, "TraceFlags", "UInt32");
+  NativeFixed(out, trace_flags);
+  NativeHeader(out, "SeverityText", "String");
+  NativeStrings(out, severity_text, 0, n);
+  NativeHeader(out, "SeverityNumber", "Int32");
+  NativeFixed(out, severity_number);
+  NativeHeader(out, "ServiceName", "String");
+  NativeStrings(out, service_name, 0, n);
+  NativeHeader(out, "Body", "String");
+  NativeStrings(out, body, 0, n);
+  NativeHeader(out, "ResourceAttributes", "Map(String, String)");
+  NativeMap(out, resource_attributes, 0, n);
+  NativeHeader(out, "LogAttributes", "Map(String, String)");
+  NativeMap(out, log_attributes, 0, n);
+}
+
+size_t SpanBatch::bytes() const {
+  return timestamp.size() * 16 + trace_id.bytes() + span_id.bytes() + parent_span_id.bytes() + trace_state.bytes() +
+         span_name.bytes() + span_kind.bytes() + service_name.bytes() + resource_attributes.bytes() +
+         span_attributes.bytes() + status_code.bytes() + status_message.bytes() + events.bytes() +
+         event_timestamp.size() * 8 + event_name.bytes() + event_attributes.bytes() + links.bytes() +
+         link_trace_id.bytes() + link_span_id.bytes() + link_trace_state.bytes() + link_attributes.bytes();
+}
+
+void SpanBatch::Append(const SpanBatch& o) {
+  AppendVec(&timestamp, o.timestamp);
+  trace_id.Append(o.trace_id);
+  span_id.Append(o.span_id);
+  parent_span_id.Append(o.parent_span_id);
+  trace_state.Append(o.trace_state);
+  span_name.Append(o.span_name);
+  span_kind.Append(o.span_kind);
+  service_name.Append(o.service_name);
+  resource_attributes.Append(o.resource_attributes);
+  span_attributes.Append(o.span_attributes);
+  AppendVec(&duration, o.duration);
+  status_code.Append(o.status_code);
+  status_message.Append(o.status_message);
+  events.Append(o.events, event_timestamp.size());
+  AppendVec(&event_timestamp, o.event_timestamp);
+  event_name.Append(o.event_name);
+  event_attributes.Append(o.event_attributes);
+  links.Append(o.links, link_trace_id.size());
+  link_trace_id.Append(o.link_trace_id);
+  link_span_id.Append(o.link_span_id);
+  link_trace_state.Append(o.link_trace_state);
+  link_attributes.Append(o.link_attributes);
+}
+
+void SpanBatch::Clear() { *this = SpanBatch(); }
+
+const char* SpanBatch::Columns() {
+  return "(Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName, "
+         "ResourceAttributes, SpanAttributes, Duration, StatusCode, StatusMessage, "
+         "`Events.Timestamp`, `Events.Name`, `Events.Attributes`, "
+         "`Links.TraceId`, `Links.SpanId`, `Links.TraceState`, `Links.Attributes`)";
+}
+
+void SpanBatch::WriteRowBinary(clickhouse::RowBinaryWriter* w) const {
+  for (size_t i = 0; i < rows(); ++i) {
+    w->DateTime64(timestamp[i]);
+    w->String(trace_id[i]);
+    w->String(span_id[i]);
+    w->String(parent_span_id[i]);
+    w->String(trace_state[i]);
+    w->String(span_name[i]);
+    w->String(span_kind[i]);
+    w->String(service_name[i]);
+    WriteMap(w, resource_attributes, i);
+    WriteMap(w, span_attributes, i);
+    w->Int64(duration[i]);
+    w->String(status_code[i]);
+    w->String(status_message[i]);
+    size_t eb = events.begin(i), ee = events.end(i);
+    w->ArraySize(ee - eb);
+    for (size_t e = eb; e < ee; ++e) w->DateTime64(event_timestamp[e]);
+    w->ArraySize(ee - eb);
+    for (size_t e = eb; e < ee; ++e) w->String(event_name[e]);
+    w->ArraySize(ee - eb);
+    for (size_t e = eb; e < ee; ++e) WriteMap(w, event_attributes, e);
+    size_t lb = links.begin(i), le = links.end(i);
+    w->ArraySize(le - lb);
+    for (size_t l = lb; l < le; ++l) w->String(link_trace_id[l]);
+    w->ArraySize(le - lb);
+    for (size_t l = lb; l < le; ++l) w->String(link_span_id[l]);
+    w->ArraySize(le - lb);
+    for (size_t l = lb; l < le; ++l) w->String(link_trace_state[l]);
+    w->ArraySize(le - lb);
+    for (size_t l = lb; l < le; ++l) WriteMap(w, link_attributes, l);
+  }
+}
+
+size_t LogBatch::bytes() const {
+  return timestamp.size() * 16 + trace_id.bytes() + span_id.bytes() + severity_text.bytes() + service_name.bytes() +
+         body.bytes() + resource_attributes.bytes() + log_attributes.bytes();
+}
+
+void LogBatch::Append(const LogBatch& o) {
+  AppendVec(&timestamp, o.timestamp);
+  trace_id.Append(o.trace_id);
+  span_id.Append(o.span_id);
+  AppendVec(&trace_flags, o.trace_flags);
+  severity_text.Append(o.severity_text);
+  AppendVec(&severity_number, o.severity_number);
+  service_name.Append(o.service_name);
+  body.Append(o.body);
+  resource_attributes.Append(o.resource_attributes);
+  log_attributes.Append(o.log_attributes);
+}
+
+void LogBatch::Clear() { *this = LogBatch(); }
+
+const char* LogBatch::Columns() {
+  return "(Timestamp, TraceId, SpanId, TraceFlags, SeverityText, SeverityNumber, ServiceName, Body, "
+         "ResourceAttributes, LogAttributes)";
+}
+
+void LogBatch::WriteRowBinary(clickhouse::RowBinaryWriter* w) const {
+  for (size_t i = 0; i < rows(); ++i) {
+    w->DateTime64(timestamp[i]);
+    w->String(trace_id[i]);
+    w->String(span_id[i]);
+    w->UInt32(trace_flags[i]);
+    w->String(severity_text[i]);
+    w->Int32(severity_number[i]);
+    w->String(service_name[i]);
+    w->String(body[i]);
+    WriteMap(w, resource_attributes, i);
+    WriteMap(w, log_attributes, i);
+  }
+}
+
+}  // namespace coroot::server::storage

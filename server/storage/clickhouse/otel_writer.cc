@@ -1,0 +1,233 @@
+#include "server/storage/clickhouse/otel_writer.h"
+
+#include "lib/base/log.h"
+
+namespace coroot::server::storage {
+
+using Clock = std::chrono::steady_clock;
+
+OtelWriter::OtelWriter(clickhouse::IClickHouseClient* client, OtelWriterOptions options)
+    : client_(client), opt_(options) {}
+
+OtelWriter::~OtelWriter() { Stop(std::chrono::seconds(5)); }
+
+void OtelWriter::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void OtelWriter::Stop(std::chrono::milliseconds deadline) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!thread_.joinable()) return;
+    flush_now_ = true;
+    cv_.notify_all();
+    // Give the thread until the deadline to drain, then make it give up.
+    drained_.wait_for(lock, deadline, [&] {
+      bool acc_empty = true;
+      for (auto& [db, a] : acc_) acc_empty = acc_empty && a.spans.rows() == 0 && a.logs.rows() == 0;
+      return queue_.empty() && !inserting_ && acc_empty;
+    });
+    stop_ = true;
+    cv_.notify_all();
+  }
+  thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t lost = 0;
+  for (auto& p : queue_) lost += p.rows;
+  for (auto& [db, a] : acc_) lost += a.spans.rows() + a.logs.rows();
+  if (lost > 0) {
+    LOG(ERROR) << "ClickHouse writer stopped with " << lost << " rows not inserted";
+    dropped_rows_ += lost;
+  }
+  queue_.clear();
+  acc_.clear();
+  buffered_bytes_ = 0;
+}
+
+template <typename B>
+Status OtelWriter::Add(const std::string& database, B* batch) {
+  if (batch->rows() == 0) return Status::Ok();
+  size_t bytes = batch->bytes();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stop_) return Unavailable("the ClickHouse writer is stopping");
+  if (buffered_bytes_.load() + bytes > opt_.max_buffer_bytes) {
+    refused_full_++;
+    return ResourceExhausted("the ingestion buffer is full (" + std::to_string(buffered_bytes_.load() >> 20) +
+                             " MiB waiting for ClickHouse); retry later");
+  }
+  buffered_bytes_ += bytes;
+  Accumulating& a = acc_[database];
+  B* target;
+  Clock::time_point* since;
+  if constexpr (std::is_same_v<B, SpanBatch>) {
+    target = &a.spans;
+    since = &a.spans_since;
+  } else {
+    target = &a.logs;
+    since = &a.logs_since;
+  }
+  if (target->rows() == 0) {
+    std::swap(*target, *batch);
+    *since = Clock::now();
+  } else {
+    target->Append(*batch);
+  }
+  batch->Clear();
+  if (target->rows() >= opt_.flush_rows) cv_.notify_one();
+  return Status::Ok();
+}
+
+Status OtelWriter::AddSpans(const std::string& database, SpanBatch* batch) { return Add(database, batch); }
+Status OtelWriter::AddLogs(const std::string& database, LogBatch* batch) { return Add(database, batch); }
+
+void OtelWriter::CutLocked(bool force) {
+  auto now = Clock::now();
+  for (auto& [db, a] : acc_) {
+    if (a.spans.rows() > 0 &&
+        (force || a.spans.rows() >= opt_.flush_rows || now - a.spans_since >= opt_.flush_interval)) {
+      Pending p{db, SpanBatch(), a.spans.bytes(), a.spans.rows()};
+      std::swap(std::get<SpanBatch>(p.batch), a.spans);
+      queue_.push_back(std::move(p));
+    }
+    if (a.logs.rows() > 0 && (force || a.logs.rows() >= opt_.flush_rows || now - a.logs_since >= opt_.flush_interval)) {
+      Pending p{db, LogBatch(), a.logs.bytes(), a.logs.rows()};
+      std::swap(std::get<LogBatch>(p.batch), a.logs);
+      queue_.push_back(std::move(p));
+    }
+  }
+}
+
+Status OtelWriter::Flush(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!thread_.joinable()) return Unavailable("the ClickHouse writer is not running");
+  flush_now_ = true;
+  cv_.notify_all();
+  bool done = drained_.wait_for(lock, timeout, [&] {
+    bool acc_empty = true;
+    for (auto& [db, a] : acc_) acc_empty = acc_empty && a.spans.rows() == 0 && a.logs.rows() == 0;
+    return queue_.empty() && !inserting_ && acc_empty;
+  });
+  return done ? Status::Ok() : DeadlineExceeded("rows still waiting for ClickHouse after the flush timeout");
+}
+
+Status OtelWriter::EnsureSchema(const std::string& database) {
+  std::lock_guard<std::mutex> lock(schema_mu_);
+  if (schema_ready_.count(database)) return Status::Ok();
+  SchemaOptions so;
+  so.database = database;
+  so.traces_ttl = opt_.traces_ttl;
+  so.logs_ttl = opt_.logs_ttl;
+  RETURN_IF_ERROR(CreateSchema(client_, so));
+  schema_ready_.insert(database);
+  LOG(INFO) << "ClickHouse schema ready in " << database;
+  return Status::Ok();
+}
+
+Status OtelWriter::Insert(const Pending& p) {
+  bool consistent = std::visit([](const auto& b) { return b.Consistent(); }, p.batch);
+  if (!consistent) return InvalidArgument("inconsistent batch of " + std::to_string(p.rows) + " rows (a bug)");
+  RETURN_IF_ERROR(EnsureSchema(p.database));
+  const bool native = opt_.format == "Native";
+  std::string data;
+  std::string table = clickhouse::QuoteIdentifier(p.database);
+  if (const auto* spans = std::get_if<SpanBatch>(&p.batch)) {
+    data.reserve(spans->bytes() + spans->rows() * 64);
+    if (native) {
+      spans->WriteNative(&data);
+    } else {
+      clickhouse::RowBinaryWriter w;
+      spans->WriteRowBinary(&w);
+      data = w.Take();
+    }
+    table += std::string(".otel_traces ") + SpanBatch::Columns();
+  } else {
+    const auto& logs = std::get<LogBatch>(p.batch);
+    data.reserve(logs.bytes() + logs.rows() * 32);
+    if (native) {
+      logs.WriteNative(&data);
+    } else {
+      clickhouse::RowBinaryWriter w;
+      logs.WriteRowBinary(&w);
+      data = w.Take();
+    }
+    table += std::string(".otel_logs ") + LogBatch::Columns();
+  }
+  auto t0 = Clock::now();
+  Status st = client_->Insert(table, native ? "Native" : "RowBinary", data);
+  insert_seconds_ = insert_seconds_.load() + std::chrono::duration<double>(Clock::now() - t0).count();
+  return st;
+}
+
+void OtelWriter::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  std::chrono::milliseconds backoff{0};
+  while (true) {
+    bool force = flush_now_ || stop_;
+    flush_now_ = false;
+    CutLocked(force);
+    if (queue_.empty()) {
+      drained_.notify_all();
+      if (stop_) break;
+      cv_.wait_for(lock, std::chrono::milliseconds(100));
+      continue;
+    }
+    Pending p = std::move(queue_.front());
+    queue_.pop_front();
+    inserting_ = true;
+    lock.unlock();
+    Status st = Insert(p);
+    lock.lock();
+    inserting_ = false;
+    if (st.ok()) {
+      inserts_++;
+      (std::holds_alternative<SpanBatch>(p.batch) ? rows_inserted_spans_ : rows_inserted_logs_) += p.rows;
+      buffered_bytes_ -= p.bytes;
+      backoff = std::chrono::milliseconds(0);
+      continue;
+    }
+    insert_failures_++;
+    if (st.code() == StatusCode::kInvalidArgument || stop_) {
+      // ClickHouse refuses these rows (retrying cannot help), or we are out of time.
+      LOG(ERROR) << "dropping " << p.rows << " rows for " << p.database << ": " << st.ToString();
+      dropped_rows_ += p.rows;
+      buffered_bytes_ -= p.bytes;
+      continue;
+    }
+    backoff = std::min<std::chrono::milliseconds>(std::max<std::chrono::milliseconds>(backoff * 2, std::chrono::milliseconds(500)),
+                                                  std::chrono::seconds(30));
+    LOG(WARNING) << "insert into " << p.database << " failed (retrying in " << backoff.count()
+                 << " ms): " << st.ToString();
+    queue_.push_front(std::move(p));
+    cv_.wait_for(lock, backoff, [&] { return stop_; });
+  }
+}
+
+void OtelWriter::Collect(std::vector<prom::MetricFamily>* out) {
+  prom::MetricFamily rows("coroot_clickhouse_rows_inserted_total", prom::MetricType::kCounter,
+                          "Rows inserted into ClickHouse, by table");
+  rows.Add({{"table", "otel_traces"}}, static_cast<double>(rows_inserted_spans_.load()));
+  rows.Add({{"table", "otel_logs"}}, static_cast<double>(rows_inserted_logs_.load()));
+  out->push_back(std::move(rows));
+  prom::MetricFamily ins("coroot_clickhouse_inserts_total", prom::MetricType::kCounter, "Batch inserts, by outcome");
+  ins.Add({{"outcome", "ok"}}, static_cast<double>(inserts_.load()));
+  ins.Add({{"outcome", "failed"}}, static_cast<double>(insert_failures_.load()));
+  out->push_back(std::move(ins));
+  prom::MetricFamily dropped("coroot_clickhouse_dropped_total", prom::MetricType::kCounter,
+                             "Rows or requests not stored, by reason");
+  dropped.Add({{"reason", "buffer_full"}}, static_cast<double>(refused_full_.load()));
+  dropped.Add({{"reason", "insert_refused"}}, static_cast<double>(dropped_rows_.load()));
+  out->push_back(std::move(dropped));
+  prom::MetricFamily buf("coroot_clickhouse_buffer_bytes", prom::MetricType::kGauge,
+                         "Bytes of rows waiting for ClickHouse");
+  buf.Add({}, static_cast<double>(buffered_bytes_.load()));
+  out->push_back(std::move(buf));
+  prom::MetricFamily secs("coroot_clickhouse_insert_seconds_total", prom::MetricType::kCounter,
+                          "Time spent in ClickHouse inserts");
+  secs.Add({}, insert_seconds_.load());
+  out->push_back(std::move(secs));
+}
+
+}  // namespace coroot::server::storage

@@ -1,0 +1,100 @@
+#pragma once
+// OtelWriter: the bounded buffer between ingestion and ClickHouse for otel_traces and otel_logs.
+//
+// Handlers Add() a decoded batch for a database; rows accumulate per (database, table) and are cut
+// into an insert when they reach flush_rows or flush_interval passes. One flusher thread creates a
+// database's schema before its first insert, encodes each batch as RowBinary and inserts it; an
+// insert that fails for a transient reason is retried (with backoff) and not lost; one that
+// ClickHouse refuses as malformed is dropped and counted. Memory is bounded: when the buffered
+// bytes would pass max_buffer_bytes, Add() returns kResourceExhausted (→ 429 / RESOURCE_EXHAUSTED
+// with Retry-After) and the refusal is counted. Stop() flushes everything before returning.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <variant>
+
+#include "lib/base/status.h"
+#include "lib/clickhouse/client.h"
+#include "lib/prom/metric.h"
+#include "server/storage/clickhouse/batches.h"
+#include "server/storage/clickhouse/schema.h"
+
+namespace coroot::server::storage {
+
+struct OtelWriterOptions {
+  size_t flush_rows = 10000;
+  std::chrono::milliseconds flush_interval{5000};
+  size_t max_buffer_bytes = 256u << 20;  // accumulating + queued batches
+  std::chrono::milliseconds traces_ttl{std::chrono::hours(24 * 7)};
+  std::chrono::milliseconds logs_ttl{std::chrono::hours(24 * 7)};
+  // Insert format: "Native" (columnar, what ClickHouse parses fastest) or "RowBinary".
+  std::string format = "Native";
+};
+
+class OtelWriter : public prom::ICollector {
+ public:
+  OtelWriter(clickhouse::IClickHouseClient* client, OtelWriterOptions options);
+  ~OtelWriter() override;
+
+  void Start();
+  // Flushes every buffered row (retrying transient failures until `deadline`), then stops the thread.
+  void Stop(std::chrono::milliseconds deadline = std::chrono::seconds(30));
+
+  // Takes the rows of `batch` (left empty on success). kResourceExhausted when the buffer is full.
+  Status AddSpans(const std::string& database, SpanBatch* batch);
+  Status AddLogs(const std::string& database, LogBatch* batch);
+
+  // Cuts every accumulating batch and waits until all are inserted (or the timeout passes).
+  Status Flush(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  // Creates the schema of a database now (at start, for known projects). Idempotent and cached.
+  Status EnsureSchema(const std::string& database);
+
+  void Collect(std::vector<prom::MetricFamily>* out) override;
+  size_t buffered_bytes() const { return buffered_bytes_.load(); }
+
+ private:
+  struct Pending {
+    std::string database;
+    std::variant<SpanBatch, LogBatch> batch;
+    size_t bytes = 0;
+    size_t rows = 0;
+  };
+  struct Accumulating {
+    SpanBatch spans;
+    LogBatch logs;
+    std::chrono::steady_clock::time_point spans_since, logs_since;
+  };
+
+  template <typename B>
+  Status Add(const std::string& database, B* batch);
+  void Run();
+  // Moves accumulating batches that are full, old, or (force) any to the queue. Needs mu_.
+  void CutLocked(bool force);
+  Status Insert(const Pending& p);
+
+  clickhouse::IClickHouseClient* client_;
+  OtelWriterOptions opt_;
+  std::mutex mu_;
+  std::condition_variable cv_, drained_;
+  std::map<std::string, Accumulating> acc_;
+  std::deque<Pending> queue_;
+  bool stop_ = false, flush_now_ = false, inserting_ = false;
+  std::thread thread_;
+  std::mutex schema_mu_;
+  std::set<std::string> schema_ready_;
+
+  std::atomic<size_t> buffered_bytes_{0};
+  std::atomic<uint64_t> rows_inserted_spans_{0}, rows_inserted_logs_{0}, inserts_{0}, insert_failures_{0},
+      refused_full_{0}, dropped_rows_{0};
+  std::atomic<double> insert_seconds_{0};
+};
+
+}  // namespace coroot::server::storage

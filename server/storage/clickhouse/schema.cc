@@ -1,0 +1,192 @@
+#include "server/storage/clickhouse/schema.h"
+
+namespace coroot::server::storage {
+
+std::string ProjectDatabase(const std::string& project_id) {
+  std::string out = "coroot_";
+  for (char c : project_id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    out.push_back(ok ? c : '_');
+  }
+  return out;
+}
+
+std::string TtlInterval(std::chrono::milliseconds ttl) {
+  int64_t ms = ttl.count();
+  constexpr int64_t kDay = 86400000;
+  if (ms >= kDay && ms % kDay == 0) return "toIntervalDay(" + std::to_string(ms / kDay) + ")";
+  int64_t s = ms / 1000;
+  if (s < 1) s = 1;
+  return "toIntervalSecond(" + std::to_string(s) + ")";
+}
+
+std::vector<std::string> SchemaStatements(const SchemaOptions& o) {
+  const std::string db = clickhouse::QuoteIdentifier(o.database);
+  auto t = [&](const char* name) { return db + "." + name; };
+  const std::string logs_ttl = TtlInterval(o.logs_ttl);
+  const std::string traces_ttl = TtlInterval(o.traces_ttl);
+  std::vector<std::string> s;
+  s.push_back("CREATE DATABASE IF NOT EXISTS " + db);
+
+  // ---- logs ----
+  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_logs") + R"( (
+  Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
+  TraceId String CODEC(ZSTD(1)),
+  SpanId String CODEC(ZSTD(1)),
+  TraceFlags UInt32 CODEC(ZSTD(1)),
+  SeverityText LowCardinality(String) CODEC(ZSTD(1)),
+  SeverityNumber Int32 CODEC(ZSTD(1)),
+  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+  Body String CODEC(ZSTD(1)),
+  ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+  LogAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+  INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+  INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX idx_log_attr_key mapKeys(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX idx_log_attr_value mapValues(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 1
+) ENGINE = MergeTree
+PARTITION BY toDate(Timestamp)
+ORDER BY (ServiceName, SeverityText, toUnixTimestamp(Timestamp), TraceId)
+TTL toDateTime(Timestamp) + )" + logs_ttl + R"(
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)");
+
+  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_logs_service_name_severity_text") + R"( (
+  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+  SeverityText LowCardinality(String) CODEC(ZSTD(1)),
+  LastSeen DateTime64(9) CODEC(Delta, ZSTD(1))
+) ENGINE = ReplacingMergeTree
+PRIMARY KEY (ServiceName, SeverityText)
+ORDER BY (ServiceName, SeverityText)
+PARTITION BY toDate(LastSeen)
+TTL toDateTime(LastSeen) + )" + logs_ttl + R"(
+SETTINGS ttl_only_drop_parts = 1)");
+  s.push_back("CREATE MATERIALIZED VIEW IF NOT EXISTS " + t("otel_logs_service_name_severity_text_mv") + " TO " +
+              t("otel_logs_service_name_severity_text") + R"( AS
+SELECT ServiceName, SeverityText, max(Timestamp) AS LastSeen
+FROM )" + t("otel_logs") + R"(
+GROUP BY ServiceName, SeverityText)");
+
+  // ---- traces ----
+  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces") + R"( (
+  Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
+  TraceId String CODEC(ZSTD(1)),
+  SpanId String CODEC(ZSTD(1)),
+  ParentSpanId String CODEC(ZSTD(1)),
+  TraceState String CODEC(ZSTD(1)),
+  SpanName LowCardinality(String) CODEC(ZSTD(1)),
+  SpanKind LowCardinality(String) CODEC(ZSTD(1)),
+  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+  ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+  SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+  Duration Int64 CODEC(ZSTD(1)),
+  StatusCode LowCardinality(String) CODEC(ZSTD(1)),
+  StatusMessage String CODEC(ZSTD(1)),
+  Events Nested (
+    Timestamp DateTime64(9),
+    Name LowCardinality(String),
+    Attributes Map(LowCardinality(String), String)
+  ) CODEC(ZSTD(1)),
+  Links Nested (
+    TraceId String,
+    SpanId String,
+    TraceState String,
+    Attributes Map(LowCardinality(String), String)
+  ) CODEC(ZSTD(1)),
+  INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+  INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX idx_duration Duration TYPE minmax GRANULARITY 1
+) ENGINE = MergeTree
+PARTITION BY toDate(Timestamp)
+ORDER BY (ServiceName, SpanName, toUnixTimestamp(Timestamp), TraceId)
+TTL toDateTime(Timestamp) + )" + traces_ttl + R"(
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)");
+  // Upgrade of tables created before the column existed.
+  s.push_back("ALTER TABLE " + t("otel_traces") +
+              " ADD COLUMN IF NOT EXISTS NetSockPeerAddr LowCardinality(String) "
+              "MATERIALIZED SpanAttributes['net.sock.peer.addr'] CODEC(ZSTD(1))");
+
+  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces_trace_id_ts") + R"( (
+  TraceId String CODEC(ZSTD(1)),
+  Start DateTime64(9) CODEC(Delta, ZSTD(1)),
+  End DateTime64(9) CODEC(Delta, ZSTD(1)),
+  INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1
+) ENGINE = MergeTree
+PARTITION BY toDate(Start)
+ORDER BY (TraceId, toUnixTimestamp(Start))
+TTL toDateTime(Start) + )" + traces_ttl + R"(
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)");
+  s.push_back("CREATE MATERIALIZED VIEW IF NOT EXISTS " + t("otel_traces_trace_id_ts_mv") + " TO " +
+              t("otel_traces_trace_id_ts") + R"( AS
+SELECT TraceId, min(Timestamp) AS Start, max(Timestamp) AS End
+FROM )" + t("otel_traces") + R"(
+WHERE TraceId != ''
+GROUP BY TraceId)");
+
+  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces_service_name") + R"( (
+  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+  LastSeen DateTime64(9) CODEC(Delta, ZSTD(1))
+) ENGINE = ReplacingMergeTree
+PRIMARY KEY (ServiceName)
+ORDER BY (ServiceName)
+PARTITION BY toDate(LastSeen)
+TTL toDateTime(LastSeen) + )" + traces_ttl + R"(
+SETTINGS ttl_only_drop_parts = 1)");
+  s.push_back("CREATE MATERIALIZED VIEW IF NOT EXISTS " + t("otel_traces_service_name_mv") + " TO " +
+              t("otel_traces_service_name") + R"( AS
+SELECT ServiceName, max(Timestamp) AS LastSeen
+FROM )" + t("otel_traces") + R"(
+GROUP BY ServiceName)");
+
+  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces_histogram") + R"( (
+  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+  SpanName LowCardinality(String) CODEC(ZSTD(1)),
+  SpanKind LowCardinality(String) CODEC(ZSTD(1)),
+  Root UInt8 CODEC(ZSTD(1)),
+  NetSockPeerAddr LowCardinality(String) CODEC(ZSTD(1)),
+  NetPeerName LowCardinality(String) CODEC(ZSTD(1)),
+  NetPeerPort LowCardinality(String) CODEC(ZSTD(1)),
+  Timestamp DateTime CODEC(Delta, ZSTD(1)),
+  Bucket Float64 CODEC(ZSTD(1)),
+  Total UInt64 CODEC(ZSTD(1)),
+  Failed UInt64 CODEC(ZSTD(1))
+) ENGINE = SummingMergeTree
+PARTITION BY toDate(Timestamp)
+ORDER BY (ServiceName, SpanName, SpanKind, Root, Timestamp, NetSockPeerAddr, NetPeerName, NetPeerPort, Bucket)
+TTL Timestamp + )" + traces_ttl + R"(
+SETTINGS ttl_only_drop_parts = 1)");
+  // The inner query names its minute Ts so that the outer alias Timestamp does not shadow the
+  // span column it is computed from.
+  s.push_back("CREATE MATERIALIZED VIEW IF NOT EXISTS " + t("otel_traces_histogram_mv") + " TO " +
+              t("otel_traces_histogram") + R"( AS
+SELECT ServiceName, SpanName, SpanKind, Root, NetSockPeerAddr, NetPeerName, NetPeerPort, Ts AS Timestamp, Bucket,
+  count() AS Total, countIf(StatusCode = 'STATUS_CODE_ERROR') AS Failed
+FROM (
+  SELECT ServiceName, SpanName, SpanKind, toUInt8(ParentSpanId = '') AS Root, NetSockPeerAddr,
+    SpanAttributes['net.peer.name'] AS NetPeerName, SpanAttributes['net.peer.port'] AS NetPeerPort,
+    toDateTime(toStartOfMinute(Timestamp)) AS Ts,
+    toFloat64(roundDown(Duration / 1000000, [0, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000])) AS Bucket,
+    StatusCode
+  FROM )" + t("otel_traces") + R"(
+)
+GROUP BY ServiceName, SpanName, SpanKind, Root, NetSockPeerAddr, NetPeerName, NetPeerPort, Timestamp, Bucket)");
+  return s;
+}
+
+Status CreateSchema(clickhouse::IClickHouseClient* client, const SchemaOptions& options) {
+  if (options.database.empty()) return InvalidArgument("schema: empty database name");
+  for (const std::string& sql : SchemaStatements(options)) {
+    auto r = client->Query(sql);
+    if (!r.ok()) {
+      std::string head = sql.substr(0, sql.find('('));
+      return r.status().WithContext("schema of " + options.database + " (" + head + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace coroot::server::storage

@@ -1,0 +1,34 @@
+#pragma once
+// The ClickHouse schema for logs and traces (spec §3.2): otel_logs, otel_traces and the tables their
+// materialized views feed. Created idempotently (CREATE ... IF NOT EXISTS) at start and before a
+// project's first insert; upgrades are additive (ADD COLUMN/INDEX IF NOT EXISTS). TTLs of existing
+// tables are never altered (Coroot issue #470): a changed --logs-ttl applies to new databases only.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "lib/base/status.h"
+#include "lib/clickhouse/client.h"
+
+namespace coroot::server::storage {
+
+struct SchemaOptions {
+  std::string database;  // e.g. "coroot_<projectId>"; created when missing
+  std::chrono::milliseconds traces_ttl{std::chrono::hours(24 * 7)};
+  std::chrono::milliseconds logs_ttl{std::chrono::hours(24 * 7)};
+};
+
+// Every statement, in order, that creates/upgrades the schema (for tests and logs).
+std::vector<std::string> SchemaStatements(const SchemaOptions& options);
+
+// Runs SchemaStatements() on the client. Safe to call any number of times.
+Status CreateSchema(clickhouse::IClickHouseClient* client, const SchemaOptions& options);
+
+// The ClickHouse database of a project: coroot_<projectId> with characters outside [A-Za-z0-9_]
+// replaced by '_'.
+std::string ProjectDatabase(const std::string& project_id);
+
+// "toIntervalDay(7)" for whole days, else "toIntervalSecond(n)" (at least one second).
+std::string TtlInterval(std::chrono::milliseconds ttl);
+
+}  // namespace coroot::server::storage

@@ -1,0 +1,184 @@
+// Integration test of the logs/traces schema against the real embedded engine (libchdb).
+// One engine per process: every test shares the client opened by the environment.
+#include "server/storage/clickhouse/schema.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "lib/base/strings.h"
+#include "lib/clickhouse/embedded_client.h"
+
+namespace coroot::server::storage {
+namespace {
+
+clickhouse::EmbeddedClient* g_client = nullptr;
+std::string g_error = "the test environment did not run";
+std::string g_dir;
+
+class ChdbEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    char tmpl[] = "/tmp/coroot_schema_test.XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) FAIL() << "mkdtemp failed";
+    g_dir = tmpl;
+    clickhouse::EmbeddedOptions o;
+    o.data_dir = g_dir + "/data";
+    auto c = clickhouse::EmbeddedClient::Open(o);
+    if (!c.ok()) {
+      g_error = c.status().ToString();
+      FAIL() << g_error;
+    }
+    g_client = c->release();
+  }
+  void TearDown() override {
+    delete g_client;
+    g_client = nullptr;
+    std::error_code ec;
+    if (!g_dir.empty()) std::filesystem::remove_all(g_dir, ec);
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kEnv = ::testing::AddGlobalTestEnvironment(new ChdbEnvironment);
+
+class Schema : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_NE(g_client, nullptr) << g_error; }
+  std::string Q(const std::string& sql) {
+    auto r = g_client->Query(sql, "TSVRaw");
+    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+    return r.ok() ? Trim(*r) : "<error>";
+  }
+};
+
+TEST(SchemaNames, ProjectDatabaseAndTtl) {
+  EXPECT_EQ(ProjectDatabase("abc123XY"), "coroot_abc123XY");
+  EXPECT_EQ(ProjectDatabase("a-b.c`d"), "coroot_a_b_c_d");
+  EXPECT_EQ(TtlInterval(std::chrono::hours(24 * 7)), "toIntervalDay(7)");
+  EXPECT_EQ(TtlInterval(std::chrono::hours(36)), "toIntervalSecond(129600)");
+  EXPECT_EQ(TtlInterval(std::chrono::milliseconds(10)), "toIntervalSecond(1)");
+}
+
+TEST_F(Schema, CreatedTwiceWithTablesColumnsCodecsIndexesAndTtls) {
+  SchemaOptions o;
+  o.database = "coroot_p1";
+  o.traces_ttl = std::chrono::hours(24 * 3);
+  o.logs_ttl = std::chrono::hours(24 * 5);
+  Status st = CreateSchema(g_client, o);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  st = CreateSchema(g_client, o);  // idempotent
+  ASSERT_TRUE(st.ok()) << st.ToString();
+
+  EXPECT_EQ(Q("SELECT arrayStringConcat(groupArray(name || ':' || engine), ',') FROM "
+              "(SELECT name, engine FROM system.tables WHERE database = 'coroot_p1' ORDER BY name)"),
+            "otel_logs:MergeTree,"
+            "otel_logs_service_name_severity_text:ReplacingMergeTree,"
+            "otel_logs_service_name_severity_text_mv:MaterializedView,"
+            "otel_traces:MergeTree,"
+            "otel_traces_histogram:SummingMergeTree,"
+            "otel_traces_histogram_mv:MaterializedView,"
+            "otel_traces_service_name:ReplacingMergeTree,"
+            "otel_traces_service_name_mv:MaterializedView,"
+            "otel_traces_trace_id_ts:MergeTree,"
+            "otel_traces_trace_id_ts_mv:MaterializedView");
+
+  // Columns of otel_logs in order, with types and codecs.
+  EXPECT_EQ(Q("SELECT arrayStringConcat(groupArray(name || ' ' || type || ' ' || compression_codec), '\\n') FROM "
+              "(SELECT name, type, compression_codec FROM system.columns WHERE database = 'coroot_p1' AND "
+              "table = 'otel_logs' ORDER BY position)"),
+            "Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1))\n"
+            "TraceId String CODEC(ZSTD(1))\n"
+            "SpanId String CODEC(ZSTD(1))\n"
+            "TraceFlags UInt32 CODEC(ZSTD(1))\n"
+            "SeverityText LowCardinality(String) CODEC(ZSTD(1))\n"
+            "SeverityNumber Int32 CODEC(ZSTD(1))\n"
+            "ServiceName LowCardinality(String) CODEC(ZSTD(1))\n"
+            "Body String CODEC(ZSTD(1))\n"
+            "ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1))\n"
+            "LogAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1))");
+  // otel_traces: the nested columns are flattened, and the materialized column exists.
+  EXPECT_EQ(Q("SELECT arrayStringConcat(groupArray(name || ' ' || type || ' ' || default_kind), '\\n') FROM "
+              "(SELECT name, type, default_kind FROM system.columns WHERE database = 'coroot_p1' AND "
+              "table = 'otel_traces' ORDER BY position)"),
+            "Timestamp DateTime64(9) \nTraceId String \nSpanId String \nParentSpanId String \nTraceState String \n"
+            "SpanName LowCardinality(String) \nSpanKind LowCardinality(String) \nServiceName LowCardinality(String) \n"
+            "ResourceAttributes Map(LowCardinality(String), String) \n"
+            "SpanAttributes Map(LowCardinality(String), String) \nDuration Int64 \n"
+            "StatusCode LowCardinality(String) \nStatusMessage String \n"
+            "Events.Timestamp Array(DateTime64(9)) \nEvents.Name Array(LowCardinality(String)) \n"
+            "Events.Attributes Array(Map(LowCardinality(String), String)) \n"
+            "Links.TraceId Array(String) \nLinks.SpanId Array(String) \nLinks.TraceState Array(String) \n"
+            "Links.Attributes Array(Map(LowCardinality(String), String)) \n"
+            "NetSockPeerAddr LowCardinality(String) MATERIALIZED");
+
+  // Skip indexes.
+  EXPECT_EQ(Q("SELECT arrayStringConcat(groupArray(table || '.' || name || ' ' || type_full || ' ' || expr), '\\n') "
+              "FROM (SELECT * FROM system.data_skipping_indices WHERE database = 'coroot_p1' ORDER BY table, name)"),
+            "otel_logs.idx_body tokenbf_v1(32768, 3, 0) Body\n"
+            "otel_logs.idx_log_attr_key bloom_filter(0.01) mapKeys(LogAttributes)\n"
+            "otel_logs.idx_log_attr_value bloom_filter(0.01) mapValues(LogAttributes)\n"
+            "otel_logs.idx_res_attr_key bloom_filter(0.01) mapKeys(ResourceAttributes)\n"
+            "otel_logs.idx_res_attr_value bloom_filter(0.01) mapValues(ResourceAttributes)\n"
+            "otel_logs.idx_trace_id bloom_filter(0.001) TraceId\n"
+            "otel_traces.idx_duration minmax Duration\n"
+            "otel_traces.idx_res_attr_key bloom_filter(0.01) mapKeys(ResourceAttributes)\n"
+            "otel_traces.idx_res_attr_value bloom_filter(0.01) mapValues(ResourceAttributes)\n"
+            "otel_traces.idx_span_attr_key bloom_filter(0.01) mapKeys(SpanAttributes)\n"
+            "otel_traces.idx_span_attr_value bloom_filter(0.01) mapValues(SpanAttributes)\n"
+            "otel_traces.idx_trace_id bloom_filter(0.001) TraceId\n"
+            "otel_traces_trace_id_ts.idx_trace_id bloom_filter(0.001) TraceId");
+
+  // TTLs from the options, sorting keys and settings.
+  std::string logs = Q("SELECT create_table_query FROM system.tables WHERE database='coroot_p1' AND name='otel_logs'");
+  EXPECT_NE(logs.find("TTL toDateTime(Timestamp) + toIntervalDay(5)"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("ttl_only_drop_parts = 1"), std::string::npos) << logs;
+  std::string traces =
+      Q("SELECT create_table_query FROM system.tables WHERE database='coroot_p1' AND name='otel_traces'");
+  EXPECT_NE(traces.find("TTL toDateTime(Timestamp) + toIntervalDay(3)"), std::string::npos) << traces;
+  EXPECT_EQ(Q("SELECT sorting_key FROM system.tables WHERE database='coroot_p1' AND name='otel_traces'"),
+            "ServiceName, SpanName, toUnixTimestamp(Timestamp), TraceId");
+  EXPECT_EQ(Q("SELECT sorting_key FROM system.tables WHERE database='coroot_p1' AND name='otel_logs'"),
+            "ServiceName, SeverityText, toUnixTimestamp(Timestamp), TraceId");
+  for (const char* tbl : {"otel_logs_service_name_severity_text", "otel_traces_service_name", "otel_traces_histogram",
+                          "otel_traces_trace_id_ts"}) {
+    std::string ddl = Q(std::string("SELECT create_table_query FROM system.tables WHERE database='coroot_p1' AND name='") +
+                        tbl + "'");
+    EXPECT_NE(ddl.find(std::string(tbl).find("logs") != std::string::npos ? "toIntervalDay(5)" : "toIntervalDay(3)"),
+              std::string::npos)
+        << ddl;
+  }
+
+  // A second run with other TTLs does not alter existing tables.
+  SchemaOptions other = o;
+  other.logs_ttl = std::chrono::hours(24);
+  ASSERT_TRUE(CreateSchema(g_client, other).ok());
+  logs = Q("SELECT create_table_query FROM system.tables WHERE database='coroot_p1' AND name='otel_logs'");
+  EXPECT_NE(logs.find("toIntervalDay(5)"), std::string::npos) << logs;
+}
+
+TEST_F(Schema, MaterializedViewsFeedTheirTables) {
+  SchemaOptions o;
+  o.database = "coroot_mv";
+  ASSERT_TRUE(CreateSchema(g_client, o).ok());
+  // Two spans of one trace (a root server span and an erroring 30 ms client span) one minute ago.
+  Q("INSERT INTO coroot_mv.otel_traces (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, "
+    "SpanAttributes, Duration, StatusCode) VALUES "
+    "(toDateTime64(now() - 60, 9), 't1', 's1', '', 'GET /', 'SPAN_KIND_SERVER', 'front', {}, 2000000, "
+    "'STATUS_CODE_UNSET'), "
+    "(toDateTime64(now() - 59, 9), 't1', 's2', 's1', 'SELECT', 'SPAN_KIND_CLIENT', 'front', "
+    "{'net.sock.peer.addr':'10.0.0.1','net.peer.name':'db','net.peer.port':'5432'}, 30000000, 'STATUS_CODE_ERROR')");
+  EXPECT_EQ(Q("SELECT NetSockPeerAddr FROM coroot_mv.otel_traces WHERE SpanId = 's2'"), "10.0.0.1");
+  EXPECT_EQ(Q("SELECT TraceId, toUnixTimestamp64Nano(End) - toUnixTimestamp64Nano(Start) FROM coroot_mv.otel_traces_trace_id_ts"), "t1\t1000000000");
+  EXPECT_EQ(Q("SELECT ServiceName FROM coroot_mv.otel_traces_service_name"), "front");
+  EXPECT_EQ(Q("SELECT SpanName, SpanKind, Root, NetSockPeerAddr, NetPeerName, NetPeerPort, Bucket, Total, Failed "
+              "FROM coroot_mv.otel_traces_histogram ORDER BY SpanName"),
+            "GET /\tSPAN_KIND_SERVER\t1\t\t\t\t0\t1\t0\n"
+            "SELECT\tSPAN_KIND_CLIENT\t0\t10.0.0.1\tdb\t5432\t25\t1\t1");
+  Q("INSERT INTO coroot_mv.otel_logs (Timestamp, ServiceName, SeverityText, SeverityNumber, Body) VALUES "
+    "(toDateTime64(now() - 5, 9), 'front', 'ERROR', 17, 'boom'), (toDateTime64(now() - 4, 9), 'front', 'INFO', 9, 'ok')");
+  EXPECT_EQ(Q("SELECT ServiceName, SeverityText FROM coroot_mv.otel_logs_service_name_severity_text ORDER BY 2"),
+            "front\tERROR\nfront\tINFO");
+}
+
+}  // namespace
+}  // namespace coroot::server::storage

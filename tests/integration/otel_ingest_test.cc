@@ -1,0 +1,433 @@
+// OTLP ingestion end to end: the real `coroot` binary with its embedded ClickHouse, fed by the real
+// OpenTelemetry JS SDK exporters (tests/otel/emit.js: traces as protobuf and JSON, logs as protobuf
+// and JSON), read back field by field through the read API. Then hostile input: every bad request
+// gets a clear 4xx and the server keeps serving.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "lib/base/strings.h"
+#include "lib/compress/compress.h"
+#include "lib/http/client.h"
+#include "lib/protowire/wire.h"
+#include "lib/testing/process.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+
+namespace coroot::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+
+struct Server {
+  std::string dir;
+  int port = 0;
+  std::unique_ptr<ChildProcess> proc;
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+};
+Server* g_server = nullptr;
+
+class OtelIngest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    g_server = new Server();
+    g_server->dir = MakeTempDir("coroot_otel_ingest");
+    g_server->port = FreePort();
+    g_server->proc = std::make_unique<ChildProcess>(
+        std::vector<std::string>{BinaryPath("server/coroot"), "--listen", "127.0.0.1:" + std::to_string(g_server->port),
+                                 "--data-dir", g_server->dir + "/data", "--grpc-disabled",
+                                 "--bootstrap-prometheus-url", "http://127.0.0.1:1", "--max-request-body", "1MB"},
+        g_server->dir + "/coroot.log");
+    WaitFor([] { return HttpOk(g_server->url() + "/health"); }, 60s);
+  }
+  static void TearDownTestSuite() {
+    if (g_server->proc) g_server->proc->Stop(15, 30s);
+    std::error_code ec;
+    std::filesystem::remove_all(g_server->dir, ec);
+    delete g_server;
+  }
+  void SetUp() override {
+    ASSERT_TRUE(HttpOk(g_server->url() + "/health")) << g_server->proc->Log();
+  }
+
+  static http::ClientResponse Post(const std::string& path, const std::string& body, const std::string& type,
+                                   const std::string& encoding = "", const std::string& key = "") {
+    http::ClientRequest r;
+    r.method = "POST";
+    r.url = g_server->url() + path;
+    r.body = body;
+    r.headers = {{"Content-Type", type}};
+    if (!encoding.empty()) r.headers.push_back({"Content-Encoding", encoding});
+    if (!key.empty()) r.headers.push_back({"X-Api-Key", key});
+    auto resp = http::Fetch(r);
+    EXPECT_TRUE(resp.ok()) << resp.status().ToString();
+    return resp.ok() ? *resp : http::ClientResponse{};
+  }
+  static std::string Get(const std::string& path) {
+    http::ClientRequest r;
+    r.url = g_server->url() + path;
+    auto resp = http::Fetch(r);
+    EXPECT_TRUE(resp.ok()) << resp.status().ToString();
+    if (!resp.ok()) return "";
+    EXPECT_EQ(resp->status, 200) << path << ": " << resp->body;
+    return resp->body;
+  }
+};
+
+// ---- small JSON helpers over simdjson's DOM (exceptions off: error codes) ----
+
+std::string S(simdjson::dom::element e, const char* key) {
+  std::string_view v;
+  if (e[key].get_string().get(v) != simdjson::SUCCESS) return "<missing " + std::string(key) + ">";
+  return std::string(v);
+}
+int64_t I(simdjson::dom::element e, const char* key) {
+  int64_t v = -1;
+  if (e[key].get_int64().get(v) != simdjson::SUCCESS) return -999;
+  return v;
+}
+// A JSON object of strings as "k=v;..." in key order.
+std::string Obj(simdjson::dom::element e) {
+  simdjson::dom::object o;
+  if (e.get_object().get(o) != simdjson::SUCCESS) return "<not an object>";
+  std::map<std::string, std::string> m;
+  for (auto field : o) {
+    std::string_view v;
+    m[std::string(field.key)] = field.value.get_string().get(v) == simdjson::SUCCESS ? std::string(v) : "<non-string>";
+  }
+  std::string out;
+  for (const auto& [k, v] : m) out += (out.empty() ? "" : ";") + k + "=" + v;
+  return out;
+}
+std::string Strings(simdjson::dom::element e) {
+  simdjson::dom::array a;
+  if (e.get_array().get(a) != simdjson::SUCCESS) return "<not an array>";
+  std::string out;
+  for (auto x : a) {
+    std::string_view v;
+    out += (out.empty() ? "" : ",") + std::string(x.get_string().get(v) == simdjson::SUCCESS ? v : "<non-string>");
+  }
+  return out;
+}
+
+// Polls `path` until its array `field` has at least n elements; returns the body.
+std::string WaitForRows(const std::string& path, const char* field, size_t n, simdjson::dom::parser* parser,
+                        simdjson::dom::array* rows) {
+  std::string body;
+  bool ok = WaitFor(
+      [&] {
+        http::ClientRequest r;
+        r.url = g_server->url() + path;
+        auto resp = http::Fetch(r);
+        if (!resp.ok() || resp->status != 200) return false;
+        body = resp->body;
+        simdjson::dom::element doc;
+        if (parser->parse(body).get(doc) != simdjson::SUCCESS) return false;
+        if (doc[field].get_array().get(*rows) != simdjson::SUCCESS) return false;
+        return rows->size() >= n;
+      },
+      30s);
+  EXPECT_TRUE(ok) << path << " never had " << n << " " << field << ": " << body;
+  return body;
+}
+
+TEST_F(OtelIngest, OpenTelemetrySdkExportersFieldByField) {
+  const std::string run = "sdk" + std::to_string(::getpid());
+  ChildProcess node({"node", SourcePath("tests/otel/emit.js"), g_server->url(), run}, g_server->dir + "/emit.log");
+  ASSERT_TRUE(WaitFor([&] { return !node.running(); }, 60s)) << node.Log();
+  // The last line of the output is the JSON with the ids the SDK generated.
+  std::string log = Trim(node.Log());
+  std::string info = log.substr(log.rfind('\n') == std::string::npos ? 0 : log.rfind('\n') + 1);
+  simdjson::dom::parser ip;
+  simdjson::dom::element sent;
+  ASSERT_EQ(ip.parse(info).get(sent), simdjson::SUCCESS) << log;
+  const std::string trace_id = S(sent, "trace_id");
+  ASSERT_EQ(trace_id.size(), 32u) << log;
+
+  // ---- protobuf traces: the whole trace by id ----
+  simdjson::dom::parser p;
+  simdjson::dom::array spans;
+  WaitForRows("/api/v1/traces?trace_id=" + trace_id, "spans", 2, &p, &spans);
+  ASSERT_EQ(spans.size(), 2u);
+  simdjson::dom::element root = spans.at(0), child = spans.at(1);  // ordered by start time
+  EXPECT_EQ(S(root, "Timestamp"), S(sent, "root_start"));
+  EXPECT_EQ(S(root, "TraceId"), trace_id);
+  EXPECT_EQ(S(root, "SpanId"), S(sent, "root_span_id"));
+  EXPECT_EQ(S(root, "ParentSpanId"), "");
+  EXPECT_EQ(S(root, "SpanName"), "GET /checkout");
+  EXPECT_EQ(S(root, "SpanKind"), "SPAN_KIND_SERVER");
+  EXPECT_EQ(S(root, "ServiceName"), run + "-proto");
+  EXPECT_EQ(S(root, "Duration"), "50000000");
+  EXPECT_EQ(S(root, "StatusCode"), "STATUS_CODE_OK");
+  EXPECT_EQ(Obj(root["ResourceAttributes"]),
+            "deployment.environment=test;host.cores=2;service.name=" + run + "-proto");
+  EXPECT_EQ(Obj(root["SpanAttributes"]),
+            "http.method=GET;http.status_code=500;otel.scope.name=checkout-lib;otel.scope.version=1.4.2;"
+            "ratio=0.5;retry=true;tags=[\"a\",\"b\"]");
+  EXPECT_EQ(Strings(root["EventsName"]), "");
+  EXPECT_EQ(Strings(root["LinksTraceId"]), "");
+
+  EXPECT_EQ(S(child, "Timestamp"), S(sent, "child_start"));
+  EXPECT_EQ(S(child, "TraceId"), trace_id);
+  EXPECT_EQ(S(child, "SpanId"), S(sent, "child_span_id"));
+  EXPECT_EQ(S(child, "ParentSpanId"), S(sent, "root_span_id"));
+  EXPECT_EQ(S(child, "SpanName"), "SELECT orders");
+  EXPECT_EQ(S(child, "SpanKind"), "SPAN_KIND_CLIENT");
+  EXPECT_EQ(S(child, "Duration"), "30000000");
+  EXPECT_EQ(S(child, "StatusCode"), "STATUS_CODE_ERROR");
+  EXPECT_EQ(S(child, "StatusMessage"), "query timeout");
+  EXPECT_EQ(Obj(child["SpanAttributes"]),
+            "db.system=postgresql;net.peer.name=db;net.peer.port=5432;net.sock.peer.addr=10.1.2.3;"
+            "otel.scope.name=checkout-lib;otel.scope.version=1.4.2");
+  EXPECT_EQ(Strings(child["EventsName"]), "exception");
+  EXPECT_EQ(Strings(child["EventsTimestamp"]), S(sent, "event_time"));
+  EXPECT_EQ(Obj(child["EventsAttributes"].at(0)), "exception.message=timeout;exception.type=TimeoutError");
+  EXPECT_EQ(Strings(child["LinksTraceId"]), S(sent, "other_trace_id"));
+  EXPECT_EQ(Strings(child["LinksSpanId"]), S(sent, "other_span_id"));
+  EXPECT_EQ(Obj(child["LinksAttributes"].at(0)), "link.reason=retry");
+
+  // ---- JSON traces ----
+  simdjson::dom::parser pj;
+  simdjson::dom::array jspans;
+  WaitForRows("/api/v1/traces?service=" + run + "-json", "spans", 1, &pj, &jspans);
+  ASSERT_EQ(jspans.size(), 1u);
+  simdjson::dom::element js = jspans.at(0);
+  EXPECT_EQ(S(js, "TraceId"), S(sent, "json_trace_id"));
+  EXPECT_EQ(S(js, "SpanId"), S(sent, "json_span_id"));
+  EXPECT_EQ(S(js, "Timestamp"), S(sent, "json_start"));
+  EXPECT_EQ(S(js, "SpanKind"), "SPAN_KIND_CONSUMER");
+  EXPECT_EQ(S(js, "Duration"), "25000000");
+  EXPECT_EQ(S(js, "StatusCode"), "STATUS_CODE_UNSET");
+  EXPECT_EQ(Obj(js["SpanAttributes"]), "attempt=3;messaging.system=kafka;otel.scope.name=json-lib");
+  EXPECT_EQ(Strings(js["EventsName"]), "rebalance");
+  EXPECT_EQ(Obj(js["EventsAttributes"].at(0)), "partitions=[1,2,3]");
+
+  // ---- logs: protobuf (with the root span's context) and JSON (structured body) ----
+  simdjson::dom::parser pl;
+  simdjson::dom::array logs;
+  WaitForRows("/api/v1/logs?service=" + run + "-logs", "logs", 1, &pl, &logs);
+  ASSERT_EQ(logs.size(), 1u);
+  simdjson::dom::element l = logs.at(0);
+  EXPECT_EQ(S(l, "Timestamp"), S(sent, "log_time"));
+  EXPECT_EQ(S(l, "TraceId"), trace_id);
+  EXPECT_EQ(S(l, "SpanId"), S(sent, "root_span_id"));
+  EXPECT_EQ(I(l, "TraceFlags"), 1);
+  EXPECT_EQ(S(l, "SeverityText"), "WARN");
+  EXPECT_EQ(I(l, "SeverityNumber"), 13);
+  EXPECT_EQ(I(l, "Severity"), 4);
+  EXPECT_EQ(S(l, "Body"), "disk almost full on /dev/sda");
+  EXPECT_EQ(Obj(l["LogAttributes"]), "disk=/dev/sda;used_pct=97");
+  EXPECT_EQ(Obj(l["ResourceAttributes"]), "service.name=" + run + "-logs");
+
+  simdjson::dom::parser pl2;
+  simdjson::dom::array jlogs;
+  std::string body = WaitForRows("/api/v1/logs?service=" + run + "-logs-json&severity=error", "logs", 1, &pl2, &jlogs);
+  ASSERT_EQ(jlogs.size(), 1u);
+  EXPECT_EQ(S(jlogs.at(0), "Timestamp"), S(sent, "json_log_time"));
+  EXPECT_EQ(S(jlogs.at(0), "SeverityText"), "ERROR");
+  EXPECT_EQ(I(jlogs.at(0), "SeverityNumber"), 17);
+  EXPECT_EQ(S(jlogs.at(0), "Body"), "{\"msg\":\"payment declined\",\"code\":7}");
+  EXPECT_EQ(S(jlogs.at(0), "TraceId"), "");
+  // Filters: word search (case variants), severity, trace id; the histogram counts what matched.
+  simdjson::dom::parser pf;
+  simdjson::dom::element doc;
+  std::string found = Get("/api/v1/logs?search=DECLINED&service=" + run + "-logs-json");
+  ASSERT_EQ(pf.parse(found).get(doc), simdjson::SUCCESS);
+  EXPECT_EQ(doc["logs"].get_array().size(), 1u) << found;
+  EXPECT_EQ(I(doc["histogram"].at(0), "Severity"), 5) << found;
+  EXPECT_EQ(I(doc["histogram"].at(0), "Count"), 1) << found;
+  std::string none = Get("/api/v1/logs?severity=warn&service=" + run + "-logs-json");
+  ASSERT_EQ(pf.parse(none).get(doc), simdjson::SUCCESS);
+  EXPECT_EQ(doc["logs"].get_array().size(), 0u) << none;
+  std::string by_trace = Get("/api/v1/logs?trace_id=" + trace_id);
+  ASSERT_EQ(pf.parse(by_trace).get(doc), simdjson::SUCCESS);
+  EXPECT_EQ(doc["logs"].get_array().size(), 1u) << by_trace;
+
+  // ---- the MV-fed tables and the storage stats ----
+  std::string storage = Get("/api/v1/storage");
+  EXPECT_NE(storage.find("\"table\":\"otel_traces\""), std::string::npos) << storage;
+  EXPECT_NE(storage.find("\"table\":\"otel_traces_trace_id_ts\""), std::string::npos) << storage;
+  EXPECT_NE(storage.find("\"table\":\"otel_traces_histogram\""), std::string::npos) << storage;
+}
+
+ExportTraceServiceRequest OneSpan(const std::string& service, const std::string& trace_id) {
+  ExportTraceServiceRequest req;
+  auto* rs = req.add_resource_spans();
+  auto* kv = rs->mutable_resource()->add_attributes();
+  kv->set_key("service.name");
+  kv->mutable_value()->set_string_value(service);
+  auto* s = rs->add_scope_spans()->add_spans();
+  s->set_trace_id(trace_id);
+  s->set_span_id("\x01\x02\x03\x04\x05\x06\x07\x08");
+  s->set_name("op");
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  s->set_start_time_unix_nano(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
+  s->set_end_time_unix_nano(s->start_time_unix_nano() + 1000);
+  return req;
+}
+
+// google.rpc.Status { int32 code = 1; string message = 2; } → code.
+int RpcCode(const std::string& body) {
+  protowire::Reader r(body);
+  uint32_t f;
+  protowire::WireType t;
+  uint64_t v = 0;
+  while (!r.done() && r.Next(&f, &t)) {
+    if (f == 1 && t == protowire::kVarint) return r.Varint(&v) ? static_cast<int>(v) : -1;
+    if (!r.Skip(t)) break;
+  }
+  return -1;
+}
+
+TEST_F(OtelIngest, EncodingsAndPartialSuccess) {
+  const std::string tid(16, '\x42');
+  std::string pb = OneSpan("enc-svc", tid).SerializeAsString();
+  EXPECT_EQ(Post("/v1/traces", pb, "application/x-protobuf").status, 200);
+  EXPECT_EQ(Post("/v1/traces", compress::ZlibCompress(pb, compress::ZlibFormat::kGzip), "application/x-protobuf", "gzip").status, 200);
+  EXPECT_EQ(Post("/v1/traces", compress::ZlibCompress(pb, compress::ZlibFormat::kZlib), "application/x-protobuf", "deflate").status, 200);
+  EXPECT_EQ(Post("/v1/traces", compress::ZstdCompress(pb), "application/x-protobuf", "zstd").status, 200);
+  EXPECT_EQ(Post("/v1/traces", compress::SnappyCompress(pb), "application/x-protobuf", "snappy").status, 200);
+  simdjson::dom::parser p;
+  simdjson::dom::array spans;
+  WaitForRows("/api/v1/traces?service=enc-svc", "spans", 5, &p, &spans);
+  EXPECT_EQ(spans.size(), 5u);
+
+  // One good span and one with a 3-byte trace id: 200 with partial_success.rejected_spans = 1.
+  auto req = OneSpan("partial-svc", tid);
+  *req.mutable_resource_spans(0)->mutable_scope_spans(0)->add_spans() = req.resource_spans(0).scope_spans(0).spans(0);
+  req.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(1)->set_trace_id("abc");
+  auto resp = Post("/v1/traces", req.SerializeAsString(), "application/x-protobuf");
+  ASSERT_EQ(resp.status, 200);
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse out;
+  ASSERT_TRUE(out.ParseFromString(resp.body));
+  EXPECT_EQ(out.partial_success().rejected_spans(), 1);
+  EXPECT_NE(out.partial_success().error_message().find("trace_id of 3 bytes"), std::string::npos);
+  // The same in JSON.
+  auto jresp = Post("/v1/traces",
+                    R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz","name":"x"},{"name":"ok"}]}]}]})",
+                    "application/json");
+  EXPECT_EQ(jresp.status, 200);
+  EXPECT_NE(jresp.body.find("\"rejectedSpans\":\"1\""), std::string::npos) << jresp.body;
+  EXPECT_EQ(jresp.Header("Content-Type"), "application/json");
+  // A successful protobuf response is an empty ExportTraceServiceResponse.
+  auto ok = Post("/v1/traces", pb, "application/x-protobuf");
+  EXPECT_EQ(ok.body, "");
+  EXPECT_EQ(ok.Header("Content-Type"), "application/x-protobuf");
+}
+
+TEST_F(OtelIngest, HostileInputGetsClear4xxAndTheServerStaysUp) {
+  std::string pb = OneSpan("hostile-svc", std::string(16, '\x07')).SerializeAsString();
+  // Truncated protobuf.
+  auto r = Post("/v1/traces", pb.substr(0, pb.size() - 3), "application/x-protobuf");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(RpcCode(r.body), 3) << r.body;  // INVALID_ARGUMENT
+  r = Post("/v1/logs", std::string("\x0a\x10\x12\x0e", 4), "application/x-protobuf");
+  EXPECT_EQ(r.status, 400);
+  // A gzip bomb: 64 MiB of zeros in ~64 KiB; the decoded limit is 8 x --max-request-body (1 MB).
+  std::string bomb = compress::ZlibCompress(std::string(64u << 20, '\0'), compress::ZlibFormat::kGzip, 9);
+  ASSERT_LT(bomb.size(), 1u << 20);
+  r = Post("/v1/traces", bomb, "application/x-protobuf", "gzip");
+  EXPECT_EQ(r.status, 413) << r.body;
+  r = Post("/v1/logs", compress::ZstdCompress(std::string(64u << 20, 'a'), 19), "application/json", "zstd");
+  EXPECT_EQ(r.status, 413) << r.body;
+  // Corrupt compressed data, unknown encodings and content types.
+  EXPECT_EQ(Post("/v1/traces", "not gzip at all", "application/x-protobuf", "gzip").status, 400);
+  EXPECT_EQ(Post("/v1/traces", pb, "application/x-protobuf", "br").status, 415);
+  EXPECT_EQ(Post("/v1/traces", pb, "text/plain").status, 415);
+  // Bad JSON, wrong JSON types, deep nesting.
+  r = Post("/v1/logs", "{\"resourceLogs\":[{", "application/json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("\"code\":3"), std::string::npos) << r.body;
+  EXPECT_EQ(Post("/v1/logs", R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"soon"}]}]}]})",
+                 "application/json").status,
+            400);
+  std::string deep = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":)";
+  for (int i = 0; i < 5000; ++i) deep += R"({"arrayValue":{"values":[)";
+  EXPECT_EQ(Post("/v1/logs", deep, "application/json").status, 400);
+  // Deep nesting in protobuf: 10,000 nested arrays.
+  std::string value = "\x0a\x01x";  // AnyValue{string_value: "x"}
+  for (int i = 0; i < 10000 && value.size() < (700u << 10); ++i) {
+    protowire::Writer arr, any;
+    arr.BytesField(1, value);
+    any.BytesField(5, arr.out());
+    value = any.out();
+  }
+  ExportTraceServiceRequest dreq = OneSpan("deep-svc", std::string(16, '\x08'));
+  protowire::Writer kvw;
+  kvw.BytesField(1, "deep");
+  kvw.BytesField(2, value);
+  // Splice the raw KeyValue in (the generated parser would itself refuse this depth).
+  std::string dspan = dreq.resource_spans(0).scope_spans(0).spans(0).SerializeAsString();
+  protowire::Writer sp, ss, rs, top;
+  sp.out() = dspan;
+  sp.BytesField(9, kvw.out());
+  ss.BytesField(2, sp.out());
+  rs.BytesField(2, ss.out());
+  top.BytesField(1, rs.out());
+  r = Post("/v1/traces", top.out(), "application/x-protobuf");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("nested deeper"), std::string::npos);
+  // Unknown API key.
+  r = Post("/v1/traces", pb, "application/x-protobuf", "", "no-such-key");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("project not found"), std::string::npos) << r.body;
+  EXPECT_EQ(Post("/v1/logs", "{}", "application/json", "", "no-such-key").status, 404);
+  // A body over --max-request-body.
+  EXPECT_EQ(Post("/v1/traces", std::string(2u << 20, 'x'), "application/x-protobuf").status, 413);
+  // Huge attributes and invalid UTF-8 are accepted, cut and repaired.
+  auto big = OneSpan("big-svc", std::string(16, '\x09'));
+  auto* span = big.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0);
+  for (int i = 0; i < 1000; ++i) {
+    auto* a = span->add_attributes();
+    a->set_key("k" + std::to_string(i));
+    a->mutable_value()->set_int_value(i);
+  }
+  auto* huge = span->add_attributes();
+  huge->set_key("huge");
+  huge->mutable_value()->set_bytes_value(std::string(300000, 'z'));
+  span->set_name(std::string("bad \xff\xfe name"));  // serialized raw: the field is `string` but unchecked here
+  std::string big_body = big.SerializePartialAsString();
+  r = Post("/v1/traces", compress::ZlibCompress(big_body, compress::ZlibFormat::kGzip), "application/x-protobuf", "gzip");
+  EXPECT_EQ(r.status, 200) << r.body;
+  simdjson::dom::parser p;
+  simdjson::dom::array spans;
+  WaitForRows("/api/v1/traces?service=big-svc", "spans", 1, &p, &spans);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(S(spans.at(0), "SpanName"), "bad \xef\xbf\xbd\xef\xbf\xbd name");
+  simdjson::dom::object attrs;
+  ASSERT_EQ(spans.at(0)["SpanAttributes"].get_object().get(attrs), simdjson::SUCCESS);
+  EXPECT_EQ(attrs.size(), 256u);  // the per-map limit (the scope has no name: nothing added)
+
+  // Still up, and the outcomes are counted.
+  EXPECT_TRUE(HttpOk(g_server->url() + "/health"));
+  EXPECT_TRUE(g_server->proc->running());
+  std::string metrics = Get("/metrics");
+  EXPECT_NE(metrics.find("coroot_ingest_otlp_requests_total{outcome=\"invalid\",signal=\"traces\"}"), std::string::npos);
+  EXPECT_EQ(metrics.find("coroot_ingest_otlp_requests_total{outcome=\"invalid\",signal=\"traces\"} 0\n"), std::string::npos)
+      << metrics;
+}
+
+TEST_F(OtelIngest, GracefulRestartKeepsAcceptedRows) {
+  // Rows accepted just before SIGTERM (inside the 5 s batching window) are flushed before exit.
+  auto req = OneSpan("restart-svc", std::string(16, '\x0a'));
+  ASSERT_EQ(Post("/v1/traces", req.SerializeAsString(), "application/x-protobuf").status, 200);
+  g_server->proc->Stop(15, 30s);
+  g_server->proc = std::make_unique<ChildProcess>(
+      std::vector<std::string>{BinaryPath("server/coroot"), "--listen", "127.0.0.1:" + std::to_string(g_server->port),
+                               "--data-dir", g_server->dir + "/data", "--grpc-disabled",
+                               "--bootstrap-prometheus-url", "http://127.0.0.1:1", "--max-request-body", "1MB"},
+      g_server->dir + "/coroot2.log");
+  ASSERT_TRUE(WaitFor([] { return HttpOk(g_server->url() + "/health"); }, 60s)) << g_server->proc->Log();
+  std::string body = Get("/api/v1/traces?service=restart-svc");
+  EXPECT_NE(body.find("\"ServiceName\":\"restart-svc\""), std::string::npos) << body;
+}
+
+}  // namespace
+}  // namespace coroot::testing
