@@ -11,6 +11,7 @@
 #include "agent/containers/proc_pid.h"
 #include "lib/base/file.h"
 #include "lib/base/log.h"
+#include "lib/base/strings.h"
 #include "lib/cgroup/cpu.h"
 #include "lib/cgroup/io.h"
 #include "lib/cgroup/memory.h"
@@ -355,9 +356,22 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
       StatusOr<cgroup::IoStats> io = cgroup::ReadIoStat(fs, c.paths);
       std::set<std::string> mount_points;
       if (mi.ok()) {
-        for (const Mount& m : ParseMountinfo(*mi)) {
-          if (mount_points.size() >= options_.max_mounts_per_container) break;
-          if (mount_points.count(m.mount_point)) continue;
+        // The cgroup counts I/O per device, so one mount per device: the whole filesystem (root
+        // "/") in preference to bind mounts of its directories, then the shortest mount point.
+        // (Coroot picks the mounts the container opened files on, seen by eBPF; not done yet.)
+        std::map<std::string, Mount> by_device;
+        for (Mount& m : ParseMountinfo(*mi)) {
+          if (StartsWith(m.major_minor, "0:")) continue;  // anonymous devices: tmpfs, proc, overlay, ...
+          auto it = by_device.find(m.major_minor);
+          if (it == by_device.end()) {
+            if (by_device.size() < options_.max_mounts_per_container) by_device.emplace(m.major_minor, std::move(m));
+            continue;
+          }
+          const Mount& cur = it->second;
+          bool better = (m.root == "/") != (cur.root == "/") ? m.root == "/" : m.mount_point.size() < cur.mount_point.size();
+          if (better) it->second = std::move(m);
+        }
+        for (const auto& [mm, m] : by_device) {
           StatusOr<BlockDevice> dev = ResolveBlockDevice(options_.sys_root, m.major_minor);
           if (!dev.ok()) continue;
           StatusOr<FsUsage> u = StatFs(root + "/root" + m.mount_point);

@@ -46,7 +46,9 @@ class FakeHost {
                            " 1000 10\n");
     Write(p + "/cgroup", cgroup_file);
     Write(p + "/cmdline", cmdline);
-    Write(p + "/mountinfo", "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n28 27 0:25 / /run rw - tmpfs tmpfs rw\n");
+    Write(p + "/mountinfo",
+          "29 27 254:0 /run/netns /run/netns rw - ext4 /dev/vda rw\n"  // a bind mount of a directory
+          "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n28 27 0:25 / /run rw - tmpfs tmpfs rw\n");
     fs::create_symlink("/", root_ + "/" + p + "/root");
   }
   void RemoveProcess(int pid) { fs::remove_all(root_ + "/proc/" + std::to_string(pid)); }
@@ -151,6 +153,8 @@ TEST(RegistryTest, ReportsAServiceWithTheKernelsValues) {
   EXPECT_DOUBLE_EQ(Value(m, "container_resources_disk_reads_total", disk), 58);
   EXPECT_GT(Value(m, "container_resources_disk_size_bytes", disk), 0);
   EXPECT_EQ(Find(m, "container_resources_disk_size_bytes", {{"mount_point", "/run"}}), nullptr);  // tmpfs
+  // One series per device: the whole filesystem, not the bind mount of one of its directories.
+  EXPECT_EQ(Find(m, "container_resources_disk_size_bytes", {{"mount_point", "/run/netns"}}), nullptr);
   EXPECT_DOUBLE_EQ(Value(m, "container_application_type", {{"application_type", "nginx"}}), 1);
   EXPECT_DOUBLE_EQ(Value(m, "coroot_agent_containers"), 1);
 }
