@@ -172,22 +172,36 @@ void ContainerRegistry::Scan() {
   struct Seen {
     int pid;
     uint64_t start;
-    cgroup::ProcCgroup cg;
+    std::shared_ptr<const cgroup::ProcCgroup> cg;
     std::string cg_id;
   };
   bool truncated = false;
   std::vector<int> pids = ListPids(options_.proc_root, options_.max_processes, &truncated);
   std::vector<Seen> seen;
   seen.reserve(pids.size());
+  const uint64_t scan = scans_ + 1;  // scans_ is only written by Scan(), which does not run concurrently
+  std::map<int, PidCache> cache;
   for (int pid : pids) {
-    StatusOr<uint64_t> start = ReadStartTicks(options_.proc_root, pid);
-    if (!start.ok()) continue;  // exited (or a kernel oddity): nothing to attribute
-    StatusOr<cgroup::ProcCgroup> cg = cgroup::ReadProcCgroup(options_.proc_root, pid, options_.base_cgroup_path);
-    if (!cg.ok()) continue;
-    std::string id = cg->Id();
-    if (id.empty()) continue;  // at the root of every hierarchy
-    seen.push_back({pid, *start, std::move(cg).value(), std::move(id)});
+    StatusOr<PidStat> st = ReadPidStat(options_.proc_root, pid);
+    if (!st.ok()) continue;  // exited (or a kernel oddity): nothing to attribute
+    PidCache pc;
+    auto old = pid_cache_.find(pid);
+    if (old != pid_cache_.end() && old->second.start_ticks == st->start_ticks && old->second.comm == st->comm &&
+        scan - old->second.read_at_scan < static_cast<uint64_t>(std::max(1, options_.revalidate_every_scans))) {
+      pc = std::move(old->second);
+    } else {
+      StatusOr<cgroup::ProcCgroup> cg = cgroup::ReadProcCgroup(options_.proc_root, pid, options_.base_cgroup_path);
+      if (!cg.ok()) continue;
+      pc.start_ticks = st->start_ticks;
+      pc.comm = std::move(st->comm);
+      pc.read_at_scan = scan;
+      pc.cg_id = cg->Id();
+      if (!pc.cg_id.empty()) pc.cg = std::make_shared<const cgroup::ProcCgroup>(std::move(cg).value());
+    }
+    if (pc.cg) seen.push_back({pid, pc.start_ticks, pc.cg, pc.cg_id});
+    cache.emplace(pid, std::move(pc));
   }
+  pid_cache_ = std::move(cache);
 
   std::lock_guard<std::mutex> lock(mu_);
   scans_++;
@@ -198,7 +212,7 @@ void ContainerRegistry::Scan() {
   std::map<std::string, std::set<int>> live;
   std::set<std::string> with_new_process, refused;
   for (Seen& s : seen) {
-    const CgroupDecision& decision = Decide(s.cg_id, s.cg, s.pid, now);
+    const CgroupDecision& decision = Decide(s.cg_id, *s.cg, s.pid, now);
     const std::string cid = decision.container_id;
     if (cid.empty()) continue;
     auto it = containers_.find(cid);
@@ -218,7 +232,7 @@ void ContainerRegistry::Scan() {
       LOG(INFO) << "detected a new container: pid=" << s.pid << " cg=" << s.cg_id << " id=" << cid;
     }
     Container& c = it->second;
-    c.paths = std::move(s.cg);
+    c.paths = *s.cg;
     c.cgroup_id = s.cg_id;
     auto p = c.processes.find(s.pid);
     if (p == c.processes.end() || p->second.start_ticks != s.start) {

@@ -54,6 +54,9 @@ struct RegistryOptions {
   size_t max_processes = 262'144;  // per scan; Linux's default pid_max is 4M, most hosts hold far fewer
   size_t max_ignored_cgroups = 65'536;
   size_t max_mounts_per_container = 16;
+  // A process's cgroup is read again when it execs (its comm changes), when its pid is reused,
+  // and at least every this many scans (a process moved between cgroups without exec).
+  int revalidate_every_scans = 12;
 };
 
 // Flags → options (spec §1.g names): --cgroupfs-root, --container-allowlist/-denylist,
@@ -128,6 +131,14 @@ class ContainerRegistry : public prom::ICollector {
   std::map<std::string, CgroupDecision> decisions_;       // by cgroup id
   std::map<std::string, uint64_t> dropped_;               // reason → count
   uint64_t scans_ = 0;
+  struct PidCache {
+    uint64_t start_ticks = 0;
+    std::string comm;
+    uint64_t read_at_scan = 0;
+    std::shared_ptr<const cgroup::ProcCgroup> cg;  // null: at the root everywhere
+    std::string cg_id;
+  };
+  std::map<int, PidCache> pid_cache_;  // only touched by Scan(), bounded by max_processes
 
   std::mutex run_mu_;
   std::condition_variable run_cv_;

@@ -233,6 +233,33 @@ TEST(RegistryTest, RestartWhenTheOldestProcessIsReplaced) {
   EXPECT_EQ(r.Containers()[0].restarts, 2u);
 }
 
+TEST(RegistryTest, CgroupIsReadAgainOnExecAndPeriodically) {
+  FakeHost h;
+  h.AddProcess(100, 5000, "0::/system.slice/containerd.service\n", "");
+  RegistryOptions o = h.Options();
+  o.revalidate_every_scans = 3;
+  ContainerRegistry r(o);
+  r.Scan();
+  ASSERT_EQ(r.Containers().size(), 1u);
+  EXPECT_EQ(r.Containers()[0].id, "/system.slice/containerd.service");
+  // Moved to another cgroup without exec: seen at the latest on the 3rd scan after it was read.
+  h.Write("proc/100/cgroup", "0::/system.slice/nginx.service\n");
+  r.Scan();
+  EXPECT_EQ(r.Containers()[0].pids, std::vector<int>{100});
+  r.Scan();
+  r.Scan();
+  bool moved = false;
+  for (const auto& c : r.Containers()) moved |= c.id == kNginx && c.pids == std::vector<int>{100};
+  EXPECT_TRUE(moved);
+  // An exec (new comm) is noticed on the next scan.
+  h.Write("proc/100/cgroup", "0::/system.slice/redis.service\n");
+  h.Write("proc/100/stat", "100 (redis-server) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5000 1000 10\n");
+  r.Scan();
+  bool execd = false;
+  for (const auto& c : r.Containers()) execd |= c.id == "/system.slice/redis.service" && c.pids == std::vector<int>{100};
+  EXPECT_TRUE(execd);
+}
+
 TEST(RegistryTest, DeadContainersAreDropped) {
   FakeHost h;
   h.AddProcess(100, 5000, "0::/system.slice/nginx.service\n", "");
