@@ -7,6 +7,7 @@
 
 #include "agent/config/config.h"
 #include "agent/containers/app_type.h"
+#include "agent/containers/jvm.h"
 #include "agent/containers/mounts.h"
 #include "agent/containers/proc_pid.h"
 #include "lib/base/file.h"
@@ -26,6 +27,7 @@ using prom::MetricFamily;
 using prom::MetricType;
 
 constexpr size_t kMaxAppTypesPerContainer = 16;
+constexpr size_t kMaxJvmsPerContainer = 8;
 
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -238,7 +240,9 @@ void ContainerRegistry::Scan() {
     if (p == c.processes.end() || p->second.start_ticks != s.start) {
       Process proc;
       proc.start_ticks = s.start;
-      proc.app_type = GuessApplicationType(ReadCmdline(options_.proc_root, s.pid), ReadExe(options_.proc_root, s.pid));
+      std::string cmdline = ReadCmdline(options_.proc_root, s.pid);
+      proc.app_type = GuessApplicationType(cmdline, ReadExe(options_.proc_root, s.pid));
+      proc.jvm = IsJvm(cmdline);
       c.processes[s.pid] = std::move(proc);
       with_new_process.insert(cid);
     }
@@ -421,6 +425,28 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
               .Add(dl, static_cast<double>(s->second.written_bytes));
         }
       }
+    }
+    // JVMs: one set of series per distinct sun.rt.javaCommand in the container.
+    std::set<std::string> jvms;
+    for (const auto& [pid, p] : c.processes) {
+      if (!p.jvm || jvms.size() >= kMaxJvmsPerContainer) continue;
+      StatusOr<JvmStats> j = ReadJvmStats(options_.proc_root, pid);
+      if (!j.ok() || !jvms.insert(j->jvm).second) continue;
+      Labels jl = With(l, {{"jvm", j->jvm}});
+      f.Get("container_jvm_info", kGauge, "Meta information about the JVM")
+          .Add(With(jl, {{"java_version", j->java_version}}), 1);
+      f.Get("container_jvm_heap_size_bytes", kGauge, "Total heap size in bytes").Add(jl, j->heap_size_bytes);
+      f.Get("container_jvm_heap_used_bytes", kGauge, "Used heap size in bytes").Add(jl, j->heap_used_bytes);
+      f.Get("container_jvm_heap_max_size_bytes", kGauge, "Maximum heap size in bytes").Add(jl, j->heap_max_size_bytes);
+      for (const auto& [gc, secs] : j->gc_seconds)
+        f.Get("container_jvm_gc_time_seconds", kCounter, "Time spent in the given JVM garbage collector in seconds")
+            .Add(With(jl, {{"gc", gc}}), secs);
+      f.Get("container_jvm_safepoint_time_seconds", kCounter,
+            "Time the application has been stopped for safepoint operations in seconds")
+          .Add(jl, j->safepoint_seconds);
+      f.Get("container_jvm_safepoint_sync_time_seconds", kCounter,
+            "Time spent getting to safepoints in seconds")
+          .Add(jl, j->safepoint_sync_seconds);
     }
     std::set<std::string> types;
     for (const auto& [pid, p] : c.processes)

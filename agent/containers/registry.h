@@ -94,6 +94,7 @@ class ContainerRegistry : public prom::ICollector {
   struct Process {
     uint64_t start_ticks = 0;
     std::string app_type;
+    bool jvm = false;
   };
   struct Container {
     std::string id, app_id;
