@@ -129,15 +129,9 @@ bool ContainerRegistry::Filtered(const std::string& id) const {
   return std::any_of(deny_.begin(), deny_.end(), [&](const std::regex& r) { return std::regex_search(id, r); });
 }
 
-const ContainerRegistry::CgroupDecision& ContainerRegistry::Decide(const std::string& cgroup_id,
-                                                                   const cgroup::ProcCgroup& cg, int pid,
-                                                                   Clock::time_point now) {
-  auto it = decisions_.find(cgroup_id);
-  if (it != decisions_.end()) return it->second;
-  if (decisions_.size() >= options_.max_ignored_cgroups) {
-    decisions_.clear();  // bounded: forget everything, decide again next time
-    Drop("cgroup_cache_full");
-  }
+ContainerRegistry::CgroupDecision ContainerRegistry::MakeDecision(const std::string& cgroup_id, int pid,
+                                                                 Clock::time_point now,
+                                                                 std::vector<std::string>* drops) const {
   CgroupDecision d{"", now, nullptr};
   StatusOr<cgroup::CgroupContainer> c = cgroup::ClassifyCgroup(cgroup_id);
   if (c.ok()) {
@@ -155,7 +149,7 @@ const ContainerRegistry::CgroupDecision& ContainerRegistry::Decide(const std::st
         *md = std::move(got).value();
         have_md = true;
       } else if (got.status().code() != StatusCode::kNotFound) {
-        Drop("runtime_unavailable");
+        drops->push_back("runtime_unavailable");
       }
     }
     std::string id = have_md ? cgroup::ContainerIdFor(*c, *md, std::chrono::system_clock::now()) : "";
@@ -166,7 +160,7 @@ const ContainerRegistry::CgroupDecision& ContainerRegistry::Decide(const std::st
     d.container_id = id;
     d.md = std::move(md);
   }
-  return decisions_.emplace(cgroup_id, d).first->second;
+  return d;
 }
 
 void ContainerRegistry::Scan() {
@@ -205,16 +199,38 @@ void ContainerRegistry::Scan() {
   }
   pid_cache_ = std::move(cache);
 
+  // Cgroups seen for the first time (or again after ignored_ttl) are decided without the lock.
+  std::vector<std::pair<std::string, int>> undecided;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = decisions_.begin(); it != decisions_.end();)
+      it = now - it->second.at > options_.ignored_ttl ? decisions_.erase(it) : std::next(it);
+    std::set<std::string> asked;
+    for (const Seen& s : seen)
+      if (!decisions_.count(s.cg_id) && asked.insert(s.cg_id).second) undecided.emplace_back(s.cg_id, s.pid);
+  }
+  std::vector<std::pair<std::string, CgroupDecision>> made;
+  std::vector<std::string> drops;
+  for (const auto& [cg_id, pid] : undecided) made.emplace_back(cg_id, MakeDecision(cg_id, pid, now, &drops));
+
   std::lock_guard<std::mutex> lock(mu_);
   scans_++;
   if (truncated) Drop("max_processes");
-  for (auto it = decisions_.begin(); it != decisions_.end();)
-    it = now - it->second.at > options_.ignored_ttl ? decisions_.erase(it) : std::next(it);
+  for (const std::string& reason : drops) Drop(reason);
+  for (auto& [cg_id, d] : made) {
+    if (decisions_.size() >= options_.max_ignored_cgroups) {
+      decisions_.clear();  // bounded: forget everything, decide again next time
+      Drop("cgroup_cache_full");
+    }
+    decisions_[cg_id] = std::move(d);
+  }
 
   std::map<std::string, std::set<int>> live;
   std::set<std::string> with_new_process, refused;
   for (Seen& s : seen) {
-    const CgroupDecision& decision = Decide(s.cg_id, *s.cg, s.pid, now);
+    auto dit = decisions_.find(s.cg_id);
+    if (dit == decisions_.end()) continue;  // forgotten when the cache hit its bound
+    const CgroupDecision& decision = dit->second;
     const std::string cid = decision.container_id;
     if (cid.empty()) continue;
     auto it = containers_.find(cid);

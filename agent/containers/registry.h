@@ -115,8 +115,10 @@ class ContainerRegistry : public prom::ICollector {
     std::shared_ptr<const cgroup::ContainerMetadata> md;
   };
 
-  const CgroupDecision& Decide(const std::string& cgroup_id, const cgroup::ProcCgroup& cg, int pid,
-                               Clock::time_point now);
+  // Classifies a cgroup and names its container (asking the runtime API if needed). Runs without
+  // the lock: a runtime call may take up to its timeout. Drops to count are appended to *drops.
+  CgroupDecision MakeDecision(const std::string& cgroup_id, int pid, Clock::time_point now,
+                              std::vector<std::string>* drops) const;
   bool Filtered(const std::string& container_id) const;
   bool OldEnough(const Container& c, Clock::time_point now) const;
   void Drop(const std::string& reason) { dropped_[reason]++; }
