@@ -4,6 +4,7 @@
 // real child processes in them and checks what the registry reports against the kernel's own
 // files for the same cgroup. Children are killed by PID and the cgroups removed, even on failure.
 #include <fcntl.h>
+#include <sched.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -466,6 +467,52 @@ TEST(ContainersCgroupTest, JvmInAContainerReportsItsHeapAndGc) {
   unlink(("/tmp/hsperfdata_" + std::string(getenv("USER") ? getenv("USER") : "root") + "/" + std::to_string(pid)).c_str());
   std::printf("jvm %s (java %s): heap used %.1f MiB, full GC %.3f s\n", jvm.c_str(), version.c_str(), used / (1 << 20),
               gc->value);
+}
+
+int g_ns_result_fd = -1;
+std::string g_host_ns;  // the test process's namespace stands in for the host's (PID 1's may be closed to us)
+
+// In a new cgroup namespace, a process sees its own cgroup as "/"; the base path from the host's
+// namespace puts it back where it is.
+void ReportFromOwnCgroupNamespace() {
+  std::string out;
+  if (unshare(CLONE_NEWCGROUP) != 0) {
+    out = "unshare failed";
+  } else {
+    auto own = ReadFile("/proc/self/cgroup");
+    auto base = cgroup::HostCgroupBasePath(g_host_ns);
+    auto as_seen = own.ok() ? cgroup::ParseProcCgroup(*own) : StatusOr<cgroup::ProcCgroup>(Internal("read"));
+    auto joined = own.ok() && base.ok() ? cgroup::ParseProcCgroup(*own, *base)
+                                        : StatusOr<cgroup::ProcCgroup>(Internal("base"));
+    out = (base.ok() ? *base : base.status().ToString()) + "\n" + (as_seen.ok() ? as_seen->Id() : "?") + "\n" +
+          (joined.ok() ? joined->Id() : "?") + "\n";
+  }
+  if (write(g_ns_result_fd, out.data(), out.size()) < 0) _exit(2);
+}
+
+TEST(ContainersCgroupTest, AgentInItsOwnCgroupNamespaceFindsTheHostPaths) {
+  TestCgroup cg(Name("ns"));
+  REQUIRE_ROOT_AND(cg);
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  g_ns_result_fd = p[1];
+  g_host_ns = "/proc/" + std::to_string(getpid()) + "/ns/cgroup";
+  int go = -1;
+  pid_t pid = cg.Spawn(ReportFromOwnCgroupNamespace, &go);
+  ASSERT_GT(pid, 0);
+  Go(go);
+  close(p[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(p[0]);
+  cg.Wait(pid);
+  std::vector<std::string> lines = Split(out, '\n');
+  ASSERT_GE(lines.size(), 3u) << out;
+  const std::string expected = cg.path();
+  EXPECT_EQ(lines[0], expected) << "base path";
+  EXPECT_EQ(lines[1], "") << "inside its namespace the process is at the root";
+  EXPECT_EQ(lines[2], expected) << "joined with the base path";
 }
 
 }  // namespace

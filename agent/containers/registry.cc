@@ -65,6 +65,15 @@ RegistryOptions OptionsFromConfig(const Config& cfg) {
   RegistryOptions o;
   std::string root = cfg.cgroupfs_root.empty() ? "/sys/fs/cgroup" : cfg.cgroupfs_root;
   o.cgroupfs = cgroup::DetectCgroupFs(root);
+  if (StatusOr<std::string> base = cgroup::HostCgroupBasePath(); base.ok()) {
+    o.base_cgroup_path = *base;
+    if (!base->empty()) {
+      LOG(INFO) << "in a cgroup namespace of its own: host cgroup base path " << *base;
+    }
+  } else {
+    LOG(WARNING) << "cannot learn the host cgroup base path (" << base.status().ToString()
+                 << "); cgroup paths are taken as they are";
+  }
   o.allowlist = cfg.container_allowlist;
   o.denylist = cfg.container_denylist;
   o.min_container_age = cfg.min_container_age;
