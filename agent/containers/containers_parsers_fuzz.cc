@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "agent/containers/app_type.h"
+#include "agent/containers/crio.h"
 #include "agent/containers/dockerd.h"
 #include "agent/containers/jvm.h"
 #include "agent/containers/mounts.h"
@@ -21,6 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)GuessApplicationType(text, text);
   (void)ParseHttpResponse(text);
   (void)ParseDockerInspect(text);
+  (void)ParseCrioInspect(text);
   if (auto pd = ParseHsperfdata(text); pd.ok()) (void)JvmStatsFrom(*pd);
   (void)IsJvm(text);
   return 0;

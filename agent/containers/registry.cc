@@ -83,6 +83,11 @@ RegistryOptions OptionsFromConfig(const Config& cfg) {
 
 ContainerRegistry::ContainerRegistry(RegistryOptions options) : options_(std::move(options)) {
   if (!options_.docker_socket.empty()) docker_ = std::make_unique<DockerClient>(options_.docker_socket);
+  for (const std::string& s : options_.crio_sockets)
+    if (access(s.c_str(), F_OK) == 0) {
+      crio_ = std::make_unique<CrioClient>(s);
+      break;
+    }
   long hz = sysconf(_SC_CLK_TCK);
   if (hz > 0) ticks_per_second_ = static_cast<double>(hz);
   if (StatusOr<std::string> st = ReadFile(options_.proc_root + "/stat", 1 << 20); st.ok()) {
@@ -150,10 +155,12 @@ ContainerRegistry::CgroupDecision ContainerRegistry::MakeDecision(const std::str
     bool runtime = (c->type == T::kDocker || c->type == T::kContainerd || c->type == T::kSandbox ||
                     c->type == T::kCrio) && !c->id.empty();
     bool have_md = !runtime;
-    // Runtime containers need their runtime's metadata to be named (as in Coroot). Only the Docker
-    // Engine API is asked so far; containerd (gRPC) and CRI-O are not implemented yet.
-    if (runtime && c->type != T::kCrio && docker_) {
-      StatusOr<cgroup::ContainerMetadata> got = docker_->Inspect(c->id);
+    // Runtime containers need their runtime's metadata to be named (as in Coroot): CRI-O's own
+    // API for CRI-O containers, the Docker Engine API for the others. containerd's gRPC API is
+    // not implemented yet, so containerd-only containers are not reported.
+    const bool crio = c->type == T::kCrio;
+    if (runtime && (crio ? crio_ != nullptr : docker_ != nullptr)) {
+      StatusOr<cgroup::ContainerMetadata> got = crio ? crio_->Inspect(c->id) : docker_->Inspect(c->id);
       if (got.ok()) {
         *md = std::move(got).value();
         have_md = true;

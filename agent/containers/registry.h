@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/containers/crio.h"
 #include "agent/containers/dockerd.h"
 #include "lib/base/status.h"
 #include "lib/cgroup/cgroupfs.h"
@@ -44,6 +45,8 @@ struct RegistryOptions {
   std::string sys_root = "/sys";
   // Docker Engine API socket ("" = do not ask Docker). The host's, seen through PID 1's root.
   std::string docker_socket = "/proc/1/root/run/docker.sock";
+  // CRI-O's socket: the first of these that exists when the registry starts.
+  std::vector<std::string> crio_sockets = {"/proc/1/root/var/run/crio/crio.sock", "/proc/1/root/run/crio/crio.sock"};
   std::vector<std::string> allowlist, denylist;  // regexes on container_id (ECMAScript syntax)
   std::chrono::milliseconds min_container_age{30'000};
   bool skip_systemd_system_services = true;
@@ -126,6 +129,7 @@ class ContainerRegistry : public prom::ICollector {
   RegistryOptions options_;
   std::vector<std::regex> allow_, deny_;
   std::unique_ptr<DockerClient> docker_;
+  std::unique_ptr<CrioClient> crio_;
   double ticks_per_second_ = 100;
   uint64_t boot_time_ = 0;
 

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "agent/containers/fake_daemon.h"
 #include "lib/base/file.h"
 
 namespace coroot::agent::containers {
@@ -179,6 +180,31 @@ TEST(RegistryTest, IgnoresWhatCorootIgnores) {
   auto cs = all.Containers();
   ASSERT_EQ(cs.size(), 1u);
   EXPECT_EQ(cs[0].id, "/system.slice/systemd-journald.service");
+}
+
+TEST(RegistryTest, CrioContainerIsNamedByCrioApi) {
+  FakeHost h;
+  auto body = ReadFile(std::string(CONTAINERS_TESTDATA_DIR) + "/crio_inspect_k8s.json");
+  ASSERT_TRUE(body.ok());
+  FakeDaemon crio("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                  std::to_string(body->size()) + "\r\n\r\n" + *body);
+  const std::string id = "73051af271105c07e1f493b34856a77e665e3b0b4fc72f76c807dfbffeb881bd";
+  h.AddProcess(100, 5000,
+               "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod5e1c.slice/crio-" + id + ".scope\n",
+               "");
+  RegistryOptions o = h.Options();
+  o.docker_socket = "";
+  o.crio_sockets = {crio.path()};
+  ContainerRegistry r(o);
+  r.Scan();
+  auto cs = r.Containers();
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_EQ(cs[0].id, "/k8s/shop/api-7d9f8b6c5d-x2k4p/app");
+  EXPECT_EQ(cs[0].app_id, "/k8s/shop/api");
+  EXPECT_EQ(cs[0].image, "registry.example/api:1.2.3");
+  EXPECT_EQ(crio.request().rfind("GET /containers/" + id + " HTTP/1.1\r\n", 0), 0u);
+  auto m = Gather(r);
+  EXPECT_DOUBLE_EQ(Value(m, "container_info", {{"image", "registry.example/api:1.2.3"}, {"app_id", "/k8s/shop/api"}}), 1);
 }
 
 TEST(RegistryTest, AllowAndDenyLists) {
