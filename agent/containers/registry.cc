@@ -82,10 +82,17 @@ RegistryOptions OptionsFromConfig(const Config& cfg) {
 }
 
 ContainerRegistry::ContainerRegistry(RegistryOptions options) : options_(std::move(options)) {
-  if (!options_.docker_socket.empty()) docker_ = std::make_unique<DockerClient>(options_.docker_socket);
+  // Sockets are the host's, seen through PID 1's root; where that is closed to us (a sandbox, or
+  // an agent without CAP_SYS_PTRACE) but the same path exists in our own root, use that.
+  auto reachable = [](const std::string& path) {
+    if (access(path.c_str(), F_OK) == 0 || !StartsWith(path, "/proc/1/root/")) return path;
+    std::string local = path.substr(12);
+    return access(local.c_str(), F_OK) == 0 ? local : path;
+  };
+  if (!options_.docker_socket.empty()) docker_ = std::make_unique<DockerClient>(reachable(options_.docker_socket));
   for (const std::string& s : options_.crio_sockets)
-    if (access(s.c_str(), F_OK) == 0) {
-      crio_ = std::make_unique<CrioClient>(s);
+    if (std::string p = reachable(s); access(p.c_str(), F_OK) == 0) {
+      crio_ = std::make_unique<CrioClient>(p);
       break;
     }
   long hz = sysconf(_SC_CLK_TCK);
