@@ -4,6 +4,7 @@
 // real child processes in them and checks what the registry reports against the kernel's own
 // files for the same cgroup. Children are killed by PID and the cgroups removed, even on failure.
 #include <fcntl.h>
+#include <sched.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -16,8 +17,10 @@
 #include <map>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
+#include "agent/containers/jvm.h"
 #include "agent/containers/mounts.h"
 #include "agent/containers/registry.h"
 #include "lib/base/file.h"
@@ -404,6 +407,112 @@ TEST(ContainersCgroupTest, DiskWriterBytesMatchBlkio) {
   std::printf("disk writer: %s on %s (%s): written %.0f bytes in %.0f writes\n", dir.c_str(), dev->name.c_str(),
               mount_point.c_str(), written->value,
               Value(m, "container_resources_disk_writes_total", id, {{"device", dev->name}}));
+}
+
+std::string g_java_dir;
+
+void RunJava() {
+  std::string src = g_java_dir + "/Hold.java";
+  execlp("java", "java", "-Xmx256m", src.c_str(), static_cast<char*>(nullptr));
+  _exit(127);
+}
+
+TEST(ContainersCgroupTest, JvmInAContainerReportsItsHeapAndGc) {
+  TestCgroup cg(Name("jvm"));
+  REQUIRE_ROOT_AND(cg);
+  if (std::system("command -v java >/dev/null 2>&1") != 0) GTEST_SKIP() << "no java";
+  g_java_dir = ::testing::TempDir() + "/coroot-jvm-" + std::to_string(getpid());
+  std::filesystem::create_directories(g_java_dir);
+  ASSERT_TRUE(WriteFileAtomic(g_java_dir + "/Hold.java",
+                              "public class Hold { public static void main(String[] a) throws Exception {"
+                              " byte[][] k = new byte[32][]; for (int i = 0; i < 32; i++) k[i] = new byte[1 << 20];"
+                              " System.gc(); System.out.println(\"ready\"); Thread.sleep(600000); } }\n")
+                  .ok());
+  int go = -1;
+  pid_t pid = cg.Spawn(RunJava, &go);
+  ASSERT_GT(pid, 0);
+  Go(go);
+  ContainerRegistry r(LiveOptions());
+  const std::string id = cg.path();
+  // The JVM is ready once its perf data names the program and the full GC has run.
+  const prom::Sample* gc = nullptr;
+  std::vector<prom::MetricFamily> m;
+  for (int i = 0; i < 150 && gc == nullptr; i++) {
+    std::this_thread::sleep_for(200ms);
+    r.Scan();
+    m = Gather(r);
+    gc = Find(m, "container_jvm_gc_time_seconds", id, {{"gc", "G1 full collection pauses"}});
+    if (gc && gc->value == 0) gc = nullptr;
+  }
+  std::filesystem::remove_all(g_java_dir);
+  ASSERT_NE(gc, nullptr) << "no JVM metrics for " << id;
+  const std::string jvm = "jdk.compiler/com.sun.tools.javac.launcher.Main " + g_java_dir + "/Hold.java";
+  const prom::Sample* info = Find(m, "container_jvm_info", id, {{"jvm", jvm}});
+  ASSERT_NE(info, nullptr);
+  std::string version;
+  for (const auto& l : info->labels)
+    if (l.name == "java_version") version = l.value;
+  EXPECT_FALSE(version.empty());
+  // The values are the ones in the JVM's own perf-data file.
+  auto direct = ReadJvmStats("/proc", pid);
+  ASSERT_TRUE(direct.ok()) << direct.status().ToString();
+  double used = Value(m, "container_jvm_heap_used_bytes", id, {{"jvm", jvm}});
+  EXPECT_GE(used, 32 << 20);
+  EXPECT_GE(Value(m, "container_jvm_heap_size_bytes", id, {{"jvm", jvm}}), used);
+  EXPECT_DOUBLE_EQ(Value(m, "container_jvm_heap_max_size_bytes", id, {{"jvm", jvm}}), direct->heap_max_size_bytes);
+  EXPECT_DOUBLE_EQ(Value(m, "container_application_type", id, {{"application_type", "java"}}), 1);
+  // A JVM stopped by SIGTERM removes its perf-data file; make sure it is gone either way.
+  kill(pid, SIGTERM);
+  cg.Wait(pid);
+  unlink(("/tmp/hsperfdata_" + std::string(getenv("USER") ? getenv("USER") : "root") + "/" + std::to_string(pid)).c_str());
+  std::printf("jvm %s (java %s): heap used %.1f MiB, full GC %.3f s\n", jvm.c_str(), version.c_str(), used / (1 << 20),
+              gc->value);
+}
+
+int g_ns_result_fd = -1;
+std::string g_host_ns;  // the test process's namespace stands in for the host's (PID 1's may be closed to us)
+
+// In a new cgroup namespace, a process sees its own cgroup as "/"; the base path from the host's
+// namespace puts it back where it is.
+void ReportFromOwnCgroupNamespace() {
+  std::string out;
+  if (unshare(CLONE_NEWCGROUP) != 0) {
+    out = "unshare failed";
+  } else {
+    auto own = ReadFile("/proc/self/cgroup");
+    auto base = cgroup::HostCgroupBasePath(g_host_ns);
+    auto as_seen = own.ok() ? cgroup::ParseProcCgroup(*own) : StatusOr<cgroup::ProcCgroup>(Internal("read"));
+    auto joined = own.ok() && base.ok() ? cgroup::ParseProcCgroup(*own, *base)
+                                        : StatusOr<cgroup::ProcCgroup>(Internal("base"));
+    out = (base.ok() ? *base : base.status().ToString()) + "\n" + (as_seen.ok() ? as_seen->Id() : "?") + "\n" +
+          (joined.ok() ? joined->Id() : "?") + "\n";
+  }
+  if (write(g_ns_result_fd, out.data(), out.size()) < 0) _exit(2);
+}
+
+TEST(ContainersCgroupTest, AgentInItsOwnCgroupNamespaceFindsTheHostPaths) {
+  TestCgroup cg(Name("ns"));
+  REQUIRE_ROOT_AND(cg);
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  g_ns_result_fd = p[1];
+  g_host_ns = "/proc/" + std::to_string(getpid()) + "/ns/cgroup";
+  int go = -1;
+  pid_t pid = cg.Spawn(ReportFromOwnCgroupNamespace, &go);
+  ASSERT_GT(pid, 0);
+  Go(go);
+  close(p[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(p[0]);
+  cg.Wait(pid);
+  std::vector<std::string> lines = Split(out, '\n');
+  ASSERT_GE(lines.size(), 3u) << out;
+  const std::string expected = cg.path();
+  EXPECT_EQ(lines[0], expected) << "base path";
+  EXPECT_EQ(lines[1], "") << "inside its namespace the process is at the root";
+  EXPECT_EQ(lines[2], expected) << "joined with the base path";
 }
 
 }  // namespace

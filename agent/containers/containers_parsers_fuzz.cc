@@ -4,7 +4,9 @@
 #include <string_view>
 
 #include "agent/containers/app_type.h"
+#include "agent/containers/crio.h"
 #include "agent/containers/dockerd.h"
+#include "agent/containers/jvm.h"
 #include "agent/containers/mounts.h"
 #include "agent/containers/proc_pid.h"
 #include "agent/containers/unix_http.h"
@@ -20,5 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)GuessApplicationType(text, text);
   (void)ParseHttpResponse(text);
   (void)ParseDockerInspect(text);
+  (void)ParseCrioInspect(text);
+  if (auto pd = ParseHsperfdata(text); pd.ok()) (void)JvmStatsFrom(*pd);
+  (void)IsJvm(text);
   return 0;
 }

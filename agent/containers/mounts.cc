@@ -50,7 +50,7 @@ std::vector<Mount> ParseMountinfo(std::string_view text, int* skipped) {
       continue;
     }
     if (out.size() >= kMaxMounts) break;
-    out.push_back({f[2], Unescape(f[4]), f[dash + 1]});
+    out.push_back({f[2], Unescape(f[3]), Unescape(f[4]), f[dash + 1]});
   }
   return out;
 }

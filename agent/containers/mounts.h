@@ -12,6 +12,7 @@ namespace coroot::agent::containers {
 
 struct Mount {
   std::string major_minor;  // "254:0"
+  std::string root;         // the directory of the filesystem mounted there ("/" = all of it)
   std::string mount_point;  // as the process sees it, octal escapes (\040) decoded
   std::string fstype;
 };

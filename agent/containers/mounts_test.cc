@@ -36,6 +36,7 @@ TEST(MountsTest, EscapesOptionalFieldsAndMalformed) {
   EXPECT_EQ(skipped, 1);
   ASSERT_EQ(m.size(), 2u);
   EXPECT_EQ(m[0].mount_point, "/mnt/with space");
+  EXPECT_EQ(m[0].root, "/");
   EXPECT_EQ(m[1].mount_point, "/data");
   EXPECT_EQ(m[1].fstype, "xfs");  // after the optional "shared:1" field
   EXPECT_TRUE(ParseMountinfo("").empty());

@@ -40,6 +40,19 @@ StatusOr<uint64_t> ParseStartTicks(std::string_view stat) {
   return ticks;
 }
 
+StatusOr<PidStat> ParsePidStat(std::string_view stat) {
+  ASSIGN_OR_RETURN(uint64_t start, ParseStartTicks(stat));
+  size_t lp = stat.find('(');
+  size_t rp = stat.rfind(')');
+  if (lp == std::string_view::npos || lp > rp) return InvalidArgument("stat: no command name");
+  return PidStat{start, std::string(stat.substr(lp + 1, rp - lp - 1))};
+}
+
+StatusOr<PidStat> ReadPidStat(const std::string& proc_root, int pid) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(proc_root + "/" + std::to_string(pid) + "/stat", 4096));
+  return ParsePidStat(text);
+}
+
 StatusOr<uint64_t> ReadStartTicks(const std::string& proc_root, int pid) {
   ASSIGN_OR_RETURN(std::string text, ReadFile(proc_root + "/" + std::to_string(pid) + "/stat", 4096));
   return ParseStartTicks(text);

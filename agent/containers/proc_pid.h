@@ -17,6 +17,14 @@ std::vector<int> ListPids(const std::string& proc_root, size_t max_pids, bool* t
 StatusOr<uint64_t> ParseStartTicks(std::string_view stat);
 StatusOr<uint64_t> ReadStartTicks(const std::string& proc_root, int pid);
 
+// Start time and command name (field 2, changed by every exec) of one process.
+struct PidStat {
+  uint64_t start_ticks = 0;
+  std::string comm;
+};
+StatusOr<PidStat> ParsePidStat(std::string_view stat);
+StatusOr<PidStat> ReadPidStat(const std::string& proc_root, int pid);
+
 // /proc/stat "btime": boot time in seconds since the epoch.
 StatusOr<uint64_t> ParseBootTime(std::string_view proc_stat);
 

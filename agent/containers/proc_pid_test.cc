@@ -22,6 +22,11 @@ TEST(ProcPidTest, StartTicks) {
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(*t, 987654u);
   EXPECT_FALSE(ParseStartTicks(Fixture("proc_pid_stat_truncated.txt")).ok());
+  auto st = ParsePidStat(Fixture("proc_pid_stat_parens.txt"));
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->comm, "my (weird) cmd");
+  EXPECT_EQ(st->start_ticks, 987654u);
+  EXPECT_EQ(ParsePidStat(Fixture("proc_pid_stat.txt"))->comm, "cp");
   EXPECT_FALSE(ParseStartTicks("").ok());
   EXPECT_FALSE(ParseStartTicks("1 (x").ok());
 }

@@ -7,10 +7,12 @@
 
 #include "agent/config/config.h"
 #include "agent/containers/app_type.h"
+#include "agent/containers/jvm.h"
 #include "agent/containers/mounts.h"
 #include "agent/containers/proc_pid.h"
 #include "lib/base/file.h"
 #include "lib/base/log.h"
+#include "lib/base/strings.h"
 #include "lib/cgroup/cpu.h"
 #include "lib/cgroup/io.h"
 #include "lib/cgroup/memory.h"
@@ -25,6 +27,7 @@ using prom::MetricFamily;
 using prom::MetricType;
 
 constexpr size_t kMaxAppTypesPerContainer = 16;
+constexpr size_t kMaxJvmsPerContainer = 8;
 
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -62,6 +65,15 @@ RegistryOptions OptionsFromConfig(const Config& cfg) {
   RegistryOptions o;
   std::string root = cfg.cgroupfs_root.empty() ? "/sys/fs/cgroup" : cfg.cgroupfs_root;
   o.cgroupfs = cgroup::DetectCgroupFs(root);
+  if (StatusOr<std::string> base = cgroup::HostCgroupBasePath(); base.ok()) {
+    o.base_cgroup_path = *base;
+    if (!base->empty()) {
+      LOG(INFO) << "in a cgroup namespace of its own: host cgroup base path " << *base;
+    }
+  } else {
+    LOG(WARNING) << "cannot learn the host cgroup base path (" << base.status().ToString()
+                 << "); cgroup paths are taken as they are";
+  }
   o.allowlist = cfg.container_allowlist;
   o.denylist = cfg.container_denylist;
   o.min_container_age = cfg.min_container_age;
@@ -70,7 +82,19 @@ RegistryOptions OptionsFromConfig(const Config& cfg) {
 }
 
 ContainerRegistry::ContainerRegistry(RegistryOptions options) : options_(std::move(options)) {
-  if (!options_.docker_socket.empty()) docker_ = std::make_unique<DockerClient>(options_.docker_socket);
+  // Sockets are the host's, seen through PID 1's root; where that is closed to us (a sandbox, or
+  // an agent without CAP_SYS_PTRACE) but the same path exists in our own root, use that.
+  auto reachable = [](const std::string& path) {
+    if (access(path.c_str(), F_OK) == 0 || !StartsWith(path, "/proc/1/root/")) return path;
+    std::string local = path.substr(12);
+    return access(local.c_str(), F_OK) == 0 ? local : path;
+  };
+  if (!options_.docker_socket.empty()) docker_ = std::make_unique<DockerClient>(reachable(options_.docker_socket));
+  for (const std::string& s : options_.crio_sockets)
+    if (std::string p = reachable(s); access(p.c_str(), F_OK) == 0) {
+      crio_ = std::make_unique<CrioClient>(p);
+      break;
+    }
   long hz = sysconf(_SC_CLK_TCK);
   if (hz > 0) ticks_per_second_ = static_cast<double>(hz);
   if (StatusOr<std::string> st = ReadFile(options_.proc_root + "/stat", 1 << 20); st.ok()) {
@@ -126,15 +150,9 @@ bool ContainerRegistry::Filtered(const std::string& id) const {
   return std::any_of(deny_.begin(), deny_.end(), [&](const std::regex& r) { return std::regex_search(id, r); });
 }
 
-const ContainerRegistry::CgroupDecision& ContainerRegistry::Decide(const std::string& cgroup_id,
-                                                                   const cgroup::ProcCgroup& cg, int pid,
-                                                                   Clock::time_point now) {
-  auto it = decisions_.find(cgroup_id);
-  if (it != decisions_.end()) return it->second;
-  if (decisions_.size() >= options_.max_ignored_cgroups) {
-    decisions_.clear();  // bounded: forget everything, decide again next time
-    Drop("cgroup_cache_full");
-  }
+ContainerRegistry::CgroupDecision ContainerRegistry::MakeDecision(const std::string& cgroup_id, int pid,
+                                                                 Clock::time_point now,
+                                                                 std::vector<std::string>* drops) const {
   CgroupDecision d{"", now, nullptr};
   StatusOr<cgroup::CgroupContainer> c = cgroup::ClassifyCgroup(cgroup_id);
   if (c.ok()) {
@@ -144,15 +162,17 @@ const ContainerRegistry::CgroupDecision& ContainerRegistry::Decide(const std::st
     bool runtime = (c->type == T::kDocker || c->type == T::kContainerd || c->type == T::kSandbox ||
                     c->type == T::kCrio) && !c->id.empty();
     bool have_md = !runtime;
-    // Runtime containers need their runtime's metadata to be named (as in Coroot). Only the Docker
-    // Engine API is asked so far; containerd (gRPC) and CRI-O are not implemented yet.
-    if (runtime && c->type != T::kCrio && docker_) {
-      StatusOr<cgroup::ContainerMetadata> got = docker_->Inspect(c->id);
+    // Runtime containers need their runtime's metadata to be named (as in Coroot): CRI-O's own
+    // API for CRI-O containers, the Docker Engine API for the others. containerd's gRPC API is
+    // not implemented yet, so containerd-only containers are not reported.
+    const bool crio = c->type == T::kCrio;
+    if (runtime && (crio ? crio_ != nullptr : docker_ != nullptr)) {
+      StatusOr<cgroup::ContainerMetadata> got = crio ? crio_->Inspect(c->id) : docker_->Inspect(c->id);
       if (got.ok()) {
         *md = std::move(got).value();
         have_md = true;
       } else if (got.status().code() != StatusCode::kNotFound) {
-        Drop("runtime_unavailable");
+        drops->push_back("runtime_unavailable");
       }
     }
     std::string id = have_md ? cgroup::ContainerIdFor(*c, *md, std::chrono::system_clock::now()) : "";
@@ -163,7 +183,7 @@ const ContainerRegistry::CgroupDecision& ContainerRegistry::Decide(const std::st
     d.container_id = id;
     d.md = std::move(md);
   }
-  return decisions_.emplace(cgroup_id, d).first->second;
+  return d;
 }
 
 void ContainerRegistry::Scan() {
@@ -171,33 +191,69 @@ void ContainerRegistry::Scan() {
   struct Seen {
     int pid;
     uint64_t start;
-    cgroup::ProcCgroup cg;
+    std::shared_ptr<const cgroup::ProcCgroup> cg;
     std::string cg_id;
   };
   bool truncated = false;
   std::vector<int> pids = ListPids(options_.proc_root, options_.max_processes, &truncated);
   std::vector<Seen> seen;
   seen.reserve(pids.size());
+  const uint64_t scan = scans_ + 1;  // scans_ is only written by Scan(), which does not run concurrently
+  std::map<int, PidCache> cache;
   for (int pid : pids) {
-    StatusOr<uint64_t> start = ReadStartTicks(options_.proc_root, pid);
-    if (!start.ok()) continue;  // exited (or a kernel oddity): nothing to attribute
-    StatusOr<cgroup::ProcCgroup> cg = cgroup::ReadProcCgroup(options_.proc_root, pid, options_.base_cgroup_path);
-    if (!cg.ok()) continue;
-    std::string id = cg->Id();
-    if (id.empty()) continue;  // at the root of every hierarchy
-    seen.push_back({pid, *start, std::move(cg).value(), std::move(id)});
+    StatusOr<PidStat> st = ReadPidStat(options_.proc_root, pid);
+    if (!st.ok()) continue;  // exited (or a kernel oddity): nothing to attribute
+    PidCache pc;
+    auto old = pid_cache_.find(pid);
+    if (old != pid_cache_.end() && old->second.start_ticks == st->start_ticks && old->second.comm == st->comm &&
+        scan - old->second.read_at_scan < static_cast<uint64_t>(std::max(1, options_.revalidate_every_scans))) {
+      pc = std::move(old->second);
+    } else {
+      StatusOr<cgroup::ProcCgroup> cg = cgroup::ReadProcCgroup(options_.proc_root, pid, options_.base_cgroup_path);
+      if (!cg.ok()) continue;
+      pc.start_ticks = st->start_ticks;
+      pc.comm = std::move(st->comm);
+      pc.read_at_scan = scan;
+      pc.cg_id = cg->Id();
+      if (!pc.cg_id.empty()) pc.cg = std::make_shared<const cgroup::ProcCgroup>(std::move(cg).value());
+    }
+    if (pc.cg) seen.push_back({pid, pc.start_ticks, pc.cg, pc.cg_id});
+    cache.emplace(pid, std::move(pc));
   }
+  pid_cache_ = std::move(cache);
+
+  // Cgroups seen for the first time (or again after ignored_ttl) are decided without the lock.
+  std::vector<std::pair<std::string, int>> undecided;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = decisions_.begin(); it != decisions_.end();)
+      it = now - it->second.at > options_.ignored_ttl ? decisions_.erase(it) : std::next(it);
+    std::set<std::string> asked;
+    for (const Seen& s : seen)
+      if (!decisions_.count(s.cg_id) && asked.insert(s.cg_id).second) undecided.emplace_back(s.cg_id, s.pid);
+  }
+  std::vector<std::pair<std::string, CgroupDecision>> made;
+  std::vector<std::string> drops;
+  for (const auto& [cg_id, pid] : undecided) made.emplace_back(cg_id, MakeDecision(cg_id, pid, now, &drops));
 
   std::lock_guard<std::mutex> lock(mu_);
   scans_++;
   if (truncated) Drop("max_processes");
-  for (auto it = decisions_.begin(); it != decisions_.end();)
-    it = now - it->second.at > options_.ignored_ttl ? decisions_.erase(it) : std::next(it);
+  for (const std::string& reason : drops) Drop(reason);
+  for (auto& [cg_id, d] : made) {
+    if (decisions_.size() >= options_.max_ignored_cgroups) {
+      decisions_.clear();  // bounded: forget everything, decide again next time
+      Drop("cgroup_cache_full");
+    }
+    decisions_[cg_id] = std::move(d);
+  }
 
   std::map<std::string, std::set<int>> live;
   std::set<std::string> with_new_process, refused;
   for (Seen& s : seen) {
-    const CgroupDecision& decision = Decide(s.cg_id, s.cg, s.pid, now);
+    auto dit = decisions_.find(s.cg_id);
+    if (dit == decisions_.end()) continue;  // forgotten when the cache hit its bound
+    const CgroupDecision& decision = dit->second;
     const std::string cid = decision.container_id;
     if (cid.empty()) continue;
     auto it = containers_.find(cid);
@@ -217,13 +273,15 @@ void ContainerRegistry::Scan() {
       LOG(INFO) << "detected a new container: pid=" << s.pid << " cg=" << s.cg_id << " id=" << cid;
     }
     Container& c = it->second;
-    c.paths = std::move(s.cg);
+    c.paths = *s.cg;
     c.cgroup_id = s.cg_id;
     auto p = c.processes.find(s.pid);
     if (p == c.processes.end() || p->second.start_ticks != s.start) {
       Process proc;
       proc.start_ticks = s.start;
-      proc.app_type = GuessApplicationType(ReadCmdline(options_.proc_root, s.pid), ReadExe(options_.proc_root, s.pid));
+      std::string cmdline = ReadCmdline(options_.proc_root, s.pid);
+      proc.app_type = GuessApplicationType(cmdline, ReadExe(options_.proc_root, s.pid));
+      proc.jvm = IsJvm(cmdline);
       c.processes[s.pid] = std::move(proc);
       with_new_process.insert(cid);
     }
@@ -355,9 +413,22 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
       StatusOr<cgroup::IoStats> io = cgroup::ReadIoStat(fs, c.paths);
       std::set<std::string> mount_points;
       if (mi.ok()) {
-        for (const Mount& m : ParseMountinfo(*mi)) {
-          if (mount_points.size() >= options_.max_mounts_per_container) break;
-          if (mount_points.count(m.mount_point)) continue;
+        // The cgroup counts I/O per device, so one mount per device: the whole filesystem (root
+        // "/") in preference to bind mounts of its directories, then the shortest mount point.
+        // (Coroot picks the mounts the container opened files on, seen by eBPF; not done yet.)
+        std::map<std::string, Mount> by_device;
+        for (Mount& m : ParseMountinfo(*mi)) {
+          if (StartsWith(m.major_minor, "0:")) continue;  // anonymous devices: tmpfs, proc, overlay, ...
+          auto it = by_device.find(m.major_minor);
+          if (it == by_device.end()) {
+            if (by_device.size() < options_.max_mounts_per_container) by_device.emplace(m.major_minor, std::move(m));
+            continue;
+          }
+          const Mount& cur = it->second;
+          bool better = (m.root == "/") != (cur.root == "/") ? m.root == "/" : m.mount_point.size() < cur.mount_point.size();
+          if (better) it->second = std::move(m);
+        }
+        for (const auto& [mm, m] : by_device) {
           StatusOr<BlockDevice> dev = ResolveBlockDevice(options_.sys_root, m.major_minor);
           if (!dev.ok()) continue;
           StatusOr<FsUsage> u = StatFs(root + "/root" + m.mount_point);
@@ -393,6 +464,28 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
               .Add(dl, static_cast<double>(s->second.written_bytes));
         }
       }
+    }
+    // JVMs: one set of series per distinct sun.rt.javaCommand in the container.
+    std::set<std::string> jvms;
+    for (const auto& [pid, p] : c.processes) {
+      if (!p.jvm || jvms.size() >= kMaxJvmsPerContainer) continue;
+      StatusOr<JvmStats> j = ReadJvmStats(options_.proc_root, pid);
+      if (!j.ok() || !jvms.insert(j->jvm).second) continue;
+      Labels jl = With(l, {{"jvm", j->jvm}});
+      f.Get("container_jvm_info", kGauge, "Meta information about the JVM")
+          .Add(With(jl, {{"java_version", j->java_version}}), 1);
+      f.Get("container_jvm_heap_size_bytes", kGauge, "Total heap size in bytes").Add(jl, j->heap_size_bytes);
+      f.Get("container_jvm_heap_used_bytes", kGauge, "Used heap size in bytes").Add(jl, j->heap_used_bytes);
+      f.Get("container_jvm_heap_max_size_bytes", kGauge, "Maximum heap size in bytes").Add(jl, j->heap_max_size_bytes);
+      for (const auto& [gc, secs] : j->gc_seconds)
+        f.Get("container_jvm_gc_time_seconds", kCounter, "Time spent in the given JVM garbage collector in seconds")
+            .Add(With(jl, {{"gc", gc}}), secs);
+      f.Get("container_jvm_safepoint_time_seconds", kCounter,
+            "Time the application has been stopped for safepoint operations in seconds")
+          .Add(jl, j->safepoint_seconds);
+      f.Get("container_jvm_safepoint_sync_time_seconds", kCounter,
+            "Time spent getting to safepoints in seconds")
+          .Add(jl, j->safepoint_sync_seconds);
     }
     std::set<std::string> types;
     for (const auto& [pid, p] : c.processes)

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/containers/crio.h"
 #include "agent/containers/dockerd.h"
 #include "lib/base/status.h"
 #include "lib/cgroup/cgroupfs.h"
@@ -44,6 +45,8 @@ struct RegistryOptions {
   std::string sys_root = "/sys";
   // Docker Engine API socket ("" = do not ask Docker). The host's, seen through PID 1's root.
   std::string docker_socket = "/proc/1/root/run/docker.sock";
+  // CRI-O's socket: the first of these that exists when the registry starts.
+  std::vector<std::string> crio_sockets = {"/proc/1/root/var/run/crio/crio.sock", "/proc/1/root/run/crio/crio.sock"};
   std::vector<std::string> allowlist, denylist;  // regexes on container_id (ECMAScript syntax)
   std::chrono::milliseconds min_container_age{30'000};
   bool skip_systemd_system_services = true;
@@ -54,6 +57,9 @@ struct RegistryOptions {
   size_t max_processes = 262'144;  // per scan; Linux's default pid_max is 4M, most hosts hold far fewer
   size_t max_ignored_cgroups = 65'536;
   size_t max_mounts_per_container = 16;
+  // A process's cgroup is read again when it execs (its comm changes), when its pid is reused,
+  // and at least every this many scans (a process moved between cgroups without exec).
+  int revalidate_every_scans = 12;
 };
 
 // Flags → options (spec §1.g names): --cgroupfs-root, --container-allowlist/-denylist,
@@ -91,6 +97,7 @@ class ContainerRegistry : public prom::ICollector {
   struct Process {
     uint64_t start_ticks = 0;
     std::string app_type;
+    bool jvm = false;
   };
   struct Container {
     std::string id, app_id;
@@ -111,8 +118,10 @@ class ContainerRegistry : public prom::ICollector {
     std::shared_ptr<const cgroup::ContainerMetadata> md;
   };
 
-  const CgroupDecision& Decide(const std::string& cgroup_id, const cgroup::ProcCgroup& cg, int pid,
-                               Clock::time_point now);
+  // Classifies a cgroup and names its container (asking the runtime API if needed). Runs without
+  // the lock: a runtime call may take up to its timeout. Drops to count are appended to *drops.
+  CgroupDecision MakeDecision(const std::string& cgroup_id, int pid, Clock::time_point now,
+                              std::vector<std::string>* drops) const;
   bool Filtered(const std::string& container_id) const;
   bool OldEnough(const Container& c, Clock::time_point now) const;
   void Drop(const std::string& reason) { dropped_[reason]++; }
@@ -120,6 +129,7 @@ class ContainerRegistry : public prom::ICollector {
   RegistryOptions options_;
   std::vector<std::regex> allow_, deny_;
   std::unique_ptr<DockerClient> docker_;
+  std::unique_ptr<CrioClient> crio_;
   double ticks_per_second_ = 100;
   uint64_t boot_time_ = 0;
 
@@ -128,6 +138,14 @@ class ContainerRegistry : public prom::ICollector {
   std::map<std::string, CgroupDecision> decisions_;       // by cgroup id
   std::map<std::string, uint64_t> dropped_;               // reason → count
   uint64_t scans_ = 0;
+  struct PidCache {
+    uint64_t start_ticks = 0;
+    std::string comm;
+    uint64_t read_at_scan = 0;
+    std::shared_ptr<const cgroup::ProcCgroup> cg;  // null: at the root everywhere
+    std::string cg_id;
+  };
+  std::map<int, PidCache> pid_cache_;  // only touched by Scan(), bounded by max_processes
 
   std::mutex run_mu_;
   std::condition_variable run_cv_;

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "agent/containers/fake_daemon.h"
 #include "lib/base/file.h"
 
 namespace coroot::agent::containers {
@@ -46,7 +47,9 @@ class FakeHost {
                            " 1000 10\n");
     Write(p + "/cgroup", cgroup_file);
     Write(p + "/cmdline", cmdline);
-    Write(p + "/mountinfo", "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n28 27 0:25 / /run rw - tmpfs tmpfs rw\n");
+    Write(p + "/mountinfo",
+          "29 27 254:0 /run/netns /run/netns rw - ext4 /dev/vda rw\n"  // a bind mount of a directory
+          "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n28 27 0:25 / /run rw - tmpfs tmpfs rw\n");
     fs::create_symlink("/", root_ + "/" + p + "/root");
   }
   void RemoveProcess(int pid) { fs::remove_all(root_ + "/proc/" + std::to_string(pid)); }
@@ -151,6 +154,8 @@ TEST(RegistryTest, ReportsAServiceWithTheKernelsValues) {
   EXPECT_DOUBLE_EQ(Value(m, "container_resources_disk_reads_total", disk), 58);
   EXPECT_GT(Value(m, "container_resources_disk_size_bytes", disk), 0);
   EXPECT_EQ(Find(m, "container_resources_disk_size_bytes", {{"mount_point", "/run"}}), nullptr);  // tmpfs
+  // One series per device: the whole filesystem, not the bind mount of one of its directories.
+  EXPECT_EQ(Find(m, "container_resources_disk_size_bytes", {{"mount_point", "/run/netns"}}), nullptr);
   EXPECT_DOUBLE_EQ(Value(m, "container_application_type", {{"application_type", "nginx"}}), 1);
   EXPECT_DOUBLE_EQ(Value(m, "coroot_agent_containers"), 1);
 }
@@ -175,6 +180,31 @@ TEST(RegistryTest, IgnoresWhatCorootIgnores) {
   auto cs = all.Containers();
   ASSERT_EQ(cs.size(), 1u);
   EXPECT_EQ(cs[0].id, "/system.slice/systemd-journald.service");
+}
+
+TEST(RegistryTest, CrioContainerIsNamedByCrioApi) {
+  FakeHost h;
+  auto body = ReadFile(std::string(CONTAINERS_TESTDATA_DIR) + "/crio_inspect_k8s.json");
+  ASSERT_TRUE(body.ok());
+  FakeDaemon crio("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                  std::to_string(body->size()) + "\r\n\r\n" + *body);
+  const std::string id = "73051af271105c07e1f493b34856a77e665e3b0b4fc72f76c807dfbffeb881bd";
+  h.AddProcess(100, 5000,
+               "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod5e1c.slice/crio-" + id + ".scope\n",
+               "");
+  RegistryOptions o = h.Options();
+  o.docker_socket = "";
+  o.crio_sockets = {crio.path()};
+  ContainerRegistry r(o);
+  r.Scan();
+  auto cs = r.Containers();
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_EQ(cs[0].id, "/k8s/shop/api-7d9f8b6c5d-x2k4p/app");
+  EXPECT_EQ(cs[0].app_id, "/k8s/shop/api");
+  EXPECT_EQ(cs[0].image, "registry.example/api:1.2.3");
+  EXPECT_EQ(crio.request().rfind("GET /containers/" + id + " HTTP/1.1\r\n", 0), 0u);
+  auto m = Gather(r);
+  EXPECT_DOUBLE_EQ(Value(m, "container_info", {{"image", "registry.example/api:1.2.3"}, {"app_id", "/k8s/shop/api"}}), 1);
 }
 
 TEST(RegistryTest, AllowAndDenyLists) {
@@ -227,6 +257,33 @@ TEST(RegistryTest, RestartWhenTheOldestProcessIsReplaced) {
   h.AddProcess(102, 9500, FakeHost::HybridCgroupFile(kNginx), "");
   r.Scan();
   EXPECT_EQ(r.Containers()[0].restarts, 2u);
+}
+
+TEST(RegistryTest, CgroupIsReadAgainOnExecAndPeriodically) {
+  FakeHost h;
+  h.AddProcess(100, 5000, "0::/system.slice/containerd.service\n", "");
+  RegistryOptions o = h.Options();
+  o.revalidate_every_scans = 3;
+  ContainerRegistry r(o);
+  r.Scan();
+  ASSERT_EQ(r.Containers().size(), 1u);
+  EXPECT_EQ(r.Containers()[0].id, "/system.slice/containerd.service");
+  // Moved to another cgroup without exec: seen at the latest on the 3rd scan after it was read.
+  h.Write("proc/100/cgroup", "0::/system.slice/nginx.service\n");
+  r.Scan();
+  EXPECT_EQ(r.Containers()[0].pids, std::vector<int>{100});
+  r.Scan();
+  r.Scan();
+  bool moved = false;
+  for (const auto& c : r.Containers()) moved |= c.id == kNginx && c.pids == std::vector<int>{100};
+  EXPECT_TRUE(moved);
+  // An exec (new comm) is noticed on the next scan.
+  h.Write("proc/100/cgroup", "0::/system.slice/redis.service\n");
+  h.Write("proc/100/stat", "100 (redis-server) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5000 1000 10\n");
+  r.Scan();
+  bool execd = false;
+  for (const auto& c : r.Containers()) execd |= c.id == "/system.slice/redis.service" && c.pids == std::vector<int>{100};
+  EXPECT_TRUE(execd);
 }
 
 TEST(RegistryTest, DeadContainersAreDropped) {

@@ -1,5 +1,12 @@
 #include "lib/cgroup/proc_cgroup.h"
 
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <thread>
 #include <vector>
 
 #include "lib/base/file.h"
@@ -112,6 +119,42 @@ StatusOr<ProcCgroup> ReadProcCgroup(const std::string& proc_root, int pid, std::
   StatusOr<ProcCgroup> cg = ParseProcCgroup(text, base_path);
   if (!cg.ok()) return cg.status().WithContext(path);
   return cg;
+}
+
+StatusOr<std::string> HostCgroupBasePath(const std::string& host_ns) {
+  struct stat self {}, host {};
+  if (stat("/proc/thread-self/ns/cgroup", &self) != 0) return ErrnoStatus("stat /proc/thread-self/ns/cgroup", errno);
+  if (stat(host_ns.c_str(), &host) != 0) return ErrnoStatus("stat " + host_ns, errno);
+  if (self.st_ino == host.st_ino && self.st_dev == host.st_dev) return std::string();
+  // setns() moves only the calling thread: do it on a thread of our own that ends right after.
+  StatusOr<std::string> result = Internal("not run");
+  std::thread t([&] {
+    int fd = open(host_ns.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      result = ErrnoStatus("open " + host_ns, errno);
+      return;
+    }
+    int rc = setns(fd, CLONE_NEWCGROUP);
+    int err = errno;
+    close(fd);
+    if (rc != 0) {
+      result = ErrnoStatus("setns " + host_ns, err);
+      return;
+    }
+    StatusOr<std::string> text = ReadFile("/proc/thread-self/cgroup", 64 << 10);
+    if (!text.ok()) {
+      result = text.status();
+      return;
+    }
+    StatusOr<ProcCgroup> cg = ParseProcCgroup(*text);
+    if (!cg.ok()) {
+      result = cg.status();
+      return;
+    }
+    result = cg->Id();
+  });
+  t.join();
+  return result;
 }
 
 }  // namespace coroot::cgroup

@@ -38,6 +38,12 @@ inline constexpr size_t kMaxPathBytes = 4096;
 StatusOr<ProcCgroup> ParseProcCgroup(std::string_view text, std::string_view base_path = "");
 StatusOr<ProcCgroup> ReadProcCgroup(const std::string& proc_root, int pid, std::string_view base_path = "");
 
+// The base path to join in front of paths this process reads from /proc/<pid>/cgroup when it runs
+// in a cgroup namespace of its own (a containerised agent): its own cgroup as the host's
+// namespace (host_ns, PID 1's) names it. "" when it shares the host's cgroup namespace. Entering
+// the host namespace (on a short-lived thread) needs CAP_SYS_ADMIN.
+StatusOr<std::string> HostCgroupBasePath(const std::string& host_ns = "/proc/1/ns/cgroup");
+
 // Lexical path cleaning as Go's path.Clean on absolute paths: "//a/./b/../c/" → "/a/c".
 std::string CleanPath(std::string_view path);
 

@@ -1,6 +1,7 @@
 #include "lib/cgroup/proc_cgroup.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/base/strings.h"
@@ -119,6 +120,20 @@ TEST(ProcCgroupTest, RejectsInputWithoutAValidLine) {
   for (int i = 0; i < 100; i++) many += std::to_string(i) + ":c" + std::to_string(i) + ":/x\n";
   EXPECT_FALSE(ParseProcCgroup(many).ok());
   EXPECT_FALSE(ParseProcCgroup("0::/" + std::string(5000, 'a') + "\n").ok());
+}
+
+TEST(ProcCgroupTest, HostBasePathOfThisProcess) {
+  // Our own namespace as the "host": the same namespace, so no base path.
+  std::string own = "/proc/" + std::to_string(getpid()) + "/ns/cgroup";
+  auto base = HostCgroupBasePath(own);
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  struct stat a {}, b {};
+  ASSERT_EQ(stat("/proc/self/ns/cgroup", &a), 0);
+  ASSERT_EQ(stat(own.c_str(), &b), 0);
+  if (a.st_ino == b.st_ino) {
+    EXPECT_EQ(*base, "");
+  }
+  EXPECT_FALSE(HostCgroupBasePath("/nonexistent/ns").ok());
 }
 
 TEST(ProcCgroupTest, LiveSelf) {
