@@ -12,6 +12,7 @@
 #include "server/api/telemetry_api.h"
 #include "server/config/config.h"
 #include "server/ingest/metrics_handler.h"
+#include "server/ingest/otlp_grpc.h"
 #include "server/ingest/otlp_handler.h"
 #include "server/projects/project_store.h"
 #include "server/storage/prom/remote_write_forwarder.h"
@@ -168,7 +169,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   LOG(INFO) << "coroot " << server::kVersion << " listening on " << cfg.listen << " (port " << srv.port() << ")";
+  std::unique_ptr<server::OtlpGrpcServer> grpc_server;
+  if (otlp && !cfg.grpc_disabled) {
+    grpc_server = std::make_unique<server::OtlpGrpcServer>(otlp.get(), static_cast<size_t>(cfg.max_request_body) * 8);
+    if (auto st = grpc_server->Start(cfg.grpc_listen); !st.ok()) {
+      // Not fatal: OTLP/HTTP and everything else keep working (e.g. another collector owns :4317).
+      LOG(ERROR) << st.ToString() << "; OTLP/gRPC is off";
+      grpc_server.reset();
+    }
+  }
   WaitForSignal();
+  if (grpc_server) grpc_server->Stop();
   srv.Stop();
   // Everything accepted goes into ClickHouse before the engine is closed (libchdb must be closed
   // before exit).
