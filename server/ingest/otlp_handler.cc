@@ -77,7 +77,22 @@ IngestOutcome OtlpHandler::Ingest(bool logs, const std::string& api_key, std::st
     return ErrorOutcome(big ? 413 : 400, kGrpcInvalidArgument, result.status().message());
   }
   std::string database = opt_.database_of(*project);
-  Status st = !logs ? writer_->AddSpans(database, &spans) : writer_->AddLogs(database, &log_rows);
+  uint64_t segment = 0;
+  if (opt_.wal != nullptr && result->accepted > 0) {
+    storage::WalRecord rec{logs, json, database, std::string(body)};
+    auto seg = opt_.wal->Append(rec, result->accepted);
+    if (!seg.ok()) {
+      if (seg.status().code() == StatusCode::kResourceExhausted) {
+        c.backpressure++;
+        return ErrorOutcome(429, kGrpcResourceExhausted, seg.status().message());
+      }
+      c.storage_error++;
+      return ErrorOutcome(503, kGrpcUnavailable, seg.status().message());
+    }
+    segment = *seg;
+  }
+  Status st = !logs ? writer_->AddSpans(database, &spans, segment) : writer_->AddLogs(database, &log_rows, segment);
+  if (!st.ok() && segment != 0) opt_.wal->Release({{segment, result->accepted}});
   if (!st.ok()) {
     if (st.code() == StatusCode::kResourceExhausted) {
       c.backpressure++;

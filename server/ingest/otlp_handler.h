@@ -15,6 +15,7 @@
 #include "lib/prom/metric.h"
 #include "server/ingest/otlp/decode.h"
 #include "server/projects/project_store.h"
+#include "server/storage/clickhouse/otel_wal.h"
 #include "server/storage/clickhouse/otel_writer.h"
 
 namespace coroot::server {
@@ -25,6 +26,8 @@ struct OtlpHandlerOptions {
   int retry_after_seconds = 5;
   // The ClickHouse database of a project.
   std::function<std::string(const Project&)> database_of;
+  // When set, a request is logged to disk before it is acknowledged (see otel_wal.h).
+  storage::OtelWal* wal = nullptr;
 };
 
 // What one export request came to, in both transports' terms.

@@ -5,6 +5,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <simdjson.h>
 
 #include <chrono>
@@ -506,6 +507,33 @@ TEST_F(OtelIngest, GrpcStatusCodesAndPartialSuccess) {
   WaitForRows("/api/v1/traces?service=grpc-raw-svc", "spans", 2, &p, &spans);
   EXPECT_EQ(spans.size(), 2u);
   EXPECT_TRUE(g_server->proc->running());
+}
+
+TEST_F(OtelIngest, CrashRightAfterTheAckLosesNothing) {
+  // Acknowledged, then SIGKILL inside the 5 s batching window: the WAL replays it at the next start.
+  auto req = OneSpan("crash-svc", std::string(16, '\x0c'));
+  ASSERT_EQ(Post("/v1/traces", req.SerializeAsString(), "application/x-protobuf").status, 200);
+  ASSERT_EQ(Post("/v1/logs", R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"crash-logs"}}]},"scopeLogs":[{"logRecords":[{"timeUnixNano":")" +
+                     std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch()).count()) +
+                     R"(","body":{"stringValue":"survives a crash"}}]}]}]})",
+                 "application/json")
+                .status,
+            200);
+  g_server->proc->Stop(SIGKILL, 10s);
+  EXPECT_FALSE(g_server->proc->running());
+  g_server->Start("coroot-after-crash.log");
+  ASSERT_TRUE(WaitFor([] { return HttpOk(g_server->url() + "/health"); }, 60s)) << g_server->proc->Log();
+  simdjson::dom::parser p;
+  simdjson::dom::array rows;
+  WaitForRows("/api/v1/traces?service=crash-svc", "spans", 1, &p, &rows);
+  EXPECT_EQ(rows.size(), 1u);
+  simdjson::dom::parser pl;
+  simdjson::dom::array logs;
+  WaitForRows("/api/v1/logs?service=crash-logs", "logs", 1, &pl, &logs);
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_EQ(S(logs.at(0), "Body"), "survives a crash");
+  EXPECT_NE(g_server->proc->Log().find("WAL: 2 rows from the previous run"), std::string::npos) << g_server->proc->Log();
 }
 
 TEST_F(OtelIngest, GracefulRestartKeepsAcceptedRows) {
