@@ -3,7 +3,7 @@
 // to rows in the embedded ClickHouse engine, beside a raw insert of the same rows (RowBinary bytes
 // prepared in advance, 10,000-row batches) into an identical table in the same run.
 //   otlp_ingest_bench [spans=100000] [logs=100000]
-// Both insert formats are measured: RowBinary and Native.
+// Measured: RowBinary, Native, and Native with the WAL (fdatasync per request) in front.
 // CPU time is the whole process's (getrusage), so the engine's own threads are counted for both.
 #include <sys/resource.h>
 
@@ -21,6 +21,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "server/ingest/otlp_handler.h"
 #include "server/projects/project_store.h"
+#include "server/storage/clickhouse/otel_wal.h"
 #include "server/storage/clickhouse/otel_writer.h"
 
 using namespace coroot;
@@ -240,17 +241,29 @@ int main(int argc, char** argv) {
 
   // Rounds: the first warms the engine up (its figures are not printed); each round uses fresh databases.
   for (int round = 0; round < 2; ++round)
-  for (const std::string format : {"RowBinary", "Native"}) {
+  for (const std::string variant : {"RowBinary", "Native", "Native+WAL"}) {
     const bool print = round == 1;
-    std::string sfx = format + std::to_string(round);
+    const bool with_wal = variant == "Native+WAL";
+    const std::string format = with_wal ? "Native" : variant;
+    std::string sfx = (with_wal ? "NativeWal" : format) + std::to_string(round);
     std::string ours_db = "coroot_ours_" + sfx, raw_db = "coroot_raw_" + sfx, nomv_db = "coroot_nomv_" + sfx;
     server::storage::OtelWriterOptions wo;
     wo.format = format;
+    std::unique_ptr<server::storage::OtelWal> wal;
+    if (with_wal) {
+      server::storage::WalOptions wl;
+      wl.dir = dir + "/wal" + sfx;
+      auto w = server::storage::OtelWal::Open(wl);
+      if (!w.ok()) return 1;
+      wal = std::move(*w);
+      wo.on_stored = [&wal](const std::map<uint64_t, uint64_t>& m) { wal->Release(m); };
+    }
     server::storage::OtelWriter writer(client->get(), wo);
     if (!writer.EnsureSchema(ours_db).ok() || !writer.EnsureSchema(raw_db).ok()) return 1;
     writer.Start();
     server::OtlpHandlerOptions ho;
     ho.database_of = [&](const server::Project&) { return ours_db; };
+    ho.wal = wal.get();
     server::OtlpHandler handler(projects->get(), &writer, ho);
     // Raw: encode (already decoded rows) and insert, batch by batch.
     auto raw_insert = [&](const auto& batches, const char* table, const char* cols) {
@@ -301,13 +314,13 @@ int main(int argc, char** argv) {
       writer.Stop();
       continue;
     }
-    line("spans, " + format + ": raw insert, otel_traces without its MVs", nomv_t);
-    line("spans, " + format + ": raw columnar insert (baseline)", raw_t);
-    line("spans, " + format + ": OTLP handler -> ClickHouse rows", ours_t);
-    line("logs, " + format + ": raw columnar insert (baseline)", raw_l);
-    line("logs, " + format + ": OTLP handler -> ClickHouse rows", ours_l);
+    line("spans, " + variant + ": raw insert, otel_traces without its MVs", nomv_t);
+    line("spans, " + variant + ": raw columnar insert (baseline)", raw_t);
+    line("spans, " + variant + ": OTLP handler -> ClickHouse rows", ours_t);
+    line("logs, " + variant + ": raw columnar insert (baseline)", raw_l);
+    line("logs, " + variant + ": OTLP handler -> ClickHouse rows", ours_l);
     std::printf("  %s: spans ours/raw = %.0f%%, logs ours/raw = %.0f%%; rows stored: %s/%s spans, %s/%s logs\n",
-                format.c_str(), 100 * ours_t.per_cpu() / raw_t.per_cpu(), 100 * ours_l.per_cpu() / raw_l.per_cpu(),
+                variant.c_str(), 100 * ours_t.per_cpu() / raw_t.per_cpu(), 100 * ours_l.per_cpu() / raw_l.per_cpu(),
                 count(ours_db + ".otel_traces").c_str(), count(raw_db + ".otel_traces").c_str(),
                 count(ours_db + ".otel_logs").c_str(), count(raw_db + ".otel_logs").c_str());
     writer.Stop();
