@@ -123,6 +123,7 @@ int main(int argc, char** argv) {
     server::storage::OtelWriterOptions wo;
     wo.traces_ttl = cfg.traces_ttl;
     wo.logs_ttl = cfg.logs_ttl;
+    wo.profiles_ttl = cfg.profiles_ttl;
     wo.on_stored = [w = wal.get()](const std::map<uint64_t, uint64_t>& rows) { w->Release(rows); };
     otel_writer = std::make_unique<server::storage::OtelWriter>(ch_client.get(), wo);
     std::shared_ptr<server::storage::OtelWriter> writer_metrics(otel_writer.get(), [](auto*) {});

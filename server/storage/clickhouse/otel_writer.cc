@@ -134,6 +134,7 @@ Status OtelWriter::EnsureSchema(const std::string& database) {
   so.database = database;
   so.traces_ttl = opt_.traces_ttl;
   so.logs_ttl = opt_.logs_ttl;
+  so.profiles_ttl = opt_.profiles_ttl;
   RETURN_IF_ERROR(CreateSchema(client_, so));
   schema_ready_.insert(database);
   LOG(INFO) << "ClickHouse schema ready in " << database;

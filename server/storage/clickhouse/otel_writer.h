@@ -35,6 +35,7 @@ struct OtelWriterOptions {
   size_t max_buffer_bytes = 256u << 20;  // accumulating + queued batches
   std::chrono::milliseconds traces_ttl{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds logs_ttl{std::chrono::hours(24 * 7)};
+  std::chrono::milliseconds profiles_ttl{std::chrono::hours(24 * 7)};
   // Insert format: "Native" (columnar, what ClickHouse parses fastest) or "RowBinary".
   std::string format = "Native";
   // Called with {WAL segment → rows} once those rows are stored in ClickHouse (or dropped as
