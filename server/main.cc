@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include "lib/base/file.h"
 #include "lib/base/log.h"
@@ -12,6 +13,7 @@
 #include "server/api/telemetry_api.h"
 #include "server/config/config.h"
 #include "server/ingest/metrics_handler.h"
+#include "server/ingest/otlp_grpc.h"
 #include "server/ingest/otlp_handler.h"
 #include "server/projects/project_store.h"
 #include "server/storage/prom/remote_write_forwarder.h"
@@ -105,13 +107,24 @@ int main(int argc, char** argv) {
     return remote_ch && !cfg.bootstrap_clickhouse_database.empty() ? cfg.bootstrap_clickhouse_database
                                                                    : server::storage::ProjectDatabase(p.id);
   };
+  std::unique_ptr<server::storage::OtelWal> wal;
   std::unique_ptr<server::storage::OtelWriter> otel_writer;
   std::shared_ptr<server::OtlpHandler> otlp;
   std::unique_ptr<server::TelemetryApi> telemetry;
   if (ch_client) {
+    server::storage::WalOptions wal_opts;
+    wal_opts.dir = cfg.data_dir + "/otlp-wal";
+    auto opened_wal = server::storage::OtelWal::Open(wal_opts);
+    if (!opened_wal.ok()) {
+      LOG(ERROR) << opened_wal.status().ToString();
+      return 1;
+    }
+    wal = std::move(*opened_wal);
     server::storage::OtelWriterOptions wo;
     wo.traces_ttl = cfg.traces_ttl;
     wo.logs_ttl = cfg.logs_ttl;
+    wo.profiles_ttl = cfg.profiles_ttl;
+    wo.on_stored = [w = wal.get()](const std::map<uint64_t, uint64_t>& rows) { w->Release(rows); };
     otel_writer = std::make_unique<server::storage::OtelWriter>(ch_client.get(), wo);
     std::shared_ptr<server::storage::OtelWriter> writer_metrics(otel_writer.get(), [](auto*) {});
     self_metrics.Register(writer_metrics);
@@ -124,6 +137,35 @@ int main(int argc, char** argv) {
     server::OtlpHandlerOptions oo;
     oo.max_decoded_bytes = static_cast<size_t>(cfg.max_request_body) * 8;
     oo.database_of = database_of;
+    // Requests accepted by a previous run but not yet in ClickHouse.
+    uint64_t replayed = 0;
+    Status replay = wal->Replay([&](uint64_t seg, server::storage::WalRecord r) {
+      server::storage::SpanBatch spans;
+      server::storage::LogBatch logs;
+      auto res = r.logs ? (r.json ? server::otlp::DecodeLogsJson(r.body, oo.limits, &logs)
+                                  : server::otlp::DecodeLogsProto(r.body, oo.limits, &logs))
+                        : (r.json ? server::otlp::DecodeTracesJson(r.body, oo.limits, &spans)
+                                  : server::otlp::DecodeTracesProto(r.body, oo.limits, &spans));
+      if (!res.ok() || res->accepted == 0) return;
+      wal->Hold(seg, res->accepted);
+      replayed += res->accepted;
+      for (int attempt = 0;; ++attempt) {
+        Status st = r.logs ? otel_writer->AddLogs(r.database, &logs, seg) : otel_writer->AddSpans(r.database, &spans, seg);
+        if (st.ok()) break;
+        if (st.code() != StatusCode::kResourceExhausted || attempt > 6000) {
+          LOG(ERROR) << "WAL replay: " << st.ToString();
+          break;  // still held: the segment stays for the next start
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+    if (!replay.ok()) {
+      LOG(ERROR) << replay.ToString();
+    }
+    if (replayed > 0) {
+      LOG(INFO) << "WAL: " << replayed << " rows from the previous run queued for ClickHouse";
+    }
+    oo.wal = wal.get();
     otlp = std::make_shared<server::OtlpHandler>(projects->get(), otel_writer.get(), oo);
     self_metrics.Register(otlp);
     telemetry = std::make_unique<server::TelemetryApi>(projects->get(), ch_client.get(), otel_writer.get(), database_of);
@@ -168,7 +210,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   LOG(INFO) << "coroot " << server::kVersion << " listening on " << cfg.listen << " (port " << srv.port() << ")";
+  std::unique_ptr<server::OtlpGrpcServer> grpc_server;
+  if (otlp && !cfg.grpc_disabled) {
+    grpc_server = std::make_unique<server::OtlpGrpcServer>(otlp.get(), static_cast<size_t>(cfg.max_request_body) * 8);
+    if (auto st = grpc_server->Start(cfg.grpc_listen); !st.ok()) {
+      // Not fatal: OTLP/HTTP and everything else keep working (e.g. another collector owns :4317).
+      LOG(ERROR) << st.ToString() << "; OTLP/gRPC is off";
+      grpc_server.reset();
+    }
+  }
   WaitForSignal();
+  if (grpc_server) grpc_server->Stop();
   srv.Stop();
   // Everything accepted goes into ClickHouse before the engine is closed (libchdb must be closed
   // before exit).

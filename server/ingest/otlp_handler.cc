@@ -16,6 +16,14 @@ constexpr int kGrpcUnavailable = 14;
 const char* kProtoType = "application/x-protobuf";
 const char* kJsonType = "application/json";
 
+IngestOutcome ErrorOutcome(int http_status, int grpc_code, std::string message) {
+  IngestOutcome o;
+  o.http_status = http_status;
+  o.grpc_code = grpc_code;
+  o.message = std::move(message);
+  return o;
+}
+
 }  // namespace
 
 std::string ExportResponse(bool logs, bool json, uint64_t rejected, const std::string& error_message) {
@@ -46,89 +54,111 @@ std::string RpcStatusBody(bool json, int grpc_code, const std::string& message) 
 void OtlpHandler::HandleTraces(const http::Request& req, http::Response* resp) { Handle(kTraces, req, resp); }
 void OtlpHandler::HandleLogs(const http::Request& req, http::Response* resp) { Handle(kLogs, req, resp); }
 
-void OtlpHandler::Handle(Signal signal, const http::Request& req, http::Response* resp) {
+IngestOutcome OtlpHandler::Ingest(bool logs, const std::string& api_key, std::string_view body, bool json) {
+  Signal signal = logs ? kLogs : kTraces;
   Counters& c = counters_[signal];
-  std::string type = ToLower(Trim(req.Header("Content-Type")));
-  if (auto semi = type.find(';'); semi != std::string::npos) type = Trim(type.substr(0, semi));
-  bool json = type == kJsonType;
-  auto reply = [&](int http_status, int grpc_code, const std::string& message) {
-    resp->status = http_status;
-    resp->body = RpcStatusBody(json, grpc_code, message);
-    resp->SetHeader("Content-Type", json ? kJsonType : kProtoType);
-  };
-
-  auto project = projects_->FindByApiKey(req.Header("X-Api-Key"));
+  IngestOutcome out;
+  auto project = projects_->FindByApiKey(api_key);
   if (!project.ok()) {
     c.unknown_key++;
-    reply(404, kGrpcNotFound, project.status().message());
-    return;
+    return ErrorOutcome(404, kGrpcNotFound, project.status().message());
   }
-  if (!json && type != kProtoType && type != "application/protobuf") {
-    c.unsupported++;
-    json = false;
-    *resp = http::Response::Text(415, "unsupported Content-Type '" + type +
-                                          "': use application/x-protobuf or application/json");
-    return;
-  }
-  std::string encoding = ToLower(Trim(req.Header("Content-Encoding")));
-  std::string_view body = req.body;  // identity: decoded in place, no copy
-  StatusOr<std::string> raw = std::string();
-  if (!encoding.empty() && encoding != "identity") {
-    raw = compress::DecodeContentEncoding(encoding, req.body, opt_.max_decoded_bytes);
-    if (raw.ok()) body = *raw;
-  } else if (body.size() > opt_.max_decoded_bytes) {
-    raw = ResourceExhausted("body of " + std::to_string(body.size()) + " bytes exceeds the limit of " +
-                            std::to_string(opt_.max_decoded_bytes));
-  }
-  if (!raw.ok()) {
-    if (raw.status().code() == StatusCode::kResourceExhausted) {
-      c.too_large++;
-      reply(413, kGrpcInvalidArgument, raw.status().message());
-    } else if (raw.status().code() == StatusCode::kUnimplemented ||
-               raw.status().message().find("unsupported") != std::string::npos) {
-      c.unsupported++;
-      reply(415, kGrpcInvalidArgument, raw.status().message());
-    } else {
-      c.invalid++;
-      reply(400, kGrpcInvalidArgument, raw.status().message());
-    }
-    return;
-  }
-
   StatusOr<otlp::DecodeResult> result = otlp::DecodeResult();
   storage::SpanBatch spans;
-  storage::LogBatch logs;
-  if (signal == kTraces) {
+  storage::LogBatch log_rows;
+  if (!logs) {
     result = json ? otlp::DecodeTracesJson(body, opt_.limits, &spans) : otlp::DecodeTracesProto(body, opt_.limits, &spans);
   } else {
-    result = json ? otlp::DecodeLogsJson(body, opt_.limits, &logs) : otlp::DecodeLogsProto(body, opt_.limits, &logs);
+    result = json ? otlp::DecodeLogsJson(body, opt_.limits, &log_rows) : otlp::DecodeLogsProto(body, opt_.limits, &log_rows);
   }
   if (!result.ok()) {
     c.invalid++;
     bool big = result.status().code() == StatusCode::kResourceExhausted;
-    reply(big ? 413 : 400, kGrpcInvalidArgument, result.status().message());
-    return;
+    return ErrorOutcome(big ? 413 : 400, kGrpcInvalidArgument, result.status().message());
   }
   std::string database = opt_.database_of(*project);
-  Status st = signal == kTraces ? writer_->AddSpans(database, &spans) : writer_->AddLogs(database, &logs);
+  uint64_t segment = 0;
+  if (opt_.wal != nullptr && result->accepted > 0) {
+    storage::WalRecord rec{logs, json, database, std::string(body)};
+    auto seg = opt_.wal->Append(rec, result->accepted);
+    if (!seg.ok()) {
+      if (seg.status().code() == StatusCode::kResourceExhausted) {
+        c.backpressure++;
+        return ErrorOutcome(429, kGrpcResourceExhausted, seg.status().message());
+      }
+      c.storage_error++;
+      return ErrorOutcome(503, kGrpcUnavailable, seg.status().message());
+    }
+    segment = *seg;
+  }
+  Status st = !logs ? writer_->AddSpans(database, &spans, segment) : writer_->AddLogs(database, &log_rows, segment);
+  if (!st.ok() && segment != 0) opt_.wal->Release({{segment, result->accepted}});
   if (!st.ok()) {
     if (st.code() == StatusCode::kResourceExhausted) {
       c.backpressure++;
-      reply(429, kGrpcResourceExhausted, st.message());
-    } else {
-      c.storage_error++;
-      reply(503, kGrpcUnavailable, st.message());
+      return ErrorOutcome(429, kGrpcResourceExhausted, st.message());
     }
-    resp->SetHeader("Retry-After", std::to_string(opt_.retry_after_seconds));
-    return;
+    c.storage_error++;
+    return ErrorOutcome(503, kGrpcUnavailable, st.message());
   }
   c.accepted++;
   c.rows += result->accepted;
   c.rejected_rows += result->rejected;
   c.truncated += result->truncated;
-  resp->status = 200;
-  resp->body = ExportResponse(signal == kLogs, json, result->rejected, result->first_error);
+  out.rejected = result->rejected;
+  out.first_error = result->first_error;
+  return out;
+}
+
+IngestOutcome OtlpHandler::Fail(Signal signal, int http_status, int grpc_code, const std::string& message) {
+  Counters& c = counters_[signal];
+  if (http_status == 413) {
+    c.too_large++;
+  } else if (http_status == 415) {
+    c.unsupported++;
+  } else {
+    c.invalid++;
+  }
+  return ErrorOutcome(http_status, grpc_code, message);
+}
+
+void OtlpHandler::Handle(Signal signal, const http::Request& req, http::Response* resp) {
+  std::string type = ToLower(Trim(req.Header("Content-Type")));
+  if (auto semi = type.find(';'); semi != std::string::npos) type = Trim(type.substr(0, semi));
+  const bool json = type == kJsonType;
+  IngestOutcome out;
+  std::string encoding = ToLower(Trim(req.Header("Content-Encoding")));
+  std::string_view body = req.body;  // identity: decoded in place, no copy
+  StatusOr<std::string> raw = std::string();
+  if (!json && type != kProtoType && type != "application/protobuf") {
+    out = Fail(signal, 415, kGrpcInvalidArgument,
+               "unsupported Content-Type '" + type + "': use application/x-protobuf or application/json");
+  } else if (!encoding.empty() && encoding != "identity") {
+    raw = compress::DecodeContentEncoding(encoding, req.body, opt_.max_decoded_bytes);
+    if (raw.ok()) {
+      body = *raw;
+    } else if (raw.status().code() == StatusCode::kResourceExhausted) {
+      out = Fail(signal, 413, kGrpcInvalidArgument, raw.status().message());
+    } else if (raw.status().message().find("unsupported") != std::string::npos) {
+      out = Fail(signal, 415, kGrpcInvalidArgument, raw.status().message());
+    } else {
+      out = Fail(signal, 400, kGrpcInvalidArgument, raw.status().message());
+    }
+  } else if (body.size() > opt_.max_decoded_bytes) {
+    out = Fail(signal, 413, kGrpcInvalidArgument,
+               "body of " + std::to_string(body.size()) + " bytes exceeds the limit of " +
+                   std::to_string(opt_.max_decoded_bytes));
+  }
+  if (out.http_status == 200) out = Ingest(signal == kLogs, req.Header("X-Api-Key"), body, json);
   resp->SetHeader("Content-Type", json ? kJsonType : kProtoType);
+  resp->status = out.http_status;
+  if (out.http_status == 200) {
+    resp->body = ExportResponse(signal == kLogs, json, out.rejected, out.first_error);
+    return;
+  }
+  resp->body = RpcStatusBody(json, out.grpc_code, out.message);
+  if (out.http_status == 429 || out.http_status == 503)
+    resp->SetHeader("Retry-After", std::to_string(opt_.retry_after_seconds));
 }
 
 void OtlpHandler::Collect(std::vector<prom::MetricFamily>* out) {

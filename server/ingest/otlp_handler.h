@@ -15,6 +15,7 @@
 #include "lib/prom/metric.h"
 #include "server/ingest/otlp/decode.h"
 #include "server/projects/project_store.h"
+#include "server/storage/clickhouse/otel_wal.h"
 #include "server/storage/clickhouse/otel_writer.h"
 
 namespace coroot::server {
@@ -25,6 +26,17 @@ struct OtlpHandlerOptions {
   int retry_after_seconds = 5;
   // The ClickHouse database of a project.
   std::function<std::string(const Project&)> database_of;
+  // When set, a request is logged to disk before it is acknowledged (see otel_wal.h).
+  storage::OtelWal* wal = nullptr;
+};
+
+// What one export request came to, in both transports' terms.
+struct IngestOutcome {
+  int http_status = 200;
+  int grpc_code = 0;         // google.rpc.Code
+  std::string message;       // the error, when not OK
+  uint64_t rejected = 0;     // rows refused (partial success)
+  std::string first_error;   // why (partial success)
 };
 
 class OtlpHandler : public prom::ICollector {
@@ -34,10 +46,14 @@ class OtlpHandler : public prom::ICollector {
 
   void HandleTraces(const http::Request& req, http::Response* resp);
   void HandleLogs(const http::Request& req, http::Response* resp);
+  // The transport-independent part (also used by OTLP/gRPC): API key → project, decode the
+  // (already decompressed) body, hand the rows to the writer.
+  IngestOutcome Ingest(bool logs, const std::string& api_key, std::string_view body, bool json);
   void Collect(std::vector<prom::MetricFamily>* out) override;
 
  private:
   enum Signal { kTraces = 0, kLogs = 1 };
+  IngestOutcome Fail(Signal signal, int http_status, int grpc_code, const std::string& message);
   void Handle(Signal signal, const http::Request& req, http::Response* resp);
 
   ProjectStore* projects_;

@@ -2,7 +2,10 @@
 // OpenTelemetry JS SDK exporters (tests/otel/emit.js: traces as protobuf and JSON, logs as protobuf
 // and JSON), read back field by field through the read API. Then hostile input: every bad request
 // gets a clear 4xx and the server keeps serving.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <simdjson.h>
 
 #include <chrono>
@@ -18,7 +21,10 @@
 #include "lib/protowire/wire.h"
 #include "lib/testing/process.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+
+#include <future>
 
 namespace coroot::testing {
 namespace {
@@ -28,9 +34,17 @@ using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 
 struct Server {
   std::string dir;
-  int port = 0;
+  int port = 0, grpc_port = 0;
   std::unique_ptr<ChildProcess> proc;
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+  std::string grpc_addr() const { return "127.0.0.1:" + std::to_string(grpc_port); }
+  void Start(const std::string& log) {
+    proc = std::make_unique<ChildProcess>(
+        std::vector<std::string>{BinaryPath("server/coroot"), "--listen", "127.0.0.1:" + std::to_string(port),
+                                 "--grpc-listen", grpc_addr(), "--data-dir", dir + "/data",
+                                 "--bootstrap-prometheus-url", "http://127.0.0.1:1", "--max-request-body", "1MB"},
+        dir + "/" + log);
+  }
 };
 Server* g_server = nullptr;
 
@@ -40,11 +54,8 @@ class OtelIngest : public ::testing::Test {
     g_server = new Server();
     g_server->dir = MakeTempDir("coroot_otel_ingest");
     g_server->port = FreePort();
-    g_server->proc = std::make_unique<ChildProcess>(
-        std::vector<std::string>{BinaryPath("server/coroot"), "--listen", "127.0.0.1:" + std::to_string(g_server->port),
-                                 "--data-dir", g_server->dir + "/data", "--grpc-disabled",
-                                 "--bootstrap-prometheus-url", "http://127.0.0.1:1", "--max-request-body", "1MB"},
-        g_server->dir + "/coroot.log");
+    g_server->grpc_port = FreePort();
+    g_server->Start("coroot.log");
     WaitFor([] { return HttpOk(g_server->url() + "/health"); }, 60s);
   }
   static void TearDownTestSuite() {
@@ -140,7 +151,8 @@ std::string WaitForRows(const std::string& path, const char* field, size_t n, si
 
 TEST_F(OtelIngest, OpenTelemetrySdkExportersFieldByField) {
   const std::string run = "sdk" + std::to_string(::getpid());
-  ChildProcess node({"node", SourcePath("tests/otel/emit.js"), g_server->url(), run}, g_server->dir + "/emit.log");
+  ChildProcess node({"node", SourcePath("tests/otel/emit.js"), g_server->url(), run, "", g_server->grpc_addr()},
+                    g_server->dir + "/emit.log");
   ASSERT_TRUE(WaitFor([&] { return !node.running(); }, 60s)) << node.Log();
   // The last line of the output is the JSON with the ids the SDK generated.
   std::string log = Trim(node.Log());
@@ -249,6 +261,32 @@ TEST_F(OtelIngest, OpenTelemetrySdkExportersFieldByField) {
   std::string by_trace = Get("/api/v1/logs?trace_id=" + trace_id);
   ASSERT_EQ(pf.parse(by_trace).get(doc), simdjson::SUCCESS);
   EXPECT_EQ(doc["logs"].get_array().size(), 1u) << by_trace;
+
+  // ---- OTLP/gRPC exporters: a trace and a log record ----
+  simdjson::dom::parser pg;
+  simdjson::dom::array gspans;
+  WaitForRows("/api/v1/traces?service=" + run + "-grpc", "spans", 1, &pg, &gspans);
+  ASSERT_EQ(gspans.size(), 1u);
+  simdjson::dom::element gs = gspans.at(0);
+  EXPECT_EQ(S(gs, "TraceId"), S(sent, "grpc_trace_id"));
+  EXPECT_EQ(S(gs, "SpanId"), S(sent, "grpc_span_id"));
+  EXPECT_EQ(S(gs, "Timestamp"), S(sent, "grpc_start"));
+  EXPECT_EQ(S(gs, "SpanName"), "grpc call");
+  EXPECT_EQ(S(gs, "SpanKind"), "SPAN_KIND_PRODUCER");
+  EXPECT_EQ(S(gs, "Duration"), "12000000");
+  EXPECT_EQ(S(gs, "StatusCode"), "STATUS_CODE_ERROR");
+  EXPECT_EQ(S(gs, "StatusMessage"), "unavailable");
+  EXPECT_EQ(Obj(gs["SpanAttributes"]), "otel.scope.name=grpc-lib;otel.scope.version=0.1.0;rpc.system=grpc;size=1.25");
+  simdjson::dom::parser pgl;
+  simdjson::dom::array glogs;
+  WaitForRows("/api/v1/logs?service=" + run + "-grpc-logs", "logs", 1, &pgl, &glogs);
+  ASSERT_EQ(glogs.size(), 1u);
+  EXPECT_EQ(S(glogs.at(0), "Timestamp"), S(sent, "grpc_log_time"));
+  EXPECT_EQ(S(glogs.at(0), "Body"), "sent over gRPC");
+  EXPECT_EQ(S(glogs.at(0), "TraceId"), S(sent, "grpc_trace_id"));
+  EXPECT_EQ(S(glogs.at(0), "SpanId"), S(sent, "grpc_span_id"));
+  EXPECT_EQ(I(glogs.at(0), "SeverityNumber"), 9);
+  EXPECT_EQ(Obj(glogs.at(0)["LogAttributes"]), "transport=grpc");
 
   // ---- the MV-fed tables and the storage stats ----
   std::string storage = Get("/api/v1/storage");
@@ -414,16 +452,96 @@ TEST_F(OtelIngest, HostileInputGetsClear4xxAndTheServerStaysUp) {
       << metrics;
 }
 
+// A raw unary call (bytes in, bytes out) so malformed messages can be sent.
+grpc::Status RawCall(const std::string& method, const std::string& body, const std::string& key, std::string* resp) {
+  auto channel = grpc::CreateChannel(g_server->grpc_addr(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 20s);
+  if (!key.empty()) ctx.AddMetadata("x-api-key", key);
+  grpc::Slice slice(body);
+  grpc::ByteBuffer req(&slice, 1), out;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &req, &out, [&](grpc::Status st) { done.set_value(st); });
+  grpc::Status st = done.get_future().get();
+  std::vector<grpc::Slice> slices;
+  resp->clear();
+  if (st.ok() && out.Dump(&slices).ok())
+    for (auto& s : slices) resp->append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return st;
+}
+
+TEST_F(OtelIngest, GrpcStatusCodesAndPartialSuccess) {
+  const std::string traces = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+  const std::string logs = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+  auto good = OneSpan("grpc-raw-svc", std::string(16, '\x0b'));
+  std::string resp;
+  grpc::Status st = RawCall(traces, good.SerializeAsString(), "", &resp);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(resp, "");
+  st = RawCall(traces, good.SerializeAsString(), "no-such-key", &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(st.error_message().find("project not found"), std::string::npos) << st.error_message();
+  std::string body = good.SerializeAsString();
+  st = RawCall(traces, body.substr(0, body.size() - 2), "", &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  st = RawCall(logs, "\x0a\x05\x12\x03\x12\x01\x0b", "", &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  // Over the message size limit (8 x --max-request-body = 8 MB).
+  st = RawCall(traces, std::string(9u << 20, '\0'), "", &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+  // Partial success through the typed stub.
+  auto req = good;
+  *req.mutable_resource_spans(0)->mutable_scope_spans(0)->add_spans() = req.resource_spans(0).scope_spans(0).spans(0);
+  req.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(1)->set_span_id("123");
+  auto stub = opentelemetry::proto::collector::trace::v1::TraceService::NewStub(
+      grpc::CreateChannel(g_server->grpc_addr(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 20s);
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse out;
+  st = stub->Export(&ctx, req, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(out.partial_success().rejected_spans(), 1);
+  simdjson::dom::parser p;
+  simdjson::dom::array spans;
+  WaitForRows("/api/v1/traces?service=grpc-raw-svc", "spans", 2, &p, &spans);
+  EXPECT_EQ(spans.size(), 2u);
+  EXPECT_TRUE(g_server->proc->running());
+}
+
+TEST_F(OtelIngest, CrashRightAfterTheAckLosesNothing) {
+  // Acknowledged, then SIGKILL inside the 5 s batching window: the WAL replays it at the next start.
+  auto req = OneSpan("crash-svc", std::string(16, '\x0c'));
+  ASSERT_EQ(Post("/v1/traces", req.SerializeAsString(), "application/x-protobuf").status, 200);
+  ASSERT_EQ(Post("/v1/logs", R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"crash-logs"}}]},"scopeLogs":[{"logRecords":[{"timeUnixNano":")" +
+                     std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch()).count()) +
+                     R"(","body":{"stringValue":"survives a crash"}}]}]}]})",
+                 "application/json")
+                .status,
+            200);
+  g_server->proc->Stop(SIGKILL, 10s);
+  EXPECT_FALSE(g_server->proc->running());
+  g_server->Start("coroot-after-crash.log");
+  ASSERT_TRUE(WaitFor([] { return HttpOk(g_server->url() + "/health"); }, 60s)) << g_server->proc->Log();
+  simdjson::dom::parser p;
+  simdjson::dom::array rows;
+  WaitForRows("/api/v1/traces?service=crash-svc", "spans", 1, &p, &rows);
+  EXPECT_EQ(rows.size(), 1u);
+  simdjson::dom::parser pl;
+  simdjson::dom::array logs;
+  WaitForRows("/api/v1/logs?service=crash-logs", "logs", 1, &pl, &logs);
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_EQ(S(logs.at(0), "Body"), "survives a crash");
+  EXPECT_NE(g_server->proc->Log().find("WAL: 2 rows from the previous run"), std::string::npos) << g_server->proc->Log();
+}
+
 TEST_F(OtelIngest, GracefulRestartKeepsAcceptedRows) {
   // Rows accepted just before SIGTERM (inside the 5 s batching window) are flushed before exit.
   auto req = OneSpan("restart-svc", std::string(16, '\x0a'));
   ASSERT_EQ(Post("/v1/traces", req.SerializeAsString(), "application/x-protobuf").status, 200);
   g_server->proc->Stop(15, 30s);
-  g_server->proc = std::make_unique<ChildProcess>(
-      std::vector<std::string>{BinaryPath("server/coroot"), "--listen", "127.0.0.1:" + std::to_string(g_server->port),
-                               "--data-dir", g_server->dir + "/data", "--grpc-disabled",
-                               "--bootstrap-prometheus-url", "http://127.0.0.1:1", "--max-request-body", "1MB"},
-      g_server->dir + "/coroot2.log");
+  g_server->Start("coroot2.log");
   ASSERT_TRUE(WaitFor([] { return HttpOk(g_server->url() + "/health"); }, 60s)) << g_server->proc->Log();
   std::string body = Get("/api/v1/traces?service=restart-svc");
   EXPECT_NE(body.find("\"ServiceName\":\"restart-svc\""), std::string::npos) << body;

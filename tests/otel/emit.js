@@ -1,6 +1,7 @@
 // Sends spans and log records to a coroot server with the real OpenTelemetry JS SDK exporters:
-// traces as OTLP/HTTP protobuf and OTLP/HTTP JSON, logs as OTLP/HTTP protobuf and JSON.
-//   node emit.js <base url> <run id> [api key]
+// traces as OTLP/HTTP protobuf and OTLP/HTTP JSON, logs as OTLP/HTTP protobuf and JSON, and, when a
+// gRPC address is given, a trace and a log record over OTLP/gRPC.
+//   node emit.js <base url> <run id> [api key] [grpc host:port]
 // Prints one JSON line with the ids and times it used, for the test to check field by field.
 const { trace, context, SpanKind, SpanStatusCode } = require('@opentelemetry/api');
 const { SeverityNumber } = require('@opentelemetry/api-logs');
@@ -13,7 +14,7 @@ const { OTLPLogExporter: JsonLogExporter } = require('@opentelemetry/exporter-lo
 const { LoggerProvider, SimpleLogRecordProcessor } = require('@opentelemetry/sdk-logs');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 
-const [base, run, apiKey] = process.argv.slice(2);
+const [base, run, apiKey, grpcAddr] = process.argv.slice(2);
 const headers = apiKey ? { 'X-Api-Key': apiKey } : {};
 
 // An HrTime [seconds, nanoseconds] `ms` milliseconds (plus `ns`) after t0, and its nanoseconds as a string.
@@ -107,7 +108,38 @@ async function main() {
   });
   Object.assign(out, { log_time: nanos(logTime), json_log_time: nanos(jsonLogTime) });
 
-  for (const p of [protoTp, jsonTp, protoLp, jsonLp]) {
+  const providers = [protoTp, jsonTp, protoLp, jsonLp];
+  if (grpcAddr) {
+    // Required lazily: only the gRPC mode needs @grpc/grpc-js.
+    const { OTLPTraceExporter: GrpcTraceExporter } = require('@opentelemetry/exporter-trace-otlp-grpc');
+    const { OTLPLogExporter: GrpcLogExporter } = require('@opentelemetry/exporter-logs-otlp-grpc');
+    const grpcTp = tracerProvider(`${run}-grpc`, new GrpcTraceExporter({ url: `http://${grpcAddr}` }));
+    const gs = grpcTp.getTracer('grpc-lib', '0.1.0').startSpan('grpc call', {
+      kind: SpanKind.PRODUCER,
+      startTime: at(400),
+      attributes: { 'rpc.system': 'grpc', size: 1.25 },
+    });
+    gs.setStatus({ code: SpanStatusCode.ERROR, message: 'unavailable' });
+    gs.end(at(412));
+    const grpcLp = loggerProvider(`${run}-grpc-logs`, new GrpcLogExporter({ url: `http://${grpcAddr}` }));
+    const grpcLogTime = at(420);
+    grpcLp.getLogger('grpc-logger').emit({
+      timestamp: grpcLogTime,
+      severityNumber: SeverityNumber.INFO,
+      severityText: 'INFO',
+      body: 'sent over gRPC',
+      attributes: { transport: 'grpc' },
+      context: trace.setSpan(context.active(), gs),
+    });
+    Object.assign(out, {
+      grpc_trace_id: gs.spanContext().traceId,
+      grpc_span_id: gs.spanContext().spanId,
+      grpc_start: nanos(at(400)),
+      grpc_log_time: nanos(grpcLogTime),
+    });
+    providers.push(grpcTp, grpcLp);
+  }
+  for (const p of providers) {
     await p.forceFlush();
     await p.shutdown();
   }

@@ -475,9 +475,20 @@ class JsonDecoder {
   DecodeResult* res_;
 };
 
-// Parses body into a DOM with a bounded depth; the parser is reused per thread.
-Status Parse(std::string_view body, object* root) {
+// One parser per thread, reused across requests.
+simdjson::dom::parser& ThreadParser() {
   thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+// A parser grown by one huge body is not kept for the thread's lifetime.
+void ReleaseLargeParser() {
+  if (ThreadParser().capacity() > (16u << 20)) ThreadParser() = simdjson::dom::parser();
+}
+
+// Parses body into a DOM with a bounded depth.
+Status Parse(std::string_view body, object* root) {
+  simdjson::dom::parser& parser = ThreadParser();
   if (parser.capacity() < body.size() || parser.max_depth() != kMaxJsonDepth) {
     if (parser.allocate(std::max<size_t>(body.size(), 4096), kMaxJsonDepth) != simdjson::SUCCESS)
       return ResourceExhausted("cannot allocate a JSON parser for " + std::to_string(body.size()) + " bytes");
@@ -494,18 +505,28 @@ Status Parse(std::string_view body, object* root) {
 StatusOr<DecodeResult> DecodeTracesJson(std::string_view body, const DecodeLimits& limits, SpanBatch* out) {
   DecodeResult res;
   object root;
-  RETURN_IF_ERROR(Parse(body, &root));
+  if (Status p = Parse(body, &root); !p.ok()) {
+    ReleaseLargeParser();
+    return p;
+  }
   JsonDecoder d(limits, &res);
-  RETURN_IF_ERROR(d.Traces(root, out));
+  Status st = d.Traces(root, out);
+  ReleaseLargeParser();
+  RETURN_IF_ERROR(st);
   return res;
 }
 
 StatusOr<DecodeResult> DecodeLogsJson(std::string_view body, const DecodeLimits& limits, LogBatch* out) {
   DecodeResult res;
   object root;
-  RETURN_IF_ERROR(Parse(body, &root));
+  if (Status p = Parse(body, &root); !p.ok()) {
+    ReleaseLargeParser();
+    return p;
+  }
   JsonDecoder d(limits, &res);
-  RETURN_IF_ERROR(d.Logs(root, out));
+  Status st = d.Logs(root, out);
+  ReleaseLargeParser();
+  RETURN_IF_ERROR(st);
   return res;
 }
 

@@ -48,7 +48,7 @@ void OtelWriter::Stop(std::chrono::milliseconds deadline) {
 }
 
 template <typename B>
-Status OtelWriter::Add(const std::string& database, B* batch) {
+Status OtelWriter::Add(const std::string& database, B* batch, uint64_t wal_segment) {
   if (batch->rows() == 0) return Status::Ok();
   size_t bytes = batch->bytes();
   std::lock_guard<std::mutex> lock(mu_);
@@ -62,13 +62,17 @@ Status OtelWriter::Add(const std::string& database, B* batch) {
   Accumulating& a = acc_[database];
   B* target;
   Clock::time_point* since;
+  std::map<uint64_t, uint64_t>* segments;
   if constexpr (std::is_same_v<B, SpanBatch>) {
     target = &a.spans;
     since = &a.spans_since;
+    segments = &a.spans_segments;
   } else {
     target = &a.logs;
     since = &a.logs_since;
+    segments = &a.logs_segments;
   }
+  if (wal_segment != 0) (*segments)[wal_segment] += batch->rows();
   if (target->rows() == 0) {
     std::swap(*target, *batch);
     *since = Clock::now();
@@ -80,20 +84,30 @@ Status OtelWriter::Add(const std::string& database, B* batch) {
   return Status::Ok();
 }
 
-Status OtelWriter::AddSpans(const std::string& database, SpanBatch* batch) { return Add(database, batch); }
-Status OtelWriter::AddLogs(const std::string& database, LogBatch* batch) { return Add(database, batch); }
+Status OtelWriter::AddSpans(const std::string& database, SpanBatch* batch, uint64_t wal_segment) {
+  return Add(database, batch, wal_segment);
+}
+Status OtelWriter::AddLogs(const std::string& database, LogBatch* batch, uint64_t wal_segment) {
+  return Add(database, batch, wal_segment);
+}
+
+void OtelWriter::Stored(const Pending& p) {
+  if (opt_.on_stored && !p.segments.empty()) opt_.on_stored(p.segments);
+}
 
 void OtelWriter::CutLocked(bool force) {
   auto now = Clock::now();
   for (auto& [db, a] : acc_) {
     if (a.spans.rows() > 0 &&
         (force || a.spans.rows() >= opt_.flush_rows || now - a.spans_since >= opt_.flush_interval)) {
-      Pending p{db, SpanBatch(), a.spans.bytes(), a.spans.rows()};
+      Pending p{db, SpanBatch(), a.spans.bytes(), a.spans.rows(), std::move(a.spans_segments)};
+      a.spans_segments.clear();
       std::swap(std::get<SpanBatch>(p.batch), a.spans);
       queue_.push_back(std::move(p));
     }
     if (a.logs.rows() > 0 && (force || a.logs.rows() >= opt_.flush_rows || now - a.logs_since >= opt_.flush_interval)) {
-      Pending p{db, LogBatch(), a.logs.bytes(), a.logs.rows()};
+      Pending p{db, LogBatch(), a.logs.bytes(), a.logs.rows(), std::move(a.logs_segments)};
+      a.logs_segments.clear();
       std::swap(std::get<LogBatch>(p.batch), a.logs);
       queue_.push_back(std::move(p));
     }
@@ -120,6 +134,7 @@ Status OtelWriter::EnsureSchema(const std::string& database) {
   so.database = database;
   so.traces_ttl = opt_.traces_ttl;
   so.logs_ttl = opt_.logs_ttl;
+  so.profiles_ttl = opt_.profiles_ttl;
   RETURN_IF_ERROR(CreateSchema(client_, so));
   schema_ready_.insert(database);
   LOG(INFO) << "ClickHouse schema ready in " << database;
@@ -186,12 +201,25 @@ void OtelWriter::Run() {
       (std::holds_alternative<SpanBatch>(p.batch) ? rows_inserted_spans_ : rows_inserted_logs_) += p.rows;
       buffered_bytes_ -= p.bytes;
       backoff = std::chrono::milliseconds(0);
+      lock.unlock();
+      Stored(p);
+      lock.lock();
       continue;
     }
     insert_failures_++;
-    if (st.code() == StatusCode::kInvalidArgument || stop_) {
-      // ClickHouse refuses these rows (retrying cannot help), or we are out of time.
+    if (st.code() == StatusCode::kInvalidArgument) {
+      // ClickHouse refuses these rows: retrying cannot help.
       LOG(ERROR) << "dropping " << p.rows << " rows for " << p.database << ": " << st.ToString();
+      dropped_rows_ += p.rows;
+      buffered_bytes_ -= p.bytes;
+      lock.unlock();
+      Stored(p);
+      lock.lock();
+      continue;
+    }
+    if (stop_) {
+      // Out of time: not inserted, and not released from the WAL, so the next start replays them.
+      LOG(ERROR) << "stopping with " << p.rows << " rows for " << p.database << " not inserted: " << st.ToString();
       dropped_rows_ += p.rows;
       buffered_bytes_ -= p.bytes;
       continue;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,8 +35,12 @@ struct OtelWriterOptions {
   size_t max_buffer_bytes = 256u << 20;  // accumulating + queued batches
   std::chrono::milliseconds traces_ttl{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds logs_ttl{std::chrono::hours(24 * 7)};
+  std::chrono::milliseconds profiles_ttl{std::chrono::hours(24 * 7)};
   // Insert format: "Native" (columnar, what ClickHouse parses fastest) or "RowBinary".
   std::string format = "Native";
+  // Called with {WAL segment → rows} once those rows are stored in ClickHouse (or dropped as
+  // refused); rows still buffered at Stop() are not reported, so their segments survive.
+  std::function<void(const std::map<uint64_t, uint64_t>&)> on_stored;
 };
 
 class OtelWriter : public prom::ICollector {
@@ -48,8 +53,9 @@ class OtelWriter : public prom::ICollector {
   void Stop(std::chrono::milliseconds deadline = std::chrono::seconds(30));
 
   // Takes the rows of `batch` (left empty on success). kResourceExhausted when the buffer is full.
-  Status AddSpans(const std::string& database, SpanBatch* batch);
-  Status AddLogs(const std::string& database, LogBatch* batch);
+  // wal_segment: the WAL segment the rows were logged in (0: none).
+  Status AddSpans(const std::string& database, SpanBatch* batch, uint64_t wal_segment = 0);
+  Status AddLogs(const std::string& database, LogBatch* batch, uint64_t wal_segment = 0);
 
   // Cuts every accumulating batch and waits until all are inserted (or the timeout passes).
   Status Flush(std::chrono::milliseconds timeout = std::chrono::seconds(30));
@@ -66,15 +72,18 @@ class OtelWriter : public prom::ICollector {
     std::variant<SpanBatch, LogBatch> batch;
     size_t bytes = 0;
     size_t rows = 0;
+    std::map<uint64_t, uint64_t> segments;
   };
   struct Accumulating {
     SpanBatch spans;
     LogBatch logs;
     std::chrono::steady_clock::time_point spans_since, logs_since;
+    std::map<uint64_t, uint64_t> spans_segments, logs_segments;
   };
 
   template <typename B>
-  Status Add(const std::string& database, B* batch);
+  Status Add(const std::string& database, B* batch, uint64_t wal_segment);
+  void Stored(const Pending& p);
   void Run();
   // Moves accumulating batches that are full, old, or (force) any to the queue. Needs mu_.
   void CutLocked(bool force);

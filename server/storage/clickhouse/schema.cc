@@ -25,6 +25,7 @@ std::vector<std::string> SchemaStatements(const SchemaOptions& o) {
   auto t = [&](const char* name) { return db + "." + name; };
   const std::string logs_ttl = TtlInterval(o.logs_ttl);
   const std::string traces_ttl = TtlInterval(o.traces_ttl);
+  const std::string profiles_ttl = TtlInterval(o.profiles_ttl);
   std::vector<std::string> s;
   s.push_back("CREATE DATABASE IF NOT EXISTS " + db);
 
@@ -174,6 +175,47 @@ FROM (
   FROM )" + t("otel_traces") + R"(
 )
 GROUP BY ServiceName, SpanName, SpanKind, Root, NetSockPeerAddr, NetPeerName, NetPeerPort, Timestamp, Bucket)");
+
+  // ---- profiles ----
+  s.push_back("CREATE TABLE IF NOT EXISTS " + t("profiling_stacks") + R"( (
+  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+  Hash UInt64 CODEC(ZSTD(1)),
+  LastSeen DateTime64(9) CODEC(Delta, ZSTD(1)),
+  Stack Array(String) CODEC(ZSTD(1))
+) ENGINE = ReplacingMergeTree(LastSeen)
+PRIMARY KEY (ServiceName, Hash)
+ORDER BY (ServiceName, Hash)
+PARTITION BY toDate(LastSeen)
+TTL toDateTime(LastSeen) + )" + profiles_ttl + R"(
+SETTINGS ttl_only_drop_parts = 1)");
+  s.push_back("CREATE TABLE IF NOT EXISTS " + t("profiling_samples") + R"( (
+  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+  Type LowCardinality(String) CODEC(ZSTD(1)),
+  Start DateTime64(9) CODEC(Delta, ZSTD(1)),
+  End DateTime64(9) CODEC(Delta, ZSTD(1)),
+  Labels Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+  StackHash UInt64 CODEC(ZSTD(1)),
+  Value Int64 CODEC(ZSTD(1))
+) ENGINE = MergeTree
+PARTITION BY toDate(Start)
+ORDER BY (ServiceName, Type, toUnixTimestamp(Start), toUnixTimestamp(End))
+TTL toDateTime(Start) + )" + profiles_ttl + R"(
+SETTINGS ttl_only_drop_parts = 1)");
+  s.push_back("CREATE TABLE IF NOT EXISTS " + t("profiling_profiles") + R"( (
+  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+  Type LowCardinality(String) CODEC(ZSTD(1)),
+  LastSeen DateTime64(9) CODEC(Delta, ZSTD(1))
+) ENGINE = ReplacingMergeTree
+PRIMARY KEY (ServiceName, Type)
+ORDER BY (ServiceName, Type)
+PARTITION BY toDate(LastSeen)
+TTL toDateTime(LastSeen) + )" + profiles_ttl + R"(
+SETTINGS ttl_only_drop_parts = 1)");
+  s.push_back("CREATE MATERIALIZED VIEW IF NOT EXISTS " + t("profiling_profiles_mv") + " TO " +
+              t("profiling_profiles") + R"( AS
+SELECT ServiceName, Type, max(End) AS LastSeen
+FROM )" + t("profiling_samples") + R"(
+GROUP BY ServiceName, Type)");
   return s;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// The ClickHouse schema for logs and traces (spec §3.2): otel_logs, otel_traces and the tables their
-// materialized views feed. Created idempotently (CREATE ... IF NOT EXISTS) at start and before a
+// The ClickHouse schema for logs, traces and profiles (spec §3.2): otel_logs, otel_traces,
+// profiling_stacks, profiling_samples and the tables their materialized views feed. Created idempotently (CREATE ... IF NOT EXISTS) at start and before a
 // project's first insert; upgrades are additive (ADD COLUMN/INDEX IF NOT EXISTS). TTLs of existing
 // tables are never altered (Coroot issue #470): a changed --logs-ttl applies to new databases only.
 #include <chrono>
@@ -16,6 +16,7 @@ struct SchemaOptions {
   std::string database;  // e.g. "coroot_<projectId>"; created when missing
   std::chrono::milliseconds traces_ttl{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds logs_ttl{std::chrono::hours(24 * 7)};
+  std::chrono::milliseconds profiles_ttl{std::chrono::hours(24 * 7)};
 };
 
 // Every statement, in order, that creates/upgrades the schema (for tests and logs).

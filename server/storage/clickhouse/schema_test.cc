@@ -64,6 +64,7 @@ TEST_F(Schema, CreatedTwiceWithTablesColumnsCodecsIndexesAndTtls) {
   o.database = "coroot_p1";
   o.traces_ttl = std::chrono::hours(24 * 3);
   o.logs_ttl = std::chrono::hours(24 * 5);
+  o.profiles_ttl = std::chrono::hours(24 * 2);
   Status st = CreateSchema(g_client, o);
   ASSERT_TRUE(st.ok()) << st.ToString();
   st = CreateSchema(g_client, o);  // idempotent
@@ -80,7 +81,11 @@ TEST_F(Schema, CreatedTwiceWithTablesColumnsCodecsIndexesAndTtls) {
             "otel_traces_service_name:ReplacingMergeTree,"
             "otel_traces_service_name_mv:MaterializedView,"
             "otel_traces_trace_id_ts:MergeTree,"
-            "otel_traces_trace_id_ts_mv:MaterializedView");
+            "otel_traces_trace_id_ts_mv:MaterializedView,"
+            "profiling_profiles:ReplacingMergeTree,"
+            "profiling_profiles_mv:MaterializedView,"
+            "profiling_samples:MergeTree,"
+            "profiling_stacks:ReplacingMergeTree");
 
   // Columns of otel_logs in order, with types and codecs.
   EXPECT_EQ(Q("SELECT arrayStringConcat(groupArray(name || ' ' || type || ' ' || compression_codec), '\\n') FROM "
@@ -148,6 +153,21 @@ TEST_F(Schema, CreatedTwiceWithTablesColumnsCodecsIndexesAndTtls) {
         << ddl;
   }
 
+  for (const char* tbl : {"profiling_stacks", "profiling_samples", "profiling_profiles"}) {
+    std::string ddl = Q(std::string("SELECT create_table_query FROM system.tables WHERE database='coroot_p1' AND name='") +
+                        tbl + "'");
+    EXPECT_NE(ddl.find("toIntervalDay(2)"), std::string::npos) << ddl;
+  }
+  EXPECT_EQ(Q("SELECT arrayStringConcat(groupArray(name || ' ' || type), ', ') FROM (SELECT name, type FROM "
+              "system.columns WHERE database = 'coroot_p1' AND table = 'profiling_samples' ORDER BY position)"),
+            "ServiceName LowCardinality(String), Type LowCardinality(String), Start DateTime64(9), End DateTime64(9), "
+            "Labels Map(LowCardinality(String), String), StackHash UInt64, Value Int64");
+  EXPECT_EQ(Q("SELECT sorting_key FROM system.tables WHERE database='coroot_p1' AND name='profiling_samples'"),
+            "ServiceName, Type, toUnixTimestamp(Start), toUnixTimestamp(End)");
+  EXPECT_EQ(Q("SELECT engine_full LIKE 'ReplacingMergeTree(LastSeen)%' FROM system.tables WHERE database='coroot_p1' "
+              "AND name='profiling_stacks'"),
+            "1");
+
   // A second run with other TTLs does not alter existing tables.
   SchemaOptions other = o;
   other.logs_ttl = std::chrono::hours(24);
@@ -178,6 +198,12 @@ TEST_F(Schema, MaterializedViewsFeedTheirTables) {
     "(toDateTime64(now() - 5, 9), 'front', 'ERROR', 17, 'boom'), (toDateTime64(now() - 4, 9), 'front', 'INFO', 9, 'ok')");
   EXPECT_EQ(Q("SELECT ServiceName, SeverityText FROM coroot_mv.otel_logs_service_name_severity_text ORDER BY 2"),
             "front\tERROR\nfront\tINFO");
+  Q("INSERT INTO coroot_mv.profiling_samples (ServiceName, Type, Start, End, StackHash, Value) VALUES "
+    "('front', 'ebpf:cpu:nanoseconds', toDateTime64(now() - 120, 9), toDateTime64(now() - 60, 9), 1, 10), "
+    "('front', 'ebpf:cpu:nanoseconds', toDateTime64(now() - 60, 9), toDateTime64(now(), 9), 2, 20)");
+  EXPECT_EQ(Q("SELECT ServiceName, Type, toUnixTimestamp(LastSeen) >= toUnixTimestamp(now()) - 5 FROM "
+              "coroot_mv.profiling_profiles"),
+            "front\tebpf:cpu:nanoseconds\t1");
 }
 
 }  // namespace
