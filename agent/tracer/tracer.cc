@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -189,15 +190,21 @@ int Tracer::OnSample(void* ctx, void* data, size_t size) {
 }
 
 void Tracer::Run() {
-  const int timeout_ms = static_cast<int>(options_.poll_interval.count());
+  // Sleep in slices of at most 200 ms so that Stop() is prompt whatever the poll interval.
+  const auto slice = std::min<std::chrono::milliseconds>(options_.poll_interval, std::chrono::milliseconds(200));
+  auto next_drain = std::chrono::steady_clock::now() + options_.poll_interval;
   while (!stop_.load()) {
-    // Returns early only when a producer forced a wakeup (the ring is filling up).
-    int n = ring_buffer__poll(rb_, timeout_ms);
+    // Returns early only when a producer forced a wakeup (the ring is filling up); the events
+    // are consumed then (n > 0) or on the timer below.
+    int n = ring_buffer__poll(rb_, static_cast<int>(slice.count()));
     if (n < 0 && n != -EINTR) {
       LOG(ERROR) << "eBPF: ring buffer poll failed: " << strerror(-n);
-      std::this_thread::sleep_for(options_.poll_interval);
+      std::this_thread::sleep_for(slice);
     }
-    Drain();
+    if (std::chrono::steady_clock::now() >= next_drain) {
+      Drain();
+      next_drain = std::chrono::steady_clock::now() + options_.poll_interval;
+    }
   }
 }
 

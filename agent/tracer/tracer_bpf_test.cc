@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -84,6 +85,7 @@ class Proc {
     pid_ = fork();
     if (pid_ == 0) {
       setpgid(0, 0);
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a test binary that was killed
       for (const auto& e : env) putenv(strdup(e.c_str()));
       int c = open((cg.path() + "/cgroup.procs").c_str(), O_WRONLY);
       if (c < 0 || write(c, "0", 1) != 1) _exit(126);
@@ -258,6 +260,65 @@ TEST_F(TracerBpfTest, HooksAttachAndNothingIsLost) {
   EXPECT_EQ(Find(out, "coroot_node_agent_ebpf_hook_attached", {{"program", "coroot_sys_enter_connect"}}), 1);
   EXPECT_EQ(Find(out, "coroot_node_agent_ebpf_hook_attached", {{"program", "coroot_conn_bytes_iter"}}), 1);
   EXPECT_EQ(Find(out, "coroot_node_agent_ebpf_events_lost_total", {}), 0);
+}
+
+// Feature probing: a tracepoint this kernel lacks is reported and left out; without the one
+// required hook the tracer refuses to start, with the reason. (A fake tracefs stands in for an
+// older kernel.)
+TEST_F(TracerBpfTest, MissingHooksAreReportedAndTheRequiredOneIsEnforced) {
+  std::string fake = dir_ + "/tracefs";
+  fs::create_directories(fake + "/events/sock/inet_sock_set_state");
+  fs::create_directories(fake + "/events/syscalls/sys_enter_connect");
+  fs::create_directories(fake + "/events/syscalls/sys_exit_connect");
+  std::vector<HookState> hooks;
+  auto t = Tracer::Start(TracerOptions{.tracefs = fake}, [](const coroot_tcp_event&) {});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  for (const auto& h : (*t)->hooks()) {
+    if (h.program == "coroot_tcp_retransmit_skb") {
+      EXPECT_FALSE(h.attached);
+      EXPECT_NE(h.error.find("tcp/tcp_retransmit_skb does not exist"), std::string::npos) << h.error;
+    } else {
+      EXPECT_TRUE(h.attached) << h.program << ": " << h.error;
+    }
+  }
+  (*t)->Stop();
+
+  fs::remove_all(fake + "/events/sock");
+  auto none = Tracer::Start(TracerOptions{.tracefs = fake}, [](const coroot_tcp_event&) {});
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("required eBPF hook tracepoint/sock/inet_sock_set_state"), std::string::npos)
+      << none.status().ToString();
+}
+
+// A ring buffer that is not drained overflows; the loss is counted, never silent.
+TEST_F(TracerBpfTest, LostEventsAreCounted) {
+  EbpfOptions o;
+  o.reconcile = false;
+  o.tracer.ring_buffer_bytes = 4096;           // room for ~34 events
+  o.tracer.wakeup_bytes = 1 << 30;             // never wake the reader
+  o.tracer.poll_interval = std::chrono::hours(1);  // and it never drains on its own
+  auto small = EbpfCollector::Start(o);
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  TestCgroup server_cg(Name("lostsrv")), client_cg(Name("lostcli"));
+  int port = FreeStablePort();
+  const int kConns = 100;
+  Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), "1"}, dir_ + "/srv.log");
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  Proc client(client_cg, {"python3", "-c", kClientPy, std::to_string(port), std::to_string(kConns), "1"},
+              dir_ + "/cli.log");
+  ASSERT_EQ(client.Wait(), 0) << client.Log();
+  std::vector<prom::MetricFamily> out;
+  (*small)->Collect(&out);  // drains what fitted
+  double lost = Find(out, "coroot_node_agent_ebpf_events_lost_total", {});
+  double read = Find(out, "coroot_node_agent_ebpf_events_total", {});
+  double counted = Find(out, "container_net_tcp_successful_connects_total",
+                        {{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + std::to_string(port)}});
+  EXPECT_GT(lost, 0);
+  EXPECT_LE(read, 4096 / 120 + 1);
+  EXPECT_GE(lost + read, 2 * kConns);  // every connection makes CONNECT_OK + CLOSE (other traffic adds more)
+  EXPECT_LT(counted, kConns);
+  EXPECT_EQ(Find(out, "coroot_node_agent_ebpf_dropped_total", {{"reason", "ring_buffer_full"}}), lost);
+  (*small)->Stop();
 }
 
 // With L7 tracing disabled no syscall tracepoint is attached, and connections are still counted.
