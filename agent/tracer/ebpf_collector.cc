@@ -41,12 +41,7 @@ StatusOr<std::shared_ptr<EbpfCollector>> EbpfCollector::Start(EbpfOptions option
 Status EbpfCollector::Reconcile(const std::string& proc_root) {
   ASSIGN_OR_RETURN(auto sockets, ScanExistingSockets(proc_root));
   for (const auto& s : sockets) {
-    if (s.socket.state == kTcpListen) {
-      tracker_->AddExistingListen(s.pid, s.netns, s.socket.local, s.socket.local_port);
-      reconciled_++;
-      continue;
-    }
-    if (!s.outbound) continue;
+    if (s.socket.state != kTcpListen && !s.outbound) continue;
     coroot_tuple_key k{};
     std::memcpy(k.saddr, s.socket.local.data(), 16);
     std::memcpy(k.daddr, s.socket.remote.data(), 16);
@@ -57,8 +52,12 @@ Status EbpfCollector::Reconcile(const std::string& proc_root) {
       LOG(WARNING) << "eBPF: " << st.ToString();
       continue;
     }
-    tracker_->AddExistingConnection(s.pid, s.netns, s.socket.local, s.socket.local_port, s.socket.remote,
-                                    s.socket.remote_port);
+    if (s.socket.state == kTcpListen) {
+      tracker_->AddExistingListen(s.pid, s.netns, s.socket.local, s.socket.local_port, s.socket.remote);
+    } else {
+      tracker_->AddExistingConnection(s.pid, s.netns, s.socket.local, s.socket.local_port, s.socket.remote,
+                                      s.socket.remote_port);
+    }
     reconciled_++;
   }
   LOG(INFO) << "eBPF: reconciled " << reconciled_ << " listen sockets and outbound connections from " << proc_root;

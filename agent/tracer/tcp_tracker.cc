@@ -133,14 +133,22 @@ void TcpTracker::OnEvent(const coroot_tcp_event& e) {
       return;
     }
     case COROOT_TCP_LISTEN_CLOSE: {
-      auto it = listen_socks_.find(e.sk);
-      if (it == listen_socks_.end()) return;
-      auto l = listens_.find(it->second);
+      ListenKey key;
+      if (auto it = listen_socks_.find(e.sk); it != listen_socks_.end()) {
+        key = it->second;
+        listen_socks_.erase(it);
+      } else if (auto r = reconciled_listens_.find(TupleKey(e.netns, src, e.sport, dst, 0));
+                 e.pid == 0 && r != reconciled_listens_.end()) {
+        key = r->second;
+        reconciled_listens_.erase(r);
+      } else {
+        return;
+      }
+      auto l = listens_.find(key);
       if (l != listens_.end() && --l->second.open <= 0) {
         l->second.open = 0;
         l->second.closed_at = std::chrono::steady_clock::now();
       }
-      listen_socks_.erase(it);
       return;
     }
     default:
@@ -214,6 +222,10 @@ void TcpTracker::AddExistingConnection(uint32_t pid, uint32_t netns, const Ip& s
 }
 
 void TcpTracker::AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr, uint16_t port) {
+  AddExistingListen(pid, netns, addr, port, IsV4Mapped(addr) ? IpV4(0, 0, 0, 0) : Ip{});
+}
+
+void TcpTracker::AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr, uint16_t port, const Ip& remote) {
   std::string container = resolver_->ContainerKey(pid, 0);
   std::lock_guard<std::mutex> lock(mu_);
   Verdict v = filter_.CheckListen(addr, port, netns);
@@ -230,9 +242,15 @@ void TcpTracker::AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr,
     Drop("listen_table_full");
     return;
   }
-  // Its socket address is unknown, so its close is not seen: it stays open until revalidated.
-  Listen& l = listens_[key];
-  if (l.open == 0) l.open = 1;
+  // Its close comes from the kernel by tuple (the caller registers it in the `reconciled` map).
+  std::string tk = TupleKey(netns, addr, port, remote, 0);
+  if (reconciled_listens_.count(tk)) return;
+  if (reconciled_listens_.size() >= options_.max_listens) {
+    Drop("listen_table_full");
+    return;
+  }
+  reconciled_listens_[tk] = key;
+  listens_[key].open++;
 }
 
 size_t TcpTracker::open_connections() const {

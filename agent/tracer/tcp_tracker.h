@@ -37,7 +37,10 @@ class TcpTracker : public prom::ICollector {
   // Startup reconciliation: state that existed before the tracer was attached.
   void AddExistingConnection(uint32_t pid, uint32_t netns, const Ip& src, uint16_t sport, const Ip& dst,
                              uint16_t dport);
+  // remote: the listening socket's (empty) peer address as the kernel reports it: 0.0.0.0 for
+  // IPv4 sockets, :: for IPv6 ones (the default picks by the family of addr).
   void AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr, uint16_t port);
+  void AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr, uint16_t port, const Ip& remote);
 
   void Collect(std::vector<prom::MetricFamily>* out) override;
 
@@ -92,6 +95,7 @@ class TcpTracker : public prom::ICollector {
   uint64_t next_synthetic_id_ = 1;                        // below any kernel address
   std::map<ListenKey, Listen> listens_;
   std::unordered_map<uint64_t, ListenKey> listen_socks_;
+  std::unordered_map<std::string, ListenKey> reconciled_listens_;  // tuple -> listen seeded from /proc
   std::map<std::string, uint64_t> dropped_;  // reason -> count
   std::map<std::string, uint64_t> skipped_;  // rule -> count
   uint64_t events_ = 0;

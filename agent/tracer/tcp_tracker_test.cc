@@ -208,6 +208,12 @@ TEST_F(TcpTrackerTest, ReconciledConnectionsCloseByTuple) {
   EXPECT_EQ(Conn("container_net_tcp_active_connections", "/app7", "10.0.0.5:5432"), 0);
   EXPECT_EQ(Conn("container_net_tcp_bytes_sent_total", "/app7", "10.0.0.5:5432"), 0);
   EXPECT_EQ(tracker_->open_connections(), 0u);
+
+  // The listen seeded from /proc closes by tuple too (pid 0, peer 0.0.0.0:0).
+  auto lclose = Ev(COROOT_TCP_LISTEN_CLOSE, 0xffff0002, 0, IpV4(0, 0, 0, 0), 0, 9000);
+  std::memcpy(lclose.saddr, IpV4(0, 0, 0, 0).data(), 16);
+  tracker_->OnEvent(lclose);
+  EXPECT_EQ(Value("container_net_tcp_listen_info", {{"container_id", "/app7"}, {"listen_addr", "0.0.0.0:9000"}}), 0);
 }
 
 TEST_F(TcpTrackerTest, AConnectionSeenByTheTracerIsNotReconciledTwice) {

@@ -527,6 +527,10 @@ TEST_F(TracerBpfTest, ReconcilesConnectionsThatExistedBeforeTheStart) {
   std::ofstream(release) << "go";
   ASSERT_EQ(client.Wait(), 0) << client.Log();
   EXPECT_TRUE(testing::WaitFor([&] { return value("container_net_tcp_active_connections", conn) == 0; }, 5s));
+  server.Kill();
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return value("container_net_tcp_listen_info", {{"container_id", server_cg.key()}, {"listen_addr", dest}}) == 0;
+  }, 5s));
   (*fresh)->Stop();
 }
 
