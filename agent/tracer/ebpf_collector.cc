@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "agent/tracer/netns_addrs.h"
 #include "agent/tracer/proc_net_tcp.h"
 #include "lib/base/log.h"
 
@@ -21,6 +22,11 @@ StatusOr<std::shared_ptr<EbpfCollector>> EbpfCollector::Start(EbpfOptions option
                    DestinationFilter::Create(options.ephemeral_port_range, options.track_public_network,
                                              HostNetnsInode(options.proc_root)));
   auto resolver = options.resolver ? options.resolver : std::make_shared<ProcCgroupResolver>(options.proc_root);
+  if (!options.tracker.netns_addresses) {
+    options.tracker.netns_addresses = [root = options.proc_root](uint32_t pid, uint32_t) {
+      return pid ? NetnsAddresses(root, pid) : std::vector<Ip>{};
+    };
+  }
   std::shared_ptr<EbpfCollector> c(new EbpfCollector());
   c->tracker_ = std::make_shared<TcpTracker>(std::move(filter), resolver, options.tracker);
   auto tracker = c->tracker_;

@@ -7,6 +7,7 @@
 
 #include "agent/tracer/container_resolver.h"
 #include "agent/tracer/net_rules.h"
+#include "agent/tracer/netns_addrs.h"
 #include "agent/tracer/proc_net_tcp.h"
 #include "agent/tracer/tcp_tracker.h"
 
@@ -26,6 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseProcNetTcp(text, false, &malformed);
   (void)ParseProcNetTcp(text, true, &malformed);
   (void)CgroupPathFromProcFile(text);
+  (void)ParseFibTrieLocal(text);
+  (void)ParseIfInet6(text);
   (void)ParseIp(text);
   (void)ParseCidr(text);
   (void)ParsePortRange(text);

@@ -44,6 +44,9 @@ void TcpTracker::OnEvent(const coroot_tcp_event& e) {
   std::string container;
   if (e.type == COROOT_TCP_CONNECT_OK || e.type == COROOT_TCP_CONNECT_FAILED || e.type == COROOT_TCP_LISTEN_OPEN)
     container = resolver_->ContainerKey(e.pid, e.cgroup_id);
+  std::vector<Ip> netns_addrs;
+  if (e.type == COROOT_TCP_LISTEN_OPEN && options_.netns_addresses && IsUnspecified(ToIp(e.saddr)))
+    netns_addrs = options_.netns_addresses(e.pid, e.netns);
 
   std::lock_guard<std::mutex> lock(mu_);
   events_++;
@@ -122,37 +125,57 @@ void TcpTracker::OnEvent(const coroot_tcp_event& e) {
         Drop("unknown_container");
         return;
       }
-      ListenKey key{container, FormatIpPort(src, e.sport)};
-      if (!listens_.count(key) && listens_.size() >= options_.max_listens) {
-        Drop("listen_table_full");
-        return;
-      }
       if (listen_socks_.count(e.sk)) return;  // duplicate
-      listens_[key].open++;
-      listen_socks_[e.sk] = key;
+      auto keys = ListenKeys(container, src, e.sport, netns_addrs);
+      if (OpenListen(keys)) listen_socks_[e.sk] = std::move(keys);
       return;
     }
     case COROOT_TCP_LISTEN_CLOSE: {
-      ListenKey key;
       if (auto it = listen_socks_.find(e.sk); it != listen_socks_.end()) {
-        key = it->second;
+        CloseListen(it->second);
         listen_socks_.erase(it);
       } else if (auto r = reconciled_listens_.find(TupleKey(e.netns, src, e.sport, dst, 0));
                  e.pid == 0 && r != reconciled_listens_.end()) {
-        key = r->second;
+        CloseListen(r->second);
         reconciled_listens_.erase(r);
-      } else {
-        return;
-      }
-      auto l = listens_.find(key);
-      if (l != listens_.end() && --l->second.open <= 0) {
-        l->second.open = 0;
-        l->second.closed_at = std::chrono::steady_clock::now();
       }
       return;
     }
     default:
       Drop("unknown_event_type");
+  }
+}
+
+std::vector<TcpTracker::ListenKey> TcpTracker::ListenKeys(const std::string& container, const Ip& addr, uint16_t port,
+                                                         const std::vector<Ip>& netns_addrs) const {
+  std::vector<ListenKey> keys;
+  if (IsUnspecified(addr)) {
+    bool v4_only = IsV4Mapped(addr);  // 0.0.0.0 covers IPv4 only; :: covers both (dual stack)
+    for (const auto& ip : netns_addrs)
+      if (!v4_only || IsV4Mapped(ip)) keys.push_back({container, FormatIpPort(ip, port)});
+  }
+  if (keys.empty()) keys.push_back({container, FormatIpPort(addr, port)});
+  return keys;
+}
+
+bool TcpTracker::OpenListen(const std::vector<ListenKey>& keys) {
+  size_t added = 0;
+  for (const auto& k : keys) added += listens_.count(k) ? 0 : 1;
+  if (listens_.size() + added > options_.max_listens) {
+    Drop("listen_table_full");
+    return false;
+  }
+  for (const auto& k : keys) listens_[k].open++;
+  return true;
+}
+
+void TcpTracker::CloseListen(const std::vector<ListenKey>& keys) {
+  for (const auto& k : keys) {
+    auto l = listens_.find(k);
+    if (l != listens_.end() && --l->second.open <= 0) {
+      l->second.open = 0;
+      l->second.closed_at = std::chrono::steady_clock::now();
+    }
   }
 }
 
@@ -227,6 +250,8 @@ void TcpTracker::AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr,
 
 void TcpTracker::AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr, uint16_t port, const Ip& remote) {
   std::string container = resolver_->ContainerKey(pid, 0);
+  std::vector<Ip> netns_addrs;
+  if (options_.netns_addresses && IsUnspecified(addr)) netns_addrs = options_.netns_addresses(pid, netns);
   std::lock_guard<std::mutex> lock(mu_);
   Verdict v = filter_.CheckListen(addr, port, netns);
   if (v != Verdict::kTrack) {
@@ -237,11 +262,6 @@ void TcpTracker::AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr,
     Drop("unknown_container");
     return;
   }
-  ListenKey key{container, FormatIpPort(addr, port)};
-  if (!listens_.count(key) && listens_.size() >= options_.max_listens) {
-    Drop("listen_table_full");
-    return;
-  }
   // Its close comes from the kernel by tuple (the caller registers it in the `reconciled` map).
   std::string tk = TupleKey(netns, addr, port, remote, 0);
   if (reconciled_listens_.count(tk)) return;
@@ -249,8 +269,8 @@ void TcpTracker::AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr,
     Drop("listen_table_full");
     return;
   }
-  reconciled_listens_[tk] = key;
-  listens_[key].open++;
+  auto keys = ListenKeys(container, addr, port, netns_addrs);
+  if (OpenListen(keys)) reconciled_listens_[tk] = std::move(keys);
 }
 
 size_t TcpTracker::open_connections() const {

@@ -5,6 +5,7 @@
 // coroot_node_agent_tcp_dropped_total{reason}.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,9 @@ struct TcpTrackerOptions {
   size_t max_listens = 16384;
   // A closed listen socket is reported with value 0 for this long, then forgotten.
   std::chrono::seconds closed_listen_ttl{600};
+  // The addresses of a network namespace (through a process in it), to report a listen on
+  // 0.0.0.0 / :: as one listen_addr per address, as Coroot does. Unset or empty: reported as is.
+  std::function<std::vector<Ip>(uint32_t pid, uint32_t netns)> netns_addresses;
 };
 
 class TcpTracker : public prom::ICollector {
@@ -94,8 +98,14 @@ class TcpTracker : public prom::ICollector {
   std::unordered_map<std::string, uint64_t> by_tuple_;  // tuple -> key in conns_
   uint64_t next_synthetic_id_ = 1;                        // below any kernel address
   std::map<ListenKey, Listen> listens_;
-  std::unordered_map<uint64_t, ListenKey> listen_socks_;
-  std::unordered_map<std::string, ListenKey> reconciled_listens_;  // tuple -> listen seeded from /proc
+  // The listen_addr entries of one socket (several when 0.0.0.0 / :: was expanded).
+  std::vector<ListenKey> ListenKeys(const std::string& container, const Ip& addr, uint16_t port,
+                                    const std::vector<Ip>& netns_addrs) const;
+  bool OpenListen(const std::vector<ListenKey>& keys);  // false (and counted) when the table is full
+  void CloseListen(const std::vector<ListenKey>& keys);
+
+  std::unordered_map<uint64_t, std::vector<ListenKey>> listen_socks_;
+  std::unordered_map<std::string, std::vector<ListenKey>> reconciled_listens_;  // tuple -> seeded from /proc
   std::map<std::string, uint64_t> dropped_;  // reason -> count
   std::map<std::string, uint64_t> skipped_;  // rule -> count
   uint64_t events_ = 0;

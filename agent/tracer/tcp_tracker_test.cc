@@ -147,6 +147,41 @@ TEST_F(TcpTrackerTest, ListenInfo) {
   EXPECT_EQ(Value("container_net_tcp_listen_info", {{"container_id", "/app9"}, {"listen_addr", "0.0.0.0:8080"}}), 0);
 }
 
+TEST_F(TcpTrackerTest, WildcardListensAreExpandedToTheNamespaceAddresses) {
+  TcpTrackerOptions o;
+  o.netns_addresses = [](uint32_t pid, uint32_t netns) {
+    EXPECT_EQ(pid, 9u);
+    EXPECT_EQ(netns, kHostNs);
+    return std::vector<Ip>{IpV4(127, 0, 0, 1), IpV4(10, 1, 1, 1), *ParseIp("fd00::2")};
+  };
+  Make(o);
+  auto v4 = Ev(COROOT_TCP_LISTEN_OPEN, 100, 9, IpV4(0, 0, 0, 0), 0, 8080);
+  std::memcpy(v4.saddr, IpV4(0, 0, 0, 0).data(), 16);
+  tracker_->OnEvent(v4);
+  auto v6 = Ev(COROOT_TCP_LISTEN_OPEN, 101, 9, IpV4(0, 0, 0, 0), 0, 8081);
+  std::memset(v6.saddr, 0, 16);  // ::
+  tracker_->OnEvent(v6);
+  auto info = [&](const std::string& addr) {
+    return Value("container_net_tcp_listen_info", {{"container_id", "/app9"}, {"listen_addr", addr}});
+  };
+  EXPECT_EQ(info("127.0.0.1:8080"), 1);
+  EXPECT_EQ(info("10.1.1.1:8080"), 1);
+  EXPECT_EQ(info("[fd00::2]:8080"), -1);  // 0.0.0.0 is IPv4 only
+  EXPECT_EQ(info("0.0.0.0:8080"), -1);
+  EXPECT_EQ(info("127.0.0.1:8081"), 1);
+  EXPECT_EQ(info("[fd00::2]:8081"), 1);
+  auto close = v4;
+  close.type = COROOT_TCP_LISTEN_CLOSE;
+  tracker_->OnEvent(close);
+  EXPECT_EQ(info("127.0.0.1:8080"), 0);
+  EXPECT_EQ(info("10.1.1.1:8080"), 0);
+  EXPECT_EQ(info("127.0.0.1:8081"), 1);
+  // A specific address is reported as is.
+  tracker_->OnEvent(Ev(COROOT_TCP_LISTEN_OPEN, 102, 9, IpV4(0, 0, 0, 0), 0, 8082));  // saddr 127.0.0.1
+  EXPECT_EQ(info("127.0.0.1:8082"), 1);
+  EXPECT_EQ(info("10.1.1.1:8082"), -1);
+}
+
 TEST_F(TcpTrackerTest, ClosedListensExpire) {
   TcpTrackerOptions o;
   o.closed_listen_ttl = std::chrono::seconds(0);

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "agent/tracer/ebpf_collector.h"
+#include "agent/tracer/netns_addrs.h"
 #include "lib/base/file.h"
 #include "lib/base/strings.h"
 #include "lib/testing/process.h"
@@ -472,6 +473,30 @@ TEST_F(TracerBpfTest, RedisCli) {
   EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_active_connections", client_cg, dest); }, 0));
   EXPECT_EQ(ConnValue("container_net_tcp_successful_connects_total", client_cg, dest), kRuns);
   EXPECT_EQ(ConnValue("container_net_tcp_bytes_received_total", client_cg, dest), kRuns * 5);
+}
+
+// A listen on 0.0.0.0 is reported once per IPv4 address of the namespace, as Coroot does.
+TEST_F(TracerBpfTest, WildcardListenIsExpanded) {
+  TestCgroup server_cg(Name("wild"));
+  int port = FreeStablePort();
+  Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), "1"}, dir_ + "/srv.log",
+              {"HOST=0.0.0.0"});
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  auto info = [&](const std::string& addr) {
+    return Value("container_net_tcp_listen_info", {{"container_id", server_cg.key()}, {"listen_addr", addr}});
+  };
+  std::string p = ":" + std::to_string(port);
+  EXPECT_TRUE(Eventually([&] { return info("127.0.0.1" + p); }, 1));
+  int v4 = 0;
+  for (const auto& ip : NetnsAddresses("/proc", static_cast<uint32_t>(getpid()))) {
+    if (!IsV4Mapped(ip)) continue;
+    v4++;
+    EXPECT_EQ(info(FormatIp(ip) + p), 1) << FormatIp(ip);
+  }
+  EXPECT_GE(v4, 1);
+  EXPECT_EQ(info("0.0.0.0" + p), -1);
+  server.Kill();
+  EXPECT_TRUE(Eventually([&] { return info("127.0.0.1" + p); }, 0));
 }
 
 TEST_F(TracerBpfTest, IPv6Loopback) {
