@@ -28,6 +28,26 @@ StatusOr<std::shared_ptr<EbpfCollector>> EbpfCollector::Start(EbpfOptions option
     };
   }
   std::shared_ptr<EbpfCollector> c(new EbpfCollector());
+  if (options.conntrack && !options.tracker.actual_destination) {
+    auto ct = std::make_shared<Conntrack>(options.proc_root);
+    auto stats = c->conntrack_stats_;
+    options.tracker.actual_destination = [ct, stats](const coroot_tcp_event& e) -> std::string {
+      Ip src, dst;
+      std::memcpy(src.data(), e.saddr, 16);
+      std::memcpy(dst.data(), e.daddr, 16);
+      auto r = ct->ActualDestination(e.pid, e.netns, src, e.sport, dst, e.dport);
+      if (!r.ok()) {
+        stats->error++;
+        return "";
+      }
+      if (!r->has_value()) {
+        stats->not_found++;
+        return "";
+      }
+      stats->found++;
+      return FormatIpPort((*r)->ip, (*r)->port);
+    };
+  }
   c->tracker_ = std::make_shared<TcpTracker>(std::move(filter), resolver, options.tracker);
   auto tracker = c->tracker_;
   ASSIGN_OR_RETURN(c->tracer_, Tracer::Start(options.tracer, [tracker](const coroot_tcp_event& e) {
@@ -78,6 +98,12 @@ void EbpfCollector::Collect(std::vector<prom::MetricFamily>* out) {
     tracer_->CollectSelfMetrics(out);
   }
   tracker_->Collect(out);
+  prom::MetricFamily ct("coroot_node_agent_conntrack_lookups_total", prom::MetricType::kCounter,
+                        "Conntrack lookups of new connections (actual_destination), by result");
+  ct.Add({{"result", "found"}}, static_cast<double>(conntrack_stats_->found.load()));
+  ct.Add({{"result", "not_found"}}, static_cast<double>(conntrack_stats_->not_found.load()));
+  ct.Add({{"result", "error"}}, static_cast<double>(conntrack_stats_->error.load()));
+  out->push_back(std::move(ct));
 }
 
 void EbpfCollector::Stop() {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "agent/tracer/conntrack.h"
 #include "agent/tracer/container_resolver.h"
 #include "agent/tracer/net_rules.h"
 #include "agent/tracer/netns_addrs.h"
@@ -28,6 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseProcNetTcp(text, true, &malformed);
   (void)CgroupPathFromProcFile(text);
   (void)ParseFibTrieLocal(text);
+  (void)ParseConntrackReply(text);
   (void)ParseIfInet6(text);
   (void)ParseIp(text);
   (void)ParseCidr(text);

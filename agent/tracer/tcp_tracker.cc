@@ -44,6 +44,10 @@ void TcpTracker::OnEvent(const coroot_tcp_event& e) {
   std::string container;
   if (e.type == COROOT_TCP_CONNECT_OK || e.type == COROOT_TCP_CONNECT_FAILED || e.type == COROOT_TCP_LISTEN_OPEN)
     container = resolver_->ContainerKey(e.pid, e.cgroup_id);
+  std::string actual;
+  if (e.type == COROOT_TCP_CONNECT_OK && options_.actual_destination &&
+      filter_.CheckConnection(ToIp(e.daddr), e.dport, e.netns) == Verdict::kTrack)
+    actual = options_.actual_destination(e);
   std::vector<Ip> netns_addrs;
   if (e.type == COROOT_TCP_LISTEN_OPEN && options_.netns_addresses && IsUnspecified(ToIp(e.saddr)))
     netns_addrs = options_.netns_addresses(e.pid, e.netns);
@@ -63,7 +67,7 @@ void TcpTracker::OnEvent(const coroot_tcp_event& e) {
         Drop("unknown_container");
         return;
       }
-      SeriesKey key{container, FormatIpPort(dst, e.dport), ""};
+      SeriesKey key{container, FormatIpPort(dst, e.dport), actual};
       Series* s = SeriesFor(key);
       if (!s) return;
       if (e.type == COROOT_TCP_CONNECT_FAILED) {

@@ -28,6 +28,8 @@ struct TcpTrackerOptions {
   // The addresses of a network namespace (through a process in it), to report a listen on
   // 0.0.0.0 / :: as one listen_addr per address, as Coroot does. Unset or empty: reported as is.
   std::function<std::vector<Ip>(uint32_t pid, uint32_t netns)> netns_addresses;
+  // The post-NAT destination of a new connection ("" = unknown): the actual_destination label.
+  std::function<std::string(const coroot_tcp_event& e)> actual_destination;
 };
 
 class TcpTracker : public prom::ICollector {

@@ -193,6 +193,37 @@ for i in range(n):
 print("refused", refused, flush=True)
 )";
 
+// Two network namespaces joined by a veth pair (a = <net>1, b = <net>2), deleted at the end.
+class NetnsPair {
+ public:
+  explicit NetnsPair(const std::string& what) {
+    std::string tag = what + std::to_string(getpid() % 100000);
+    a_ = "cra_" + tag;
+    b_ = "crb_" + tag;
+    net_ = "10.213." + std::to_string(getpid() % 250) + ".";
+    std::string va = "cva" + tag, vb = "cvb" + tag;
+    ok_ = Sh("ip netns add " + a_ + " && ip netns add " + b_ + " && ip link add " + va + " type veth peer name " +
+             vb + " && ip link set " + va + " netns " + a_ + " && ip link set " + vb + " netns " + b_ + " && ip -n " +
+             a_ + " addr add " + net_ + "1/30 dev " + va + " && ip -n " + b_ + " addr add " + net_ + "2/30 dev " +
+             vb + " && ip -n " + a_ + " link set " + va + " up && ip -n " + b_ + " link set " + vb +
+             " up && ip -n " + a_ + " link set lo up && ip -n " + b_ + " link set lo up") == 0;
+  }
+  ~NetnsPair() {
+    Sh("ip netns del " + a_ + " 2>/dev/null");
+    Sh("ip netns del " + b_ + " 2>/dev/null");
+  }
+  static int Sh(const std::string& cmd) { return system(cmd.c_str()); }
+  bool ok() const { return ok_; }
+  const std::string& a() const { return a_; }
+  const std::string& b() const { return b_; }
+  std::string ip_a() const { return net_ + "1"; }
+  std::string ip_b() const { return net_ + "2"; }
+
+ private:
+  std::string a_, b_, net_;
+  bool ok_ = false;
+};
+
 class TracerBpfTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -563,24 +594,11 @@ TEST_F(TracerBpfTest, ReconcilesConnectionsThatExistedBeforeTheStart) {
 // there is no netem here): every retransmission of the client's socket is counted.
 TEST_F(TracerBpfTest, CountsRetransmits) {
   if (system("command -v nft >/dev/null && command -v ip >/dev/null") != 0) GTEST_SKIP() << "needs nft and ip";
-  std::string tag = std::to_string(getpid() % 100000);
-  std::string nsa = "crt_a" + tag, nsb = "crt_b" + tag, va = "crva" + tag, vb = "crvb" + tag;
-  std::string net = "10.213." + std::to_string(getpid() % 250) + ".";
+  NetnsPair ns("r");
+  ASSERT_TRUE(ns.ok());
+  std::string nsa = ns.a(), nsb = ns.b(), net = ns.ip_a().substr(0, ns.ip_a().size() - 1);
   int port = FreeStablePort();
-  auto sh = [](const std::string& cmd) { return system(cmd.c_str()); };
-  struct Cleanup {
-    std::function<void()> f;
-    ~Cleanup() { f(); }
-  } cleanup{[&] {
-    sh("ip netns del " + nsa + " 2>/dev/null");
-    sh("ip netns del " + nsb + " 2>/dev/null");
-  }};
-  ASSERT_EQ(sh("ip netns add " + nsa + " && ip netns add " + nsb + " && ip link add " + va + " type veth peer name " +
-               vb + " && ip link set " + va + " netns " + nsa + " && ip link set " + vb + " netns " + nsb +
-               " && ip -n " + nsa + " addr add " + net + "1/30 dev " + va + " && ip -n " + nsb + " addr add " + net +
-               "2/30 dev " + vb + " && ip -n " + nsa + " link set " + va + " up && ip -n " + nsb + " link set " + vb +
-               " up && ip -n " + nsa + " link set lo up && ip -n " + nsb + " link set lo up"),
-            0);
+  auto sh = NetnsPair::Sh;
   // Drop every 7th client->server packet on the server's input (output drops are not retransmits).
   ASSERT_EQ(sh("ip netns exec " + nsb + " nft add table inet lossy && ip netns exec " + nsb +
                " nft add chain inet lossy in '{ type filter hook input priority 0; policy accept; }' && ip netns exec " +
@@ -597,28 +615,73 @@ TEST_F(TracerBpfTest, CountsRetransmits) {
                           std::to_string(kConns), std::to_string(kSend)}, dir_ + "/cli.log", {"HOST=" + net + "2"});
   ASSERT_EQ(client.Wait(120s), 0) << client.Log();
 
-  // The kernel's own count of retransmitted segments in the client's namespace.
-  FILE* p = popen(("ip netns exec " + nsa + " cat /proc/net/snmp").c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string snmp;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof(buf), p)) snmp.append(buf, n);
-  pclose(p);
-  std::vector<std::string> header, values;
-  for (const auto& line : Split(snmp, '\n')) {
-    if (!StartsWith(line, "Tcp: ")) continue;
-    (header.empty() ? header : values) = SplitAny(line, " ");
-  }
-  double kernel_retrans = -1;
-  for (size_t i = 0; i < header.size() && i < values.size(); i++)
-    if (header[i] == "RetransSegs") kernel_retrans = std::stod(values[i]);
-  ASSERT_GT(kernel_retrans, 0) << snmp;
+  // The kernel's own counters in the client's namespace: "Tcp: ... RetransSegs" in /proc/net/snmp and
+  // "TcpExt: ... TCPLossProbes" in /proc/net/netstat (header line, then value line).
+  auto counter = [&](const std::string& file, const std::string& prefix, const std::string& name) {
+    FILE* p = popen(("ip netns exec " + nsa + " cat " + file).c_str(), "r");
+    std::string text;
+    char buf[4096];
+    size_t n = 0;
+    while (p && (n = fread(buf, 1, sizeof(buf), p)) > 0) text.append(buf, n);
+    if (p) pclose(p);
+    std::vector<std::string> header, values;
+    for (const auto& line : Split(text, '\n')) {
+      if (!StartsWith(line, prefix)) continue;
+      (header.empty() ? header : values) = SplitAny(line, " ");
+    }
+    for (size_t i = 0; i < header.size() && i < values.size(); i++)
+      if (header[i] == name) return std::stod(values[i]);
+    return -1.0;
+  };
+  double retrans_segs = counter("/proc/net/snmp", "Tcp: ", "RetransSegs");
+  double loss_probes = counter("/proc/net/netstat", "TcpExt: ", "TCPLossProbes");
+  ASSERT_GT(retrans_segs, 0);
+  ASSERT_GE(loss_probes, 0);
 
   std::string dest = net + "2:" + std::to_string(port);
   EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_active_connections", client_cg, dest); }, 0));
   EXPECT_EQ(ConnValue("container_net_tcp_successful_connects_total", client_cg, dest), kConns);
-  EXPECT_EQ(ConnValue("container_net_tcp_retransmits_total", client_cg, dest), kernel_retrans);
+  // Every retransmission passes tcp_retransmit_skb except a tail loss probe that resends the last
+  // segment (tcp_send_loss_probe calls __tcp_retransmit_skb directly): RetransSegs counts those
+  // too, the tracepoint does not see them.
+  double counted = ConnValue("container_net_tcp_retransmits_total", client_cg, dest);
+  EXPECT_LE(counted, retrans_segs);
+  EXPECT_GE(counted, retrans_segs - loss_probes) << "RetransSegs " << retrans_segs << ", TCPLossProbes " << loss_probes;
+  EXPECT_GT(counted, 0);
   EXPECT_EQ(ConnValue("container_net_tcp_bytes_sent_total", client_cg, dest), kConns * kSend);
+}
+
+// actual_destination: a connection DNATed in the client's namespace is reported with the address
+// it was sent to as destination and the one it really reached (from conntrack) as actual_destination.
+TEST_F(TracerBpfTest, ActualDestinationThroughDnat) {
+  if (system("command -v nft >/dev/null && command -v ip >/dev/null") != 0) GTEST_SKIP() << "needs nft and ip";
+  NetnsPair ns("n");
+  ASSERT_TRUE(ns.ok());
+  int front = FreeStablePort(), real = FreeStablePort();
+  ASSERT_EQ(NetnsPair::Sh("ip netns exec " + ns.a() + " nft add table ip natt && ip netns exec " + ns.a() +
+                          " nft add chain ip natt out '{ type nat hook output priority -100; }' && ip netns exec " +
+                          ns.a() + " nft add rule ip natt out tcp dport " + std::to_string(front) + " dnat to " +
+                          ns.ip_b() + ":" + std::to_string(real)),
+            0);
+  TestCgroup server_cg(Name("natsrv")), client_cg(Name("natcli"));
+  Proc server(server_cg, {"ip", "netns", "exec", ns.b(), "python3", "-c", kServerPy, std::to_string(real), "10"},
+              dir_ + "/srv.log", {"HOST=" + ns.ip_b()});
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  std::string release = dir_ + "/release";
+  const int kConns = 2;
+  Proc client(client_cg, {"ip", "netns", "exec", ns.a(), "python3", "-c", kClientPy, std::to_string(front),
+                          std::to_string(kConns), "5", release}, dir_ + "/cli.log", {"HOST=" + ns.ip_b()});
+  ASSERT_TRUE(WaitLog(client, "holding")) << client.Log();
+  std::string dest = ns.ip_b() + ":" + std::to_string(front), actual = ns.ip_b() + ":" + std::to_string(real);
+  prom::Labels labels{{"container_id", client_cg.key()}, {"destination", dest}, {"actual_destination", actual}};
+  EXPECT_TRUE(Eventually([&] { return Value("container_net_tcp_active_connections", labels); }, kConns))
+      << "found lookups: " << Value("coroot_node_agent_conntrack_lookups_total", {{"result", "found"}})
+      << ", errors: " << Value("coroot_node_agent_conntrack_lookups_total", {{"result", "error"}});
+  EXPECT_EQ(Value("container_net_tcp_successful_connects_total", labels), kConns);
+  std::ofstream(release) << "go";
+  ASSERT_EQ(client.Wait(), 0) << client.Log();
+  EXPECT_TRUE(Eventually([&] { return Value("container_net_tcp_active_connections", labels); }, 0));
+  EXPECT_EQ(Value("container_net_tcp_bytes_received_total", labels), kConns * 10);
 }
 
 }  // namespace
