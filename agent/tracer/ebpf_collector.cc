@@ -1,6 +1,8 @@
 #include "agent/tracer/ebpf_collector.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -28,6 +30,11 @@ StatusOr<std::shared_ptr<EbpfCollector>> EbpfCollector::Start(EbpfOptions option
     };
   }
   std::shared_ptr<EbpfCollector> c(new EbpfCollector());
+  c->proc_root_ = options.proc_root;
+  {
+    struct stat st;
+    if (stat((options.proc_root + "/self/ns/net").c_str(), &st) == 0) c->own_netns_ = static_cast<uint32_t>(st.st_ino);
+  }
   if (options.conntrack && !options.tracker.actual_destination) {
     auto ct = std::make_shared<Conntrack>(options.proc_root);
     auto stats = c->conntrack_stats_;
@@ -94,7 +101,18 @@ void EbpfCollector::Collect(std::vector<prom::MetricFamily>* out) {
   if (tracer_) {
     tracer_->Drain();
     auto tracker = tracker_;
-    (void)tracer_->ReadConnBytes([&tracker](const coroot_conn_bytes& b) { tracker->OnConnBytes(b); });
+    auto feed = [&tracker](const coroot_conn_bytes& b) { tracker->OnConnBytes(b); };
+    (void)tracer_->ReadConnBytes(feed);
+    // Connections in other namespaces (containers): one iterator per namespace, entered through
+    // a process that has a connection there. Bounded by the number of such namespaces.
+    for (const auto& [netns, pid] : tracker_->OpenConnectionNamespaces()) {
+      if (netns == own_netns_) continue;
+      int fd = open((proc_root_ + "/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;  // the process is gone: its connections get their totals at close
+      struct stat st;
+      if (fstat(fd, &st) == 0 && st.st_ino == netns) (void)tracer_->ReadConnBytes(feed, fd);
+      close(fd);
+    }
     tracer_->CollectSelfMetrics(out);
   }
   tracker_->Collect(out);

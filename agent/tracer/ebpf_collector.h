@@ -53,6 +53,8 @@ class EbpfCollector : public prom::ICollector {
   std::shared_ptr<TcpTracker> tracker_;
   std::unique_ptr<Tracer> tracer_;
   size_t reconciled_ = 0;
+  std::string proc_root_ = "/proc";
+  uint32_t own_netns_ = 0;
 };
 
 // Inode of the network namespace of /proc/1 (the host's, for an agent in the host PID namespace),

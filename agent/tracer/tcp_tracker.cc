@@ -92,6 +92,7 @@ void TcpTracker::OnEvent(const coroot_tcp_event& e) {
       c.key = key;
       c.pid = e.pid;
       c.fd = e.fd;
+      c.netns = e.netns;
       c.tuple = TupleKey(e.netns, src, e.sport, dst, e.dport);
       by_tuple_[c.tuple] = e.sk;
       return;
@@ -275,6 +276,14 @@ void TcpTracker::AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr,
   }
   auto keys = ListenKeys(container, addr, port, netns_addrs);
   if (OpenListen(keys)) reconciled_listens_[tk] = std::move(keys);
+}
+
+std::map<uint32_t, uint32_t> TcpTracker::OpenConnectionNamespaces() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<uint32_t, uint32_t> out;
+  for (const auto& [sk, c] : conns_)
+    if (!c.reconciled && c.pid) out.emplace(c.netns, c.pid);
+  return out;
 }
 
 size_t TcpTracker::open_connections() const {

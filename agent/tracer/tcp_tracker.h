@@ -51,6 +51,8 @@ class TcpTracker : public prom::ICollector {
   void Collect(std::vector<prom::MetricFamily>* out) override;
 
   size_t open_connections() const;
+  // Network namespaces with open connections, each with the pid of one process in it.
+  std::map<uint32_t, uint32_t> OpenConnectionNamespaces() const;
 
  private:
   struct SeriesKey {
@@ -70,6 +72,7 @@ class TcpTracker : public prom::ICollector {
     SeriesKey key;
     uint32_t pid = 0;
     int64_t fd = -1;
+    uint32_t netns = 0;
     bool reconciled = false;  // existed before the agent: byte totals have no baseline
     uint64_t sent_seen = 0, received_seen = 0;
     std::string tuple;  // TupleKey(): index into by_tuple_

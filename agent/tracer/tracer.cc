@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -230,10 +231,25 @@ void Tracer::Stop() {
 
 Tracer::~Tracer() { Stop(); }
 
-Status Tracer::ReadConnBytes(const std::function<void(const coroot_conn_bytes&)>& fn) {
+Status Tracer::ReadConnBytes(const std::function<void(const coroot_conn_bytes&)>& fn, int netns_fd) {
   if (!iter_link_) return Unavailable("the socket iterator is not attached");
-  int fd = bpf_iter_create(bpf_link__fd(iter_link_));
-  if (fd < 0) return ErrnoStatus("creating the socket iterator", errno);
+  int fd = -1, err = 0;
+  if (netns_fd < 0) {
+    fd = bpf_iter_create(bpf_link__fd(iter_link_));
+    err = errno;
+  } else {
+    // The iterator takes the namespace of its creator; the agent's threads stay where they are.
+    int link_fd = bpf_link__fd(iter_link_);
+    std::thread([&] {
+      if (setns(netns_fd, CLONE_NEWNET) != 0) {
+        err = errno;
+        return;
+      }
+      fd = bpf_iter_create(link_fd);
+      err = errno;
+    }).join();
+  }
+  if (fd < 0) return ErrnoStatus("creating the socket iterator", err);
   char buf[sizeof(coroot_conn_bytes) * 256];
   size_t have = 0;
   Status st;

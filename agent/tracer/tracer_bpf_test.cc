@@ -678,6 +678,8 @@ TEST_F(TracerBpfTest, ActualDestinationThroughDnat) {
       << "found lookups: " << Value("coroot_node_agent_conntrack_lookups_total", {{"result", "found"}})
       << ", errors: " << Value("coroot_node_agent_conntrack_lookups_total", {{"result", "error"}});
   EXPECT_EQ(Value("container_net_tcp_successful_connects_total", labels), kConns);
+  // Open connections in another namespace: the socket iterator runs inside it.
+  EXPECT_TRUE(Eventually([&] { return Value("container_net_tcp_bytes_sent_total", labels); }, kConns * 5));
   std::ofstream(release) << "go";
   ASSERT_EQ(client.Wait(), 0) << client.Log();
   EXPECT_TRUE(Eventually([&] { return Value("container_net_tcp_active_connections", labels); }, 0));
