@@ -30,13 +30,19 @@ void TcpTracker::Drop(const std::string& reason) { dropped_[reason]++; }
 void TcpTracker::Skip(Verdict v) { skipped_[VerdictName(v)]++; }
 
 TcpTracker::Series* TcpTracker::SeriesFor(const SeriesKey& key) {
+  auto now = std::chrono::steady_clock::now();
   auto it = series_.find(key);
-  if (it != series_.end()) return &it->second;
+  if (it != series_.end()) {
+    it->second.updated = now;
+    return &it->second;
+  }
   if (series_.size() >= options_.max_series) {
     Drop("series_table_full");
     return nullptr;
   }
-  return &series_[key];
+  Series* s = &series_[key];
+  s->updated = now;
+  return s;
 }
 
 void TcpTracker::OnEvent(const coroot_tcp_event& e) {
@@ -205,6 +211,7 @@ void TcpTracker::OnConnBytes(const coroot_conn_bytes& b) {
   Conn& c = it->second;
   auto s = series_.find(c.key);
   if (s == series_.end()) return;
+  s->second.updated = std::chrono::steady_clock::now();
   // Totals only grow; a smaller value is a stale read of a socket being reused.
   if (b.bytes_sent > c.sent_seen) {
     s->second.bytes_sent += b.bytes_sent - c.sent_seen;
@@ -317,7 +324,14 @@ void TcpTracker::Collect(std::vector<prom::MetricFamily>* out) {
 
   auto now = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [k, s] : series_) {
+  for (auto it = series_.begin(); it != series_.end();) {
+    if (it->second.active <= 0 && now - it->second.updated > options_.idle_series_ttl) {
+      it = series_.erase(it);
+      continue;
+    }
+    const auto& k = it->first;
+    const auto& s = it->second;
+    ++it;
     prom::Labels full{{"container_id", k.container},
                       {"destination", k.destination},
                       {"actual_destination", k.actual_destination}};

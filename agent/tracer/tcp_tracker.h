@@ -25,6 +25,9 @@ struct TcpTrackerOptions {
   size_t max_listens = 16384;
   // A closed listen socket is reported with value 0 for this long, then forgotten.
   std::chrono::seconds closed_listen_ttl{600};
+  // Series with no open connection and no change for this long are forgotten (as Coroot drops
+  // closed connections after 10 min); counters that come back start again from 0.
+  std::chrono::seconds idle_series_ttl{600};
   // The addresses of a network namespace (through a process in it), to report a listen on
   // 0.0.0.0 / :: as one listen_addr per address, as Coroot does. Unset or empty: reported as is.
   std::function<std::vector<Ip>(uint32_t pid, uint32_t netns)> netns_addresses;
@@ -67,6 +70,7 @@ class TcpTracker : public prom::ICollector {
     double connect_seconds = 0;
     int64_t active = 0;
     bool connected = false;  // has had a connection (not only failed attempts): emit the connection series
+    std::chrono::steady_clock::time_point updated;
   };
   struct Conn {
     SeriesKey key;

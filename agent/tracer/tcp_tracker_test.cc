@@ -182,6 +182,25 @@ TEST_F(TcpTrackerTest, WildcardListensAreExpandedToTheNamespaceAddresses) {
   EXPECT_EQ(info("10.1.1.1:8082"), -1);
 }
 
+TEST_F(TcpTrackerTest, IdleSeriesAreForgotten) {
+  TcpTrackerOptions o;
+  o.idle_series_ttl = std::chrono::seconds(0);
+  Make(o);
+  Ip dst = IpV4(10, 0, 0, 5);
+  tracker_->OnEvent(Ev(COROOT_TCP_CONNECT_OK, 1, 7, dst, 80));
+  tracker_->OnEvent(Ev(COROOT_TCP_CONNECT_OK, 2, 7, IpV4(10, 0, 0, 6), 80));
+  tracker_->OnEvent(Ev(COROOT_TCP_CONNECT_FAILED, 3, 7, IpV4(10, 0, 0, 7), 80));
+  tracker_->OnEvent(Ev(COROOT_TCP_CLOSE, 2, 7, IpV4(10, 0, 0, 6), 80));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_EQ(Conn("container_net_tcp_active_connections", "/app7", "10.0.0.5:80"), 1);  // still open: kept
+  EXPECT_EQ(Conn("container_net_tcp_successful_connects_total", "/app7", "10.0.0.6:80"), -1);
+  EXPECT_EQ(Conn("container_net_tcp_failed_connects_total", "/app7", "10.0.0.7:80"), -1);
+  tracker_->OnEvent(Ev(COROOT_TCP_CLOSE, 1, 7, dst, 80));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_EQ(Conn("container_net_tcp_active_connections", "/app7", "10.0.0.5:80"), -1);
+  EXPECT_EQ(tracker_->open_connections(), 0u);
+}
+
 TEST_F(TcpTrackerTest, ClosedListensExpire) {
   TcpTrackerOptions o;
   o.closed_listen_ttl = std::chrono::seconds(0);
