@@ -108,14 +108,19 @@ int main(int argc, char** argv) {
   printf("tcp_tracer_bench: %d connections per round, %d rounds (phases interleaved), best round reported\n",
          connections, rounds);
   struct Phase {
-    const char* name;
-    bool tracer, syscall_hooks;
+    const char* name = "";
+    bool tracer = false, syscall_hooks = false;
     Workload w{1e9, 1e9};
     double agent_cpu = 0;
     std::vector<Tracer::ProgramStats> before, after;
     Tracer::Counters counters;
   };
-  Phase phases[] = {{"tracer off", false, false}, {"tracer on", true, true}, {"on, no syscall hooks", true, false}};
+  Phase phases[3];
+  phases[0].name = "tracer off";
+  phases[1].name = "tracer on";
+  phases[1].tracer = phases[1].syscall_hooks = true;
+  phases[2].name = "on, no syscall hooks";
+  phases[2].tracer = true;
   WriteSysctl(stats_path, "1");
   for (int r = 0; r < rounds; r++) {
     for (auto& ph : phases) {
@@ -155,7 +160,6 @@ int main(int argc, char** argv) {
   }
   WriteSysctl(stats_path, stats_before.empty() ? "0" : stats_before);
   const Workload& off = phases[0].w;
-  phases[1].name = "tracer on";
 
   auto per = [&](double s) { return s / connections * 1e6; };
   printf("\n%-42s %12s %12s %22s\n", "", phases[0].name, phases[1].name, phases[2].name);

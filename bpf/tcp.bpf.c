@@ -77,12 +77,39 @@ int coroot_sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
   return 0;
 }
 
+// Whether the socket was seeded from /proc at startup (by its addresses, ports and netns).
+static __always_inline bool lookup_reconciled(struct trace_event_raw_inet_sock_set_state *ctx, const void *sk,
+                                              struct coroot_tuple_key *k)
+{
+  struct coroot_tcp_event tmp = {};
+  FILL_ADDRS(&tmp, ctx);
+  __builtin_memcpy(k->saddr, tmp.saddr, 16);
+  __builtin_memcpy(k->daddr, tmp.daddr, 16);
+  k->sport = ctx->sport;
+  k->dport = ctx->dport;
+  k->netns = sock_netns(sk);
+  return bpf_map_lookup_elem(&reconciled, k) != 0;
+}
+
 static __always_inline void on_close(struct trace_event_raw_inet_sock_set_state *ctx, const void *sk, int oldstate)
 {
   if (oldstate == TCP_LISTEN_) {
     struct coroot_listen *l = bpf_map_lookup_elem(&listens, &sk);
-    if (!l)
+    if (!l) {
+      // Listening since before the agent started: reported if it was seeded from /proc.
+      struct coroot_tuple_key k = {};
+      if (!lookup_reconciled(ctx, sk, &k))
+        return;
+      struct coroot_tcp_event *e = reserve(COROOT_TCP_LISTEN_CLOSE, sk);
+      if (e) {
+        e->netns = k.netns;
+        e->sport = ctx->sport;
+        FILL_ADDRS(e, ctx);
+        bpf_ringbuf_submit(e, coroot_rb_flags());
+      }
+      bpf_map_delete_elem(&reconciled, &k);
       return;
+    }
     struct coroot_tcp_event *e = reserve(COROOT_TCP_LISTEN_CLOSE, sk);
     if (e) {
       e->pid = l->pid;
@@ -100,14 +127,7 @@ static __always_inline void on_close(struct trace_event_raw_inet_sock_set_state 
   if (!c) {
     // Not opened under the agent: report it only if it was seeded from /proc at startup.
     struct coroot_tuple_key k = {};
-    struct coroot_tcp_event tmp = {};
-    FILL_ADDRS(&tmp, ctx);
-    __builtin_memcpy(k.saddr, tmp.saddr, 16);
-    __builtin_memcpy(k.daddr, tmp.daddr, 16);
-    k.sport = ctx->sport;
-    k.dport = ctx->dport;
-    k.netns = sock_netns(sk);
-    if (!bpf_map_lookup_elem(&reconciled, &k))
+    if (!lookup_reconciled(ctx, sk, &k))
       return;
     struct coroot_tcp_event *e = reserve(COROOT_TCP_CLOSE, sk);
     if (e) {

@@ -1,9 +1,12 @@
 #include "agent/tracer/ebpf_collector.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
 
+#include "agent/tracer/netns_addrs.h"
 #include "agent/tracer/proc_net_tcp.h"
 #include "lib/base/log.h"
 
@@ -21,7 +24,37 @@ StatusOr<std::shared_ptr<EbpfCollector>> EbpfCollector::Start(EbpfOptions option
                    DestinationFilter::Create(options.ephemeral_port_range, options.track_public_network,
                                              HostNetnsInode(options.proc_root)));
   auto resolver = options.resolver ? options.resolver : std::make_shared<ProcCgroupResolver>(options.proc_root);
+  if (!options.tracker.netns_addresses) {
+    options.tracker.netns_addresses = [root = options.proc_root](uint32_t pid, uint32_t) {
+      return pid ? NetnsAddresses(root, pid) : std::vector<Ip>{};
+    };
+  }
   std::shared_ptr<EbpfCollector> c(new EbpfCollector());
+  c->proc_root_ = options.proc_root;
+  {
+    struct stat st;
+    if (stat((options.proc_root + "/self/ns/net").c_str(), &st) == 0) c->own_netns_ = static_cast<uint32_t>(st.st_ino);
+  }
+  if (options.conntrack && !options.tracker.actual_destination) {
+    auto ct = std::make_shared<Conntrack>(options.proc_root);
+    auto stats = c->conntrack_stats_;
+    options.tracker.actual_destination = [ct, stats](const coroot_tcp_event& e) -> std::string {
+      Ip src, dst;
+      std::memcpy(src.data(), e.saddr, 16);
+      std::memcpy(dst.data(), e.daddr, 16);
+      auto r = ct->ActualDestination(e.pid, e.netns, src, e.sport, dst, e.dport);
+      if (!r.ok()) {
+        stats->error++;
+        return "";
+      }
+      if (!r->has_value()) {
+        stats->not_found++;
+        return "";
+      }
+      stats->found++;
+      return FormatIpPort((*r)->ip, (*r)->port);
+    };
+  }
   c->tracker_ = std::make_shared<TcpTracker>(std::move(filter), resolver, options.tracker);
   auto tracker = c->tracker_;
   ASSIGN_OR_RETURN(c->tracer_, Tracer::Start(options.tracer, [tracker](const coroot_tcp_event& e) {
@@ -41,12 +74,7 @@ StatusOr<std::shared_ptr<EbpfCollector>> EbpfCollector::Start(EbpfOptions option
 Status EbpfCollector::Reconcile(const std::string& proc_root) {
   ASSIGN_OR_RETURN(auto sockets, ScanExistingSockets(proc_root));
   for (const auto& s : sockets) {
-    if (s.socket.state == kTcpListen) {
-      tracker_->AddExistingListen(s.pid, s.netns, s.socket.local, s.socket.local_port);
-      reconciled_++;
-      continue;
-    }
-    if (!s.outbound) continue;
+    if (s.socket.state != kTcpListen && !s.outbound) continue;
     coroot_tuple_key k{};
     std::memcpy(k.saddr, s.socket.local.data(), 16);
     std::memcpy(k.daddr, s.socket.remote.data(), 16);
@@ -57,8 +85,12 @@ Status EbpfCollector::Reconcile(const std::string& proc_root) {
       LOG(WARNING) << "eBPF: " << st.ToString();
       continue;
     }
-    tracker_->AddExistingConnection(s.pid, s.netns, s.socket.local, s.socket.local_port, s.socket.remote,
-                                    s.socket.remote_port);
+    if (s.socket.state == kTcpListen) {
+      tracker_->AddExistingListen(s.pid, s.netns, s.socket.local, s.socket.local_port, s.socket.remote);
+    } else {
+      tracker_->AddExistingConnection(s.pid, s.netns, s.socket.local, s.socket.local_port, s.socket.remote,
+                                      s.socket.remote_port);
+    }
     reconciled_++;
   }
   LOG(INFO) << "eBPF: reconciled " << reconciled_ << " listen sockets and outbound connections from " << proc_root;
@@ -69,10 +101,27 @@ void EbpfCollector::Collect(std::vector<prom::MetricFamily>* out) {
   if (tracer_) {
     tracer_->Drain();
     auto tracker = tracker_;
-    (void)tracer_->ReadConnBytes([&tracker](const coroot_conn_bytes& b) { tracker->OnConnBytes(b); });
+    auto feed = [&tracker](const coroot_conn_bytes& b) { tracker->OnConnBytes(b); };
+    (void)tracer_->ReadConnBytes(feed);
+    // Connections in other namespaces (containers): one iterator per namespace, entered through
+    // a process that has a connection there. Bounded by the number of such namespaces.
+    for (const auto& [netns, pid] : tracker_->OpenConnectionNamespaces()) {
+      if (netns == own_netns_) continue;
+      int fd = open((proc_root_ + "/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;  // the process is gone: its connections get their totals at close
+      struct stat st;
+      if (fstat(fd, &st) == 0 && st.st_ino == netns) (void)tracer_->ReadConnBytes(feed, fd);
+      close(fd);
+    }
     tracer_->CollectSelfMetrics(out);
   }
   tracker_->Collect(out);
+  prom::MetricFamily ct("coroot_node_agent_conntrack_lookups_total", prom::MetricType::kCounter,
+                        "Conntrack lookups of new connections (actual_destination), by result");
+  ct.Add({{"result", "found"}}, static_cast<double>(conntrack_stats_->found.load()));
+  ct.Add({{"result", "not_found"}}, static_cast<double>(conntrack_stats_->not_found.load()));
+  ct.Add({{"result", "error"}}, static_cast<double>(conntrack_stats_->error.load()));
+  out->push_back(std::move(ct));
 }
 
 void EbpfCollector::Stop() {

@@ -3,9 +3,11 @@
 // its events to a TcpTracker, seeds the tracker (and the kernel's `reconciled` map) with the
 // connections that existed before, and on every Collect refreshes the byte counters of open
 // connections and adds the tracer's self-metrics.
+#include <atomic>
 #include <memory>
 #include <string>
 
+#include "agent/tracer/conntrack.h"
 #include "agent/tracer/container_resolver.h"
 #include "agent/tracer/tcp_tracker.h"
 #include "agent/tracer/tracer.h"
@@ -21,6 +23,7 @@ struct EbpfOptions {
   std::string track_public_network = "0.0.0.0/0";   // --track-public-network
   std::string proc_root = "/proc";
   bool reconcile = true;  // seed state from /proc at start
+  bool conntrack = true;  // actual_destination from the conntrack table (netlink)
   std::shared_ptr<IContainerResolver> resolver;  // default: ProcCgroupResolver
 };
 
@@ -43,9 +46,15 @@ class EbpfCollector : public prom::ICollector {
   EbpfCollector() = default;
   Status Reconcile(const std::string& proc_root);
 
+  struct ConntrackStats {
+    std::atomic<uint64_t> found{0}, not_found{0}, error{0};
+  };
+  std::shared_ptr<ConntrackStats> conntrack_stats_ = std::make_shared<ConntrackStats>();
   std::shared_ptr<TcpTracker> tracker_;
   std::unique_ptr<Tracer> tracer_;
   size_t reconciled_ = 0;
+  std::string proc_root_ = "/proc";
+  uint32_t own_netns_ = 0;
 };
 
 // Inode of the network namespace of /proc/1 (the host's, for an agent in the host PID namespace),

@@ -5,8 +5,10 @@
 #include <cstring>
 #include <string_view>
 
+#include "agent/tracer/conntrack.h"
 #include "agent/tracer/container_resolver.h"
 #include "agent/tracer/net_rules.h"
+#include "agent/tracer/netns_addrs.h"
 #include "agent/tracer/proc_net_tcp.h"
 #include "agent/tracer/tcp_tracker.h"
 
@@ -26,6 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseProcNetTcp(text, false, &malformed);
   (void)ParseProcNetTcp(text, true, &malformed);
   (void)CgroupPathFromProcFile(text);
+  (void)ParseFibTrieLocal(text);
+  (void)ParseConntrackReply(text);
+  (void)ParseIfInet6(text);
   (void)ParseIp(text);
   (void)ParseCidr(text);
   (void)ParsePortRange(text);

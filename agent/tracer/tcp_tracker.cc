@@ -30,13 +30,19 @@ void TcpTracker::Drop(const std::string& reason) { dropped_[reason]++; }
 void TcpTracker::Skip(Verdict v) { skipped_[VerdictName(v)]++; }
 
 TcpTracker::Series* TcpTracker::SeriesFor(const SeriesKey& key) {
+  auto now = std::chrono::steady_clock::now();
   auto it = series_.find(key);
-  if (it != series_.end()) return &it->second;
+  if (it != series_.end()) {
+    it->second.updated = now;
+    return &it->second;
+  }
   if (series_.size() >= options_.max_series) {
     Drop("series_table_full");
     return nullptr;
   }
-  return &series_[key];
+  Series* s = &series_[key];
+  s->updated = now;
+  return s;
 }
 
 void TcpTracker::OnEvent(const coroot_tcp_event& e) {
@@ -44,6 +50,13 @@ void TcpTracker::OnEvent(const coroot_tcp_event& e) {
   std::string container;
   if (e.type == COROOT_TCP_CONNECT_OK || e.type == COROOT_TCP_CONNECT_FAILED || e.type == COROOT_TCP_LISTEN_OPEN)
     container = resolver_->ContainerKey(e.pid, e.cgroup_id);
+  std::string actual;
+  if (e.type == COROOT_TCP_CONNECT_OK && options_.actual_destination &&
+      filter_.CheckConnection(ToIp(e.daddr), e.dport, e.netns) == Verdict::kTrack)
+    actual = options_.actual_destination(e);
+  std::vector<Ip> netns_addrs;
+  if (e.type == COROOT_TCP_LISTEN_OPEN && options_.netns_addresses && IsUnspecified(ToIp(e.saddr)))
+    netns_addrs = options_.netns_addresses(e.pid, e.netns);
 
   std::lock_guard<std::mutex> lock(mu_);
   events_++;
@@ -60,7 +73,7 @@ void TcpTracker::OnEvent(const coroot_tcp_event& e) {
         Drop("unknown_container");
         return;
       }
-      SeriesKey key{container, FormatIpPort(dst, e.dport), ""};
+      SeriesKey key{container, FormatIpPort(dst, e.dport), actual};
       Series* s = SeriesFor(key);
       if (!s) return;
       if (e.type == COROOT_TCP_CONNECT_FAILED) {
@@ -85,6 +98,7 @@ void TcpTracker::OnEvent(const coroot_tcp_event& e) {
       c.key = key;
       c.pid = e.pid;
       c.fd = e.fd;
+      c.netns = e.netns;
       c.tuple = TupleKey(e.netns, src, e.sport, dst, e.dport);
       by_tuple_[c.tuple] = e.sk;
       return;
@@ -122,29 +136,57 @@ void TcpTracker::OnEvent(const coroot_tcp_event& e) {
         Drop("unknown_container");
         return;
       }
-      ListenKey key{container, FormatIpPort(src, e.sport)};
-      if (!listens_.count(key) && listens_.size() >= options_.max_listens) {
-        Drop("listen_table_full");
-        return;
-      }
       if (listen_socks_.count(e.sk)) return;  // duplicate
-      listens_[key].open++;
-      listen_socks_[e.sk] = key;
+      auto keys = ListenKeys(container, src, e.sport, netns_addrs);
+      if (OpenListen(keys)) listen_socks_[e.sk] = std::move(keys);
       return;
     }
     case COROOT_TCP_LISTEN_CLOSE: {
-      auto it = listen_socks_.find(e.sk);
-      if (it == listen_socks_.end()) return;
-      auto l = listens_.find(it->second);
-      if (l != listens_.end() && --l->second.open <= 0) {
-        l->second.open = 0;
-        l->second.closed_at = std::chrono::steady_clock::now();
+      if (auto it = listen_socks_.find(e.sk); it != listen_socks_.end()) {
+        CloseListen(it->second);
+        listen_socks_.erase(it);
+      } else if (auto r = reconciled_listens_.find(TupleKey(e.netns, src, e.sport, dst, 0));
+                 e.pid == 0 && r != reconciled_listens_.end()) {
+        CloseListen(r->second);
+        reconciled_listens_.erase(r);
       }
-      listen_socks_.erase(it);
       return;
     }
     default:
       Drop("unknown_event_type");
+  }
+}
+
+std::vector<TcpTracker::ListenKey> TcpTracker::ListenKeys(const std::string& container, const Ip& addr, uint16_t port,
+                                                         const std::vector<Ip>& netns_addrs) const {
+  std::vector<ListenKey> keys;
+  if (IsUnspecified(addr)) {
+    bool v4_only = IsV4Mapped(addr);  // 0.0.0.0 covers IPv4 only; :: covers both (dual stack)
+    for (const auto& ip : netns_addrs)
+      if (!v4_only || IsV4Mapped(ip)) keys.push_back({container, FormatIpPort(ip, port)});
+  }
+  if (keys.empty()) keys.push_back({container, FormatIpPort(addr, port)});
+  return keys;
+}
+
+bool TcpTracker::OpenListen(const std::vector<ListenKey>& keys) {
+  size_t added = 0;
+  for (const auto& k : keys) added += listens_.count(k) ? 0 : 1;
+  if (listens_.size() + added > options_.max_listens) {
+    Drop("listen_table_full");
+    return false;
+  }
+  for (const auto& k : keys) listens_[k].open++;
+  return true;
+}
+
+void TcpTracker::CloseListen(const std::vector<ListenKey>& keys) {
+  for (const auto& k : keys) {
+    auto l = listens_.find(k);
+    if (l != listens_.end() && --l->second.open <= 0) {
+      l->second.open = 0;
+      l->second.closed_at = std::chrono::steady_clock::now();
+    }
   }
 }
 
@@ -169,6 +211,7 @@ void TcpTracker::OnConnBytes(const coroot_conn_bytes& b) {
   Conn& c = it->second;
   auto s = series_.find(c.key);
   if (s == series_.end()) return;
+  s->second.updated = std::chrono::steady_clock::now();
   // Totals only grow; a smaller value is a stale read of a socket being reused.
   if (b.bytes_sent > c.sent_seen) {
     s->second.bytes_sent += b.bytes_sent - c.sent_seen;
@@ -214,7 +257,13 @@ void TcpTracker::AddExistingConnection(uint32_t pid, uint32_t netns, const Ip& s
 }
 
 void TcpTracker::AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr, uint16_t port) {
+  AddExistingListen(pid, netns, addr, port, IsV4Mapped(addr) ? IpV4(0, 0, 0, 0) : Ip{});
+}
+
+void TcpTracker::AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr, uint16_t port, const Ip& remote) {
   std::string container = resolver_->ContainerKey(pid, 0);
+  std::vector<Ip> netns_addrs;
+  if (options_.netns_addresses && IsUnspecified(addr)) netns_addrs = options_.netns_addresses(pid, netns);
   std::lock_guard<std::mutex> lock(mu_);
   Verdict v = filter_.CheckListen(addr, port, netns);
   if (v != Verdict::kTrack) {
@@ -225,14 +274,23 @@ void TcpTracker::AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr,
     Drop("unknown_container");
     return;
   }
-  ListenKey key{container, FormatIpPort(addr, port)};
-  if (!listens_.count(key) && listens_.size() >= options_.max_listens) {
+  // Its close comes from the kernel by tuple (the caller registers it in the `reconciled` map).
+  std::string tk = TupleKey(netns, addr, port, remote, 0);
+  if (reconciled_listens_.count(tk)) return;
+  if (reconciled_listens_.size() >= options_.max_listens) {
     Drop("listen_table_full");
     return;
   }
-  // Its socket address is unknown, so its close is not seen: it stays open until revalidated.
-  Listen& l = listens_[key];
-  if (l.open == 0) l.open = 1;
+  auto keys = ListenKeys(container, addr, port, netns_addrs);
+  if (OpenListen(keys)) reconciled_listens_[tk] = std::move(keys);
+}
+
+std::map<uint32_t, uint32_t> TcpTracker::OpenConnectionNamespaces() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<uint32_t, uint32_t> out;
+  for (const auto& [sk, c] : conns_)
+    if (!c.reconciled && c.pid) out.emplace(c.netns, c.pid);
+  return out;
 }
 
 size_t TcpTracker::open_connections() const {
@@ -266,7 +324,14 @@ void TcpTracker::Collect(std::vector<prom::MetricFamily>* out) {
 
   auto now = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [k, s] : series_) {
+  for (auto it = series_.begin(); it != series_.end();) {
+    if (it->second.active <= 0 && now - it->second.updated > options_.idle_series_ttl) {
+      it = series_.erase(it);
+      continue;
+    }
+    const auto& k = it->first;
+    const auto& s = it->second;
+    ++it;
     prom::Labels full{{"container_id", k.container},
                       {"destination", k.destination},
                       {"actual_destination", k.actual_destination}};

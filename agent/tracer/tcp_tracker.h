@@ -5,6 +5,7 @@
 // coroot_node_agent_tcp_dropped_total{reason}.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,14 @@ struct TcpTrackerOptions {
   size_t max_listens = 16384;
   // A closed listen socket is reported with value 0 for this long, then forgotten.
   std::chrono::seconds closed_listen_ttl{600};
+  // Series with no open connection and no change for this long are forgotten (as Coroot drops
+  // closed connections after 10 min); counters that come back start again from 0.
+  std::chrono::seconds idle_series_ttl{600};
+  // The addresses of a network namespace (through a process in it), to report a listen on
+  // 0.0.0.0 / :: as one listen_addr per address, as Coroot does. Unset or empty: reported as is.
+  std::function<std::vector<Ip>(uint32_t pid, uint32_t netns)> netns_addresses;
+  // The post-NAT destination of a new connection ("" = unknown): the actual_destination label.
+  std::function<std::string(const coroot_tcp_event& e)> actual_destination;
 };
 
 class TcpTracker : public prom::ICollector {
@@ -37,11 +46,16 @@ class TcpTracker : public prom::ICollector {
   // Startup reconciliation: state that existed before the tracer was attached.
   void AddExistingConnection(uint32_t pid, uint32_t netns, const Ip& src, uint16_t sport, const Ip& dst,
                              uint16_t dport);
+  // remote: the listening socket's (empty) peer address as the kernel reports it: 0.0.0.0 for
+  // IPv4 sockets, :: for IPv6 ones (the default picks by the family of addr).
   void AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr, uint16_t port);
+  void AddExistingListen(uint32_t pid, uint32_t netns, const Ip& addr, uint16_t port, const Ip& remote);
 
   void Collect(std::vector<prom::MetricFamily>* out) override;
 
   size_t open_connections() const;
+  // Network namespaces with open connections, each with the pid of one process in it.
+  std::map<uint32_t, uint32_t> OpenConnectionNamespaces() const;
 
  private:
   struct SeriesKey {
@@ -56,11 +70,13 @@ class TcpTracker : public prom::ICollector {
     double connect_seconds = 0;
     int64_t active = 0;
     bool connected = false;  // has had a connection (not only failed attempts): emit the connection series
+    std::chrono::steady_clock::time_point updated;
   };
   struct Conn {
     SeriesKey key;
     uint32_t pid = 0;
     int64_t fd = -1;
+    uint32_t netns = 0;
     bool reconciled = false;  // existed before the agent: byte totals have no baseline
     uint64_t sent_seen = 0, received_seen = 0;
     std::string tuple;  // TupleKey(): index into by_tuple_
@@ -91,7 +107,14 @@ class TcpTracker : public prom::ICollector {
   std::unordered_map<std::string, uint64_t> by_tuple_;  // tuple -> key in conns_
   uint64_t next_synthetic_id_ = 1;                        // below any kernel address
   std::map<ListenKey, Listen> listens_;
-  std::unordered_map<uint64_t, ListenKey> listen_socks_;
+  // The listen_addr entries of one socket (several when 0.0.0.0 / :: was expanded).
+  std::vector<ListenKey> ListenKeys(const std::string& container, const Ip& addr, uint16_t port,
+                                    const std::vector<Ip>& netns_addrs) const;
+  bool OpenListen(const std::vector<ListenKey>& keys);  // false (and counted) when the table is full
+  void CloseListen(const std::vector<ListenKey>& keys);
+
+  std::unordered_map<uint64_t, std::vector<ListenKey>> listen_socks_;
+  std::unordered_map<std::string, std::vector<ListenKey>> reconciled_listens_;  // tuple -> seeded from /proc
   std::map<std::string, uint64_t> dropped_;  // reason -> count
   std::map<std::string, uint64_t> skipped_;  // rule -> count
   uint64_t events_ = 0;

@@ -147,6 +147,60 @@ TEST_F(TcpTrackerTest, ListenInfo) {
   EXPECT_EQ(Value("container_net_tcp_listen_info", {{"container_id", "/app9"}, {"listen_addr", "0.0.0.0:8080"}}), 0);
 }
 
+TEST_F(TcpTrackerTest, WildcardListensAreExpandedToTheNamespaceAddresses) {
+  TcpTrackerOptions o;
+  o.netns_addresses = [](uint32_t pid, uint32_t netns) {
+    EXPECT_EQ(pid, 9u);
+    EXPECT_EQ(netns, kHostNs);
+    return std::vector<Ip>{IpV4(127, 0, 0, 1), IpV4(10, 1, 1, 1), *ParseIp("fd00::2")};
+  };
+  Make(o);
+  auto v4 = Ev(COROOT_TCP_LISTEN_OPEN, 100, 9, IpV4(0, 0, 0, 0), 0, 8080);
+  std::memcpy(v4.saddr, IpV4(0, 0, 0, 0).data(), 16);
+  tracker_->OnEvent(v4);
+  auto v6 = Ev(COROOT_TCP_LISTEN_OPEN, 101, 9, IpV4(0, 0, 0, 0), 0, 8081);
+  std::memset(v6.saddr, 0, 16);  // ::
+  tracker_->OnEvent(v6);
+  auto info = [&](const std::string& addr) {
+    return Value("container_net_tcp_listen_info", {{"container_id", "/app9"}, {"listen_addr", addr}});
+  };
+  EXPECT_EQ(info("127.0.0.1:8080"), 1);
+  EXPECT_EQ(info("10.1.1.1:8080"), 1);
+  EXPECT_EQ(info("[fd00::2]:8080"), -1);  // 0.0.0.0 is IPv4 only
+  EXPECT_EQ(info("0.0.0.0:8080"), -1);
+  EXPECT_EQ(info("127.0.0.1:8081"), 1);
+  EXPECT_EQ(info("[fd00::2]:8081"), 1);
+  auto close = v4;
+  close.type = COROOT_TCP_LISTEN_CLOSE;
+  tracker_->OnEvent(close);
+  EXPECT_EQ(info("127.0.0.1:8080"), 0);
+  EXPECT_EQ(info("10.1.1.1:8080"), 0);
+  EXPECT_EQ(info("127.0.0.1:8081"), 1);
+  // A specific address is reported as is.
+  tracker_->OnEvent(Ev(COROOT_TCP_LISTEN_OPEN, 102, 9, IpV4(0, 0, 0, 0), 0, 8082));  // saddr 127.0.0.1
+  EXPECT_EQ(info("127.0.0.1:8082"), 1);
+  EXPECT_EQ(info("10.1.1.1:8082"), -1);
+}
+
+TEST_F(TcpTrackerTest, IdleSeriesAreForgotten) {
+  TcpTrackerOptions o;
+  o.idle_series_ttl = std::chrono::seconds(0);
+  Make(o);
+  Ip dst = IpV4(10, 0, 0, 5);
+  tracker_->OnEvent(Ev(COROOT_TCP_CONNECT_OK, 1, 7, dst, 80));
+  tracker_->OnEvent(Ev(COROOT_TCP_CONNECT_OK, 2, 7, IpV4(10, 0, 0, 6), 80));
+  tracker_->OnEvent(Ev(COROOT_TCP_CONNECT_FAILED, 3, 7, IpV4(10, 0, 0, 7), 80));
+  tracker_->OnEvent(Ev(COROOT_TCP_CLOSE, 2, 7, IpV4(10, 0, 0, 6), 80));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_EQ(Conn("container_net_tcp_active_connections", "/app7", "10.0.0.5:80"), 1);  // still open: kept
+  EXPECT_EQ(Conn("container_net_tcp_successful_connects_total", "/app7", "10.0.0.6:80"), -1);
+  EXPECT_EQ(Conn("container_net_tcp_failed_connects_total", "/app7", "10.0.0.7:80"), -1);
+  tracker_->OnEvent(Ev(COROOT_TCP_CLOSE, 1, 7, dst, 80));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_EQ(Conn("container_net_tcp_active_connections", "/app7", "10.0.0.5:80"), -1);
+  EXPECT_EQ(tracker_->open_connections(), 0u);
+}
+
 TEST_F(TcpTrackerTest, ClosedListensExpire) {
   TcpTrackerOptions o;
   o.closed_listen_ttl = std::chrono::seconds(0);
@@ -208,6 +262,12 @@ TEST_F(TcpTrackerTest, ReconciledConnectionsCloseByTuple) {
   EXPECT_EQ(Conn("container_net_tcp_active_connections", "/app7", "10.0.0.5:5432"), 0);
   EXPECT_EQ(Conn("container_net_tcp_bytes_sent_total", "/app7", "10.0.0.5:5432"), 0);
   EXPECT_EQ(tracker_->open_connections(), 0u);
+
+  // The listen seeded from /proc closes by tuple too (pid 0, peer 0.0.0.0:0).
+  auto lclose = Ev(COROOT_TCP_LISTEN_CLOSE, 0xffff0002, 0, IpV4(0, 0, 0, 0), 0, 9000);
+  std::memcpy(lclose.saddr, IpV4(0, 0, 0, 0).data(), 16);
+  tracker_->OnEvent(lclose);
+  EXPECT_EQ(Value("container_net_tcp_listen_info", {{"container_id", "/app7"}, {"listen_addr", "0.0.0.0:9000"}}), 0);
 }
 
 TEST_F(TcpTrackerTest, AConnectionSeenByTheTracerIsNotReconciledTwice) {

@@ -2,9 +2,11 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -189,15 +191,21 @@ int Tracer::OnSample(void* ctx, void* data, size_t size) {
 }
 
 void Tracer::Run() {
-  const int timeout_ms = static_cast<int>(options_.poll_interval.count());
+  // Sleep in slices of at most 200 ms so that Stop() is prompt whatever the poll interval.
+  const auto slice = std::min<std::chrono::milliseconds>(options_.poll_interval, std::chrono::milliseconds(200));
+  auto next_drain = std::chrono::steady_clock::now() + options_.poll_interval;
   while (!stop_.load()) {
-    // Returns early only when a producer forced a wakeup (the ring is filling up).
-    int n = ring_buffer__poll(rb_, timeout_ms);
+    // Returns early only when a producer forced a wakeup (the ring is filling up); the events
+    // are consumed then (n > 0) or on the timer below.
+    int n = ring_buffer__poll(rb_, static_cast<int>(slice.count()));
     if (n < 0 && n != -EINTR) {
       LOG(ERROR) << "eBPF: ring buffer poll failed: " << strerror(-n);
-      std::this_thread::sleep_for(options_.poll_interval);
+      std::this_thread::sleep_for(slice);
     }
-    Drain();
+    if (std::chrono::steady_clock::now() >= next_drain) {
+      Drain();
+      next_drain = std::chrono::steady_clock::now() + options_.poll_interval;
+    }
   }
 }
 
@@ -223,10 +231,25 @@ void Tracer::Stop() {
 
 Tracer::~Tracer() { Stop(); }
 
-Status Tracer::ReadConnBytes(const std::function<void(const coroot_conn_bytes&)>& fn) {
+Status Tracer::ReadConnBytes(const std::function<void(const coroot_conn_bytes&)>& fn, int netns_fd) {
   if (!iter_link_) return Unavailable("the socket iterator is not attached");
-  int fd = bpf_iter_create(bpf_link__fd(iter_link_));
-  if (fd < 0) return ErrnoStatus("creating the socket iterator", errno);
+  int fd = -1, err = 0;
+  if (netns_fd < 0) {
+    fd = bpf_iter_create(bpf_link__fd(iter_link_));
+    err = errno;
+  } else {
+    // The iterator takes the namespace of its creator; the agent's threads stay where they are.
+    int link_fd = bpf_link__fd(iter_link_);
+    std::thread([&] {
+      if (setns(netns_fd, CLONE_NEWNET) != 0) {
+        err = errno;
+        return;
+      }
+      fd = bpf_iter_create(link_fd);
+      err = errno;
+    }).join();
+  }
+  if (fd < 0) return ErrnoStatus("creating the socket iterator", err);
   char buf[sizeof(coroot_conn_bytes) * 256];
   size_t have = 0;
   Status st;

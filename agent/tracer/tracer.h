@@ -62,8 +62,10 @@ class Tracer {
   void Stop();
   const std::vector<HookState>& hooks() const { return hooks_; }
 
-  // Byte totals of open connections in this process's network namespace (the socket iterator).
-  Status ReadConnBytes(const std::function<void(const coroot_conn_bytes&)>& fn);
+  // Byte totals of open connections (the socket iterator). An iterator walks the sockets of the
+  // network namespace it is created in: this process's, or the one netns_fd (an open
+  // /proc/<pid>/ns/net) refers to, entered by a short-lived thread.
+  Status ReadConnBytes(const std::function<void(const coroot_conn_bytes&)>& fn, int netns_fd = -1);
   // Registers a connection that existed before the tracer, so that its close is reported.
   Status AddReconciled(const coroot_tuple_key& key);
   // Drains the ring buffer now (tests; the reader thread does it every poll_interval).
