@@ -3,6 +3,7 @@
 // clients sent and the servers answered in those sessions.
 #include <gtest/gtest.h>
 
+#include "agent/protocols/clickhouse/parse.h"
 #include "agent/protocols/decoder.h"
 #include "agent/protocols/http/parse.h"
 #include "agent/protocols/memcached/parse.h"
@@ -70,7 +71,8 @@ TEST(RealTrafficTest, CaptureFilesAreWellFormed) {
   for (const char* f : {"real/http_get_ok.bin", "real/http_get_404.bin", "real/http_post_501.bin",
                         "real/redis_session.bin", "real/redis_resp3.bin", "real/memcached_session.bin",
                         "real/memcached_memccat.bin", "real/postgres_simple.bin", "real/postgres_pgbench_prepared.bin",
-                        "real/postgres_pgbench_extended.bin", "real/mysql_query.bin", "real/mysql_prepared.bin"})
+                        "real/postgres_pgbench_extended.bin", "real/mysql_query.bin", "real/mysql_prepared.bin",
+                        "real/clickhouse_native.bin"})
     EXPECT_FALSE(ReadCapture(f).empty()) << f;
 }
 
@@ -264,6 +266,29 @@ TEST(RealTrafficTest, MariadbBinaryProtocol) {
   EXPECT_EQ(r.statement, "CLOSE 1");
   ASSERT_EQ(d.Decode(EventFor(ex[1], L7Protocol::kMysql), &r), ParseResult::kSuccess);
   EXPECT_EQ(r.statement, "EXECUTE 1 /* unknown */");  // closed
+}
+
+TEST(RealTrafficTest, ClickhouseClientNativeProtocol) {
+  auto chunks = ReadCapture("real/clickhouse_native.bin");
+  auto ex = Pair(chunks, L7Protocol::kClickhouse);
+  // Hello and Ping are not queries; one Query per connection.
+  ASSERT_EQ(ex.size(), 2u);
+  clickhouse::Query q;
+  ASSERT_EQ(clickhouse::ParseQuery(ex[0].request, &q), ParseResult::kSuccess);
+  EXPECT_EQ(q.revision, 54412u);  // clickhouse-client 18.16.1
+  EXPECT_EQ(q.client_name, "ClickHouse client");
+  EXPECT_EQ(q.query, "SELECT 1 AS one");
+  EXPECT_EQ(Status(L7Protocol::kClickhouse, ex[0].response), "ok");  // a Data packet (the header block)
+  L7Decoder d;
+  L7Request r;
+  ASSERT_EQ(d.Decode(EventFor(ex[1], L7Protocol::kClickhouse), &r), ParseResult::kSuccess);
+  EXPECT_EQ(r.statement, "SELECT * FROM no_such_table");
+  EXPECT_EQ(r.status, "failed");
+  int32_t code = 0;
+  std::string_view msg;
+  ASSERT_EQ(clickhouse::ParseException(ex[1].response, &code, &msg), ParseResult::kSuccess);
+  EXPECT_EQ(code, 60);  // UNKNOWN_TABLE
+  EXPECT_EQ(msg, "DB::Exception: Table default.no_such_table doesn't exist.");
 }
 
 }  // namespace

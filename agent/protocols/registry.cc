@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "agent/protocols/cassandra/parse.h"
+#include "agent/protocols/clickhouse/parse.h"
 #include "agent/protocols/dns/parse.h"
 #include "agent/protocols/http/parse.h"
 #include "agent/protocols/kafka/parse.h"
@@ -12,6 +14,7 @@
 #include "agent/protocols/nats/parse.h"
 #include "agent/protocols/postgres/parse.h"
 #include "agent/protocols/postgres/stitch.h"
+#include "agent/protocols/rabbitmq/parse.h"
 #include "agent/protocols/redis/parse.h"
 #include "agent/protocols/zookeeper/parse.h"
 
@@ -79,6 +82,30 @@ ParseResult DecodeNats(const L7Event& ev, ConnectionState*, L7Request* out) {
   return r;
 }
 
+ParseResult DecodeRabbitmq(const L7Event& ev, ConnectionState*, L7Request* out) {
+  std::string status = out->status;
+  ParseResult r = rabbitmq::ParseMessage(ev.payload, out);
+  out->status = status;
+  return r;
+}
+
+ParseResult DecodeCassandra(const L7Event& ev, ConnectionState*, L7Request* out) {
+  int16_t stream = 0;
+  return cassandra::ParseRequest(ev.payload, out, &stream);
+}
+
+ParseResult CassandraStatus(std::string_view buf, std::string* status) {
+  std::string_view s;
+  int16_t stream = 0;
+  ParseResult r = cassandra::ParseResponseStatus(buf, &s, &stream);
+  if (r == ParseResult::kSuccess) *status = std::string(s);
+  return r;
+}
+
+ParseResult DecodeClickhouse(const L7Event& ev, ConnectionState*, L7Request* out) {
+  return clickhouse::ParseRequest(ev.payload, out);
+}
+
 ParseResult DecodeZookeeper(const L7Event& ev, ConnectionState*, L7Request* out) {
   return zookeeper::ParseRequest(ev.payload, out);
 }
@@ -143,8 +170,10 @@ constexpr std::array<ProtocolSpec, kMaxProtocolId> kRegistry = {{
      kafka::DetectRequest, DecodeKafka, nullptr},
     {L7Protocol::kCassandra, "cassandra", "container_cassandra_queries_total",
      "container_cassandra_queries_duration_seconds_total", "container_cassandra_inbound_queries_total",
-     "container_cassandra_inbound_queries_duration_seconds_total", nullptr, nullptr, nullptr},
-    {L7Protocol::kRabbitmq, "rabbitmq", "container_rabbitmq_messages_total", "", "", "", nullptr, nullptr, nullptr},
+     "container_cassandra_inbound_queries_duration_seconds_total", cassandra::DetectRequest, DecodeCassandra,
+     CassandraStatus},
+    {L7Protocol::kRabbitmq, "rabbitmq", "container_rabbitmq_messages_total", "", "", "", rabbitmq::DetectRequest,
+     DecodeRabbitmq, nullptr},
     {L7Protocol::kNats, "nats", "container_nats_messages_total", "", "", "", nats::DetectRequest, DecodeNats,
      nullptr},
     // HTTP/2 and gRPC share the HTTP families; decoded from raw frames elsewhere (agent/protocols/http2).
@@ -159,7 +188,8 @@ constexpr std::array<ProtocolSpec, kMaxProtocolId> kRegistry = {{
      dns::DetectRequest, DecodeDns, DnsStatus},
     {L7Protocol::kClickhouse, "clickhouse", "container_clickhouse_queries_total",
      "container_clickhouse_queries_duration_seconds_total", "container_clickhouse_inbound_queries_total",
-     "container_clickhouse_inbound_queries_duration_seconds_total", nullptr, nullptr, nullptr},
+     "container_clickhouse_inbound_queries_duration_seconds_total", clickhouse::DetectRequest, DecodeClickhouse,
+     ViewStatus<clickhouse::ParseResponseStatus>},
     {L7Protocol::kZookeeper, "zookeeper", "container_zookeeper_requests_total",
      "container_zookeeper_requests_duration_seconds_total", "container_zookeeper_inbound_requests_total",
      "container_zookeeper_inbound_requests_duration_seconds_total", zookeeper::DetectRequest, DecodeZookeeper,

@@ -7,8 +7,8 @@ import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REAL = os.path.join(HERE, "..", "real")
-PROTO_OF = {"http": "http", "redis": "redis", "memcached": "memcached", "postgres": "postgres", "mysql": "mysql"}
-PROTO_ID = {"http": 1, "postgres": 2, "redis": 3, "memcached": 4, "mysql": 5, "dns": 13}
+PROTO_OF = {"clickhouse": "clickhouse", "http": "http", "redis": "redis", "memcached": "memcached", "postgres": "postgres", "mysql": "mysql"}
+PROTO_ID = {"clickhouse": 14, "http": 1, "postgres": 2, "redis": 3, "memcached": 4, "mysql": 5, "dns": 13}
 
 
 def chunks(path):
@@ -76,7 +76,19 @@ def main():
         write("mongo", name[:-4], data)
         write("mongo", name[:-4] + "_body", data[21:])  # the bare BSON body
         requests.setdefault("mongo", []).append(data)
-    PROTO_ID.update({"mongo": 6, "kafka": 7, "nats": 10, "zookeeper": 15})
+    amqp = {"publish": bytes.fromhex("0100010000001600 3c00280000 06".replace(" ", "")) + b"orders\x07created\x00\xce",
+            "deliver": bytes.fromhex("010001000000210 03c003c04".replace(" ", "")) + b"ctag" + bytes(7) + b"\x01\x00\x06orders\x07created\xce"}
+    for name, data in amqp.items():
+        write("rabbitmq", name, data)
+    cql = {"query": bytes.fromhex("040000050700000016 0000000f".replace(" ", "")) + b"SELECT * FROM t\x00\x01\x00",
+           "execute": bytes.fromhex("04000006 0a00000007 0002abcd000100".replace(" ", "")),
+           "result": bytes.fromhex("840000050800000004 00000001".replace(" ", "")),
+           "error": bytes.fromhex("840000060000000006 000022000000".replace(" ", ""))}
+    for name, data in cql.items():
+        write("cassandra", name, data)
+    requests["rabbitmq"] = [amqp["publish"]]
+    requests["cassandra"] = [cql["query"], cql["execute"]]
+    PROTO_ID.update({"rabbitmq": 9, "cassandra": 8, "mongo": 6, "kafka": 7, "nats": 10, "zookeeper": 15})
     requests["zookeeper"] = [zk["get_data"], zk["ping"]]
     requests["kafka"] = [kafka["metadata_v1"]]
     requests["nats"] = [nats["pub"], nats["msg"]]
