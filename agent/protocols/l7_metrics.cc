@@ -19,7 +19,8 @@ L7Metrics::AddResult L7Metrics::Add(std::string_view container_id, std::string_v
     dropped_["unknown_protocol"]++;
     return AddResult::kDropped;
   }
-  if (r.protocol == L7Protocol::kHttp && !r.is_inbound && !options_.http_exclude.empty() &&
+  // Both directions: the usual targets (health checks, metrics scrapes) are inbound requests.
+  if ((r.protocol == L7Protocol::kHttp || r.protocol == L7Protocol::kHttp2) && !options_.http_exclude.empty() &&
       options_.http_exclude.Excluded(r.path)) {
     dropped_["http_path_excluded"]++;
     return AddResult::kExcluded;

@@ -28,7 +28,7 @@ namespace coroot::agent::protocols {
 struct L7MetricsOptions {
   size_t max_series = 100000;
   size_t max_fqdns_per_container = 50;  // --max-fqdns-per-container
-  http::PathFilter http_exclude;        // --exclude-http-requests-by-path
+  http::PathFilter http_exclude;        // --exclude-http-requests-by-path (HTTP/1 and HTTP/2, both directions)
 };
 
 class L7Metrics : public prom::ICollector {

@@ -146,6 +146,9 @@ TEST(L7MetricsTest, HttpPathFilterAndMessagesAndHttp2) {
   L7Request h = Req(L7Protocol::kHttp, "2xx", 1000);
   h.path = "/healthz?full=1";
   EXPECT_EQ(m.Add("c", "d:80", "", h), L7Metrics::AddResult::kExcluded);
+  L7Request probe = h;
+  probe.is_inbound = true;  // a kubelet probe arriving at the container
+  EXPECT_EQ(m.Add("c", "", "", probe), L7Metrics::AddResult::kExcluded);
   h.path = "/api";
   EXPECT_EQ(m.Add("c", "d:80", "", h), L7Metrics::AddResult::kCounted);
   EXPECT_EQ(m.Add("c", "d:80", "", Req(L7Protocol::kHttp2, "2xx", 1000)), L7Metrics::AddResult::kCounted);
@@ -162,7 +165,8 @@ TEST(L7MetricsTest, HttpPathFilterAndMessagesAndHttp2) {
   ASSERT_NE(nats, nullptr);
   ASSERT_EQ(nats->samples.size(), 1u);
   EXPECT_EQ(Get(nats->samples[0].labels, "method"), "produce");
-  EXPECT_EQ(m.dropped("http_path_excluded"), 1u);
+  EXPECT_EQ(m.dropped("http_path_excluded"), 2u);
+  EXPECT_EQ(Find(fams, "container_http_inbound_requests_total"), nullptr);
 }
 
 TEST(L7MetricsTest, SeriesLimitDropsAndCounts) {

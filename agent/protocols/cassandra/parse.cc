@@ -7,6 +7,7 @@ namespace coroot::agent::protocols::cassandra {
 namespace {
 
 constexpr uint32_t kMaxBody = 256u << 20;  // the protocol's default frame limit
+constexpr size_t kMaxIdBytesShown = 32;
 
 ParseResult Header(BinaryReader* r, uint8_t* version, int16_t* stream, uint8_t* opcode, uint32_t* len) {
   uint8_t flags = 0;
@@ -63,7 +64,8 @@ ParseResult ParseRequest(std::string_view buf, L7Request* out, int16_t* stream) 
       std::string_view id;
       L7_RETURN_IF_NOT_OK(body.ReadBE16(&idlen));
       L7_RETURN_IF_NOT_OK(body.ReadBytes(idlen, &id));
-      out->statement = "EXECUTE " + HexEncode(id);
+      // Prepared ids are 16-byte MD5s; a longer one is shown by its first 32 bytes.
+      out->statement = "EXECUTE " + HexEncode(id.substr(0, kMaxIdBytesShown));
       break;
     }
     case kBatch:

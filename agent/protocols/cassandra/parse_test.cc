@@ -31,6 +31,18 @@ TEST(CassandraParseTest, Requests) {
   EXPECT_TRUE(c.truncated);
 }
 
+TEST(CassandraParseTest, LongPreparedIdIsCut) {
+  // The fuzzer's find: EXECUTE with a 63-byte id; the statement shows its first 32 bytes.
+  std::string frame("\x04\x00\x00\x06\x0a\x00\x00\x00\x41\x00\x3f", 11);
+  frame += std::string(63, '\xed') + std::string("\x00\x01", 2);
+  L7Request r;
+  int16_t stream = 0;
+  ASSERT_EQ(ParseRequest(frame, &r, &stream), ParseResult::kSuccess);
+  std::string want = "EXECUTE ";
+  for (int i = 0; i < 32; i++) want += "ed";
+  EXPECT_EQ(r.statement, want);
+}
+
 TEST(CassandraParseTest, Responses) {
   std::string_view s;
   int16_t stream = 0;
