@@ -32,6 +32,7 @@ ParseResult L7Decoder::Decode(const L7Event& ev, L7Request* out) {
   out->protocol = ev.protocol;
   out->status = EventStatusLabel(ev.protocol, ev.status);
   if (ev.protocol == L7Protocol::kHttp) out->http_status_code = ev.status;
+  out->raw_status = ev.status;
   out->duration_ns = ev.duration_ns;
   out->is_inbound = ev.is_inbound;
   out->fd = ev.fd;

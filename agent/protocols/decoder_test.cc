@@ -85,6 +85,7 @@ TEST(L7DecoderTest, HttpRecord) {
   EXPECT_EQ(r.path, "/api/items?page=2");
   EXPECT_EQ(r.status, "5xx");
   EXPECT_EQ(r.http_status_code, 503);
+  EXPECT_EQ(r.raw_status, 503);
   EXPECT_EQ(r.duration_ns, 1500000u);
   EXPECT_EQ(r.fd, 5u);
   EXPECT_EQ(r.pid, 100u);
@@ -135,8 +136,9 @@ TEST(L7DecoderTest, InvalidPayloadStillGivesCommonFields) {
   EXPECT_EQ(r.method, "");
   EXPECT_EQ(d.invalid_payloads(), 1u);
   // A protocol without a decoder here: common fields only.
-  EXPECT_EQ(d.Decode(Event(L7Protocol::kDubbo2, "\xda\xbb\xc2\x00"sv, kEventStatusOk), &r), ParseResult::kSuccess);
-  EXPECT_EQ(r.protocol, L7Protocol::kDubbo2);
+  EXPECT_EQ(d.Decode(Event(L7Protocol::kFoundationdb, "\x10\x00\x00\x00"sv, kEventStatusOk), &r),
+            ParseResult::kSuccess);
+  EXPECT_EQ(r.protocol, L7Protocol::kFoundationdb);
   EXPECT_EQ(r.status, "ok");
   EXPECT_EQ(r.duration_ns, 1500000u);
   // A cut Kafka header: the common fields, nothing invented.

@@ -1,11 +1,12 @@
 // Arbitrary bytes as a kernel l7 event, decoded and fed to the decoder and the metric accumulator:
-// the whole user-space path an event takes.
+// the whole user-space path an event takes (decode, count, span).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "agent/protocols/decoder.h"
 #include "agent/protocols/l7_metrics.h"
+#include "agent/protocols/span.h"
 
 using namespace coroot::agent::protocols;
 
@@ -24,6 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   L7Request r;
   (void)decoder.Decode(ev, &r);
   (void)metrics.Add("c", "d:1", "", r);
+  (void)BuildSpan(r, "d:1");
   if (metrics.series() > 512 || decoder.connections() > 256) __builtin_trap();
   if (size % 64 == 0) decoder.ForgetConnection(ev.pid, ev.fd);
   return 0;

@@ -5,6 +5,7 @@
 
 #include "agent/protocols/clickhouse/parse.h"
 #include "agent/protocols/decoder.h"
+#include "agent/protocols/l7_metrics.h"
 #include "agent/protocols/http/parse.h"
 #include "agent/protocols/memcached/parse.h"
 #include "agent/protocols/mysql/parse.h"
@@ -63,7 +64,10 @@ L7Event EventFor(const Exchange& x, L7Protocol proto, uint32_t statement_id = 0)
   ev.payload = std::string_view(x.request).substr(0, kMaxPayloadSize);
   ev.payload_size = x.request.size();
   ev.statement_id = statement_id;
-  ev.status = Status(proto, x.response) == "failed" ? kEventStatusFailed : kEventStatusOk;
+  // The kernel's verdict, mirrored: every real reply must classify.
+  std::string st = Status(proto, x.response);
+  if (!x.response.empty()) EXPECT_NE(st, "<none>") << x.response.substr(0, 16);
+  ev.status = st == "failed" ? kEventStatusFailed : st == "ok" ? kEventStatusOk : kEventStatusUnknown;
   return ev;
 }
 
@@ -223,6 +227,9 @@ TEST(RealTrafficTest, MariadbClientQueries) {
   ASSERT_EQ(ex.size(), 2u);  // handshake response (seq 1) and COM_QUIT are not requests
   L7Decoder d;
   L7Request r;
+  // libmariadb negotiated metadata caching: the result-set header is 2 bytes (count 1, flag 1).
+  EXPECT_EQ(ex[0].response.substr(0, 6), std::string("\x02\x00\x00\x01\x01\x01", 6));
+  EXPECT_EQ(Status(L7Protocol::kMysql, ex[0].response), "ok");
   ASSERT_EQ(d.Decode(EventFor(ex[0], L7Protocol::kMysql), &r), ParseResult::kSuccess);
   EXPECT_EQ(r.statement, "SELECT 1 AS one");
   EXPECT_EQ(r.status, "ok");
@@ -289,6 +296,76 @@ TEST(RealTrafficTest, ClickhouseClientNativeProtocol) {
   ASSERT_EQ(clickhouse::ParseException(ex[1].response, &code, &msg), ParseResult::kSuccess);
   EXPECT_EQ(code, 60);  // UNKNOWN_TABLE
   EXPECT_EQ(msg, "DB::Exception: Table default.no_such_table doesn't exist.");
+}
+
+// Every captured exchange that got a reply, through the decoder into the metric accumulator, the way
+// kernel events would flow: each one must be counted exactly once under its protocol's family with
+// the status its real reply had.
+TEST(RealTrafficTest, AllCapturesThroughDecoderAndMetrics) {
+  struct Capture {
+    const char* file;
+    L7Protocol proto;
+    const char* destination;
+  } captures[] = {{"real/http_get_ok.bin", L7Protocol::kHttp, "127.0.0.1:8000"},
+                  {"real/http_get_404.bin", L7Protocol::kHttp, "127.0.0.1:8000"},
+                  {"real/http_post_501.bin", L7Protocol::kHttp, "127.0.0.1:8000"},
+                  {"real/redis_session.bin", L7Protocol::kRedis, "127.0.0.1:6379"},
+                  {"real/redis_resp3.bin", L7Protocol::kRedis, "127.0.0.1:6379"},
+                  {"real/memcached_session.bin", L7Protocol::kMemcached, "127.0.0.1:11211"},
+                  {"real/memcached_memccat.bin", L7Protocol::kMemcached, "127.0.0.1:11211"},
+                  {"real/postgres_simple.bin", L7Protocol::kPostgres, "127.0.0.1:5432"},
+                  {"real/postgres_pgbench_prepared.bin", L7Protocol::kPostgres, "127.0.0.1:5432"},
+                  {"real/postgres_pgbench_extended.bin", L7Protocol::kPostgres, "127.0.0.1:5432"},
+                  {"real/mysql_query.bin", L7Protocol::kMysql, "127.0.0.1:3306"},
+                  {"real/mysql_prepared.bin", L7Protocol::kMysql, "127.0.0.1:3306"},
+                  {"real/clickhouse_native.bin", L7Protocol::kClickhouse, "127.0.0.1:9000"}};
+  L7Metrics metrics;
+  L7Decoder decoder;
+  int fed = 0;
+  for (const auto& c : captures) {
+    for (const auto& x : Pair(ReadCapture(c.file), c.proto)) {
+      if (x.response.empty()) continue;  // no reply (COM_STMT_CLOSE): the kernel emits nothing
+      L7Event ev = EventFor(x, c.proto);
+      if (c.proto == L7Protocol::kHttp) ASSERT_EQ(http::ParseResponseStatus(x.response, &ev.status), ParseResult::kSuccess);
+      if (c.proto == L7Protocol::kMysql) (void)mysql::ParsePrepareOk(x.response, &ev.statement_id);
+      ev.duration_ns = 2000000;  // 2 ms
+      L7Request r;
+      ASSERT_NE(decoder.Decode(ev, &r), ParseResult::kInvalid) << c.file;
+      ASSERT_EQ(metrics.Add("/docker/app", c.destination, "", r), L7Metrics::AddResult::kCounted);
+      fed++;
+    }
+  }
+  EXPECT_EQ(fed, 47);
+  std::vector<prom::MetricFamily> fams;
+  metrics.Collect(&fams);
+  std::map<std::string, double> got;  // "family|status" → count
+  double total = 0;
+  for (const auto& f : fams) {
+    if (f.type != prom::MetricType::kCounter) continue;
+    for (const auto& smp : f.samples) {
+      std::string status;
+      for (const auto& l : smp.labels)
+        if (l.name == "status") status = l.value;
+      got[f.name + "|" + status] += smp.value;
+      total += smp.value;
+    }
+  }
+  EXPECT_EQ(total, 47);
+  std::map<std::string, double> want = {
+      {"container_http_requests_total|2xx", 1},        {"container_http_requests_total|4xx", 1},
+      {"container_http_requests_total|5xx", 1},        {"container_redis_queries_total|ok", 11},
+      {"container_redis_queries_total|failed", 3},     {"container_memcached_queries_total|ok", 8},
+      {"container_memcached_queries_total|failed", 1}, {"container_postgres_queries_total|ok", 12},
+      {"container_postgres_queries_total|failed", 1},  {"container_mysql_queries_total|ok", 3},
+      {"container_mysql_queries_total|failed", 3},     {"container_clickhouse_queries_total|ok", 1},
+      {"container_clickhouse_queries_total|failed", 1}};
+  EXPECT_EQ(got, want);
+  // One latency histogram per protocol/destination, each holding all of its records in le=0.005.
+  for (const auto& f : fams) {
+    if (f.type != prom::MetricType::kHistogram) continue;
+    ASSERT_EQ(f.histograms.size(), 1u) << f.name;
+    EXPECT_EQ(f.histograms[0].cumulative_counts[0], f.histograms[0].count) << f.name;
+  }
 }
 
 }  // namespace

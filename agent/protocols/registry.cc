@@ -5,6 +5,7 @@
 #include "agent/protocols/cassandra/parse.h"
 #include "agent/protocols/clickhouse/parse.h"
 #include "agent/protocols/dns/parse.h"
+#include "agent/protocols/dubbo/parse.h"
 #include "agent/protocols/http/parse.h"
 #include "agent/protocols/kafka/parse.h"
 #include "agent/protocols/memcached/parse.h"
@@ -106,6 +107,19 @@ ParseResult DecodeClickhouse(const L7Event& ev, ConnectionState*, L7Request* out
   return clickhouse::ParseRequest(ev.payload, out);
 }
 
+ParseResult DecodeDubbo(const L7Event& ev, ConnectionState*, L7Request* out) {
+  uint64_t id = 0;
+  return dubbo::ParseRequest(ev.payload, out, &id);
+}
+
+ParseResult DubboStatus(std::string_view buf, std::string* status) {
+  std::string_view s;
+  uint64_t id = 0;
+  ParseResult r = dubbo::ParseResponseStatus(buf, &s, &id);
+  if (r == ParseResult::kSuccess) *status = std::string(s);
+  return r;
+}
+
 ParseResult DecodeZookeeper(const L7Event& ev, ConnectionState*, L7Request* out) {
   return zookeeper::ParseRequest(ev.payload, out);
 }
@@ -181,8 +195,8 @@ constexpr std::array<ProtocolSpec, kMaxProtocolId> kRegistry = {{
      "container_http_inbound_requests_total", "container_http_inbound_requests_duration_seconds_total", nullptr,
      nullptr, nullptr},
     {L7Protocol::kDubbo2, "dubbo", "container_dubbo_requests_total", "container_dubbo_requests_duration_seconds_total",
-     "container_dubbo_inbound_requests_total", "container_dubbo_inbound_requests_duration_seconds_total", nullptr,
-     nullptr, nullptr},
+     "container_dubbo_inbound_requests_total", "container_dubbo_inbound_requests_duration_seconds_total",
+     dubbo::DetectRequest, DecodeDubbo, DubboStatus},
     {L7Protocol::kDns, "dns", "container_dns_requests_total", "container_dns_requests_duration_seconds_total",
      "container_dns_inbound_requests_total", "container_dns_inbound_requests_duration_seconds_total",
      dns::DetectRequest, DecodeDns, DnsStatus},

@@ -64,6 +64,7 @@ struct L7Request {
   std::vector<DnsAnswer> answers;    // DNS A/AAAA answers
   std::string status;     // "2xx", "ok", "failed", "nxdomain", ... ("unknown" when not decoded)
   int http_status_code = 0;          // the numeric HTTP status when known
+  int32_t raw_status = 0;            // the kernel's status as sent (HTTP code, DNS rcode, ZK err, 200/500)
   uint64_t duration_ns = 0;
   bool is_inbound = false;
   uint64_t fd = 0;

@@ -69,6 +69,10 @@ ParseResult ParseResponseStatus(std::string_view buf, std::string_view* status) 
     *status = kStatusFailed;
   } else if (first == 0x00 || first == 0xfe || len == 1) {
     *status = kStatusOk;
+  } else if (first <= 0xfa && len == 2) {
+    // A result-set header: the column count, followed by MariaDB's "metadata follows" byte when
+    // the client negotiated metadata caching (MariaDB 10.6+ with libmariadb).
+    *status = kStatusOk;
   } else {
     return ParseResult::kInvalid;
   }

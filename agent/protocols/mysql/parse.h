@@ -27,8 +27,8 @@ struct Request {
 bool DetectRequest(std::string_view buf);
 ParseResult ParseRequest(std::string_view buf, Request* out);
 
-// Response packets have sequence > 0: OK (0x00) / EOF (0xfe) / a 1-byte packet (column count)
-// → ok; ERR (0xff) → failed.
+// Response packets have sequence > 0: OK (0x00) / EOF (0xfe) / a 1-byte packet (column count) /
+// a 2-byte column count + MariaDB metadata flag → ok; ERR (0xff) → failed.
 ParseResult ParseResponseStatus(std::string_view buf, std::string_view* status);
 
 // COM_STMT_PREPARE_OK: 0x00, u32 statement id, u16 columns, u16 params, ...

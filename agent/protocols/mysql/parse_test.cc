@@ -55,6 +55,9 @@ TEST(MysqlParseTest, ResponseStatus) {
   EXPECT_EQ(s, "ok");
   ASSERT_EQ(ParseResponseStatus("\x01\x00\x00\x01\x02"sv, &s), ParseResult::kSuccess);  // column count 2
   EXPECT_EQ(s, "ok");
+  ASSERT_EQ(ParseResponseStatus("\x02\x00\x00\x01\x01\x01"sv, &s), ParseResult::kSuccess);  // MariaDB header
+  EXPECT_EQ(s, "ok");
+  EXPECT_EQ(ParseResponseStatus("\x02\x00\x00\x01\xfc\x01"sv, &s), ParseResult::kInvalid);
   ASSERT_EQ(ParseResponseStatus("\x05\x00\x00\x05\xfe\x00\x00\x02\x00"sv, &s), ParseResult::kSuccess);
   EXPECT_EQ(s, "ok");
   ASSERT_EQ(ParseResponseStatus("\x1a\x00\x00\x01\xff\x48\x04#42000You have an error"sv, &s), ParseResult::kSuccess);

@@ -86,9 +86,15 @@ def main():
            "error": bytes.fromhex("840000060000000006 000022000000".replace(" ", ""))}
     for name, data in cql.items():
         write("cassandra", name, data)
+    dubbo = {"request": bytes.fromhex("dabbc2000000000000000007" "0000002b") + b"\x052.0.2\x15org.demo.GreetService\x051.0.0\x08sayHello",
+             "response_ok": bytes.fromhex("dabb02140000000000000007 0000000191".replace(" ", "")),
+             "response_err": bytes.fromhex("dabb02460000000000000008 00000000".replace(" ", ""))}
+    for name, data in dubbo.items():
+        write("dubbo", name, data)
+    requests["dubbo"] = [dubbo["request"]]
     requests["rabbitmq"] = [amqp["publish"]]
     requests["cassandra"] = [cql["query"], cql["execute"]]
-    PROTO_ID.update({"rabbitmq": 9, "cassandra": 8, "mongo": 6, "kafka": 7, "nats": 10, "zookeeper": 15})
+    PROTO_ID.update({"dubbo": 12, "rabbitmq": 9, "cassandra": 8, "mongo": 6, "kafka": 7, "nats": 10, "zookeeper": 15})
     requests["zookeeper"] = [zk["get_data"], zk["ping"]]
     requests["kafka"] = [kafka["metadata_v1"]]
     requests["nats"] = [nats["pub"], nats["msg"]]
