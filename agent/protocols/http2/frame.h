@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace coroot::http2 {
+namespace coroot::agent::protocols::http2 {
 
 inline constexpr size_t kFrameHeaderSize = 9;
 inline constexpr std::string_view kClientPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -54,4 +54,4 @@ inline FrameHeader ParseFrameHeader(std::string_view in) {
 // that tells HTTP/2 from other protocols on a connection's first bytes.
 bool LooksLikeHttp2(std::string_view in);
 
-}  // namespace coroot::http2
+}  // namespace coroot::agent::protocols::http2

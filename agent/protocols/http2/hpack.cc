@@ -5,7 +5,7 @@
 
 #include "agent/protocols/http2/huffman.h"
 
-namespace coroot::http2 {
+namespace coroot::agent::protocols::http2 {
 
 namespace {
 
@@ -244,4 +244,4 @@ std::string EncodeString(std::string_view s, bool huffman) {
   return EncodeInteger(body.size(), 7, huffman ? 0x80 : 0) + body;
 }
 
-}  // namespace coroot::http2
+}  // namespace coroot::agent::protocols::http2

@@ -14,7 +14,7 @@
 
 #include "lib/base/status.h"
 
-namespace coroot::http2 {
+namespace coroot::agent::protocols::http2 {
 
 struct HeaderField {
   std::string name;
@@ -64,4 +64,4 @@ Status DecodeInteger(std::string_view in, size_t* pos, int prefix_bits, uint64_t
 std::string EncodeInteger(uint64_t value, int prefix_bits, uint8_t first_byte_flags);
 std::string EncodeString(std::string_view s, bool huffman);
 
-}  // namespace coroot::http2
+}  // namespace coroot::agent::protocols::http2

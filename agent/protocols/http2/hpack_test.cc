@@ -4,7 +4,7 @@
 
 #include "agent/protocols/http2/huffman.h"
 
-namespace coroot::http2 {
+namespace coroot::agent::protocols::http2 {
 namespace {
 
 std::string Hex(std::string_view hex) {
@@ -125,4 +125,4 @@ TEST(Huffman, RoundTripsEveryByteValue) {
 }
 
 }  // namespace
-}  // namespace coroot::http2
+}  // namespace coroot::agent::protocols::http2

@@ -8,7 +8,7 @@
 #include "agent/protocols/http2/stitch.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace coroot::http2;
+  using namespace coroot::agent::protocols::http2;
   Stitcher::Limits limits;
   limits.max_streams = 64;
   limits.max_header_block = 16 << 10;

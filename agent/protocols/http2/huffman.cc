@@ -3,7 +3,7 @@
 #include <array>
 #include <cstdint>
 
-namespace coroot::http2 {
+namespace coroot::agent::protocols::http2 {
 
 namespace {
 
@@ -98,4 +98,4 @@ std::string HuffmanEncode(std::string_view in) {
   return out;
 }
 
-}  // namespace coroot::http2
+}  // namespace coroot::agent::protocols::http2

@@ -9,7 +9,7 @@
 
 #include "lib/base/status.h"
 
-namespace coroot::http2 {
+namespace coroot::agent::protocols::http2 {
 
 // Appends the decoding of `in` to *out. Fails on an EOS symbol inside the data, padding longer than
 // 7 bits or not all ones (RFC 7541 §5.2), or when the output would exceed max_out bytes.
@@ -18,4 +18,4 @@ Status HuffmanDecode(std::string_view in, std::string* out, size_t max_out);
 // Encoder, used by tests and fuzz seeds to build header blocks.
 std::string HuffmanEncode(std::string_view in);
 
-}  // namespace coroot::http2
+}  // namespace coroot::agent::protocols::http2

@@ -20,7 +20,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 
-namespace coroot::http2 {
+namespace coroot::agent::protocols::http2 {
 namespace {
 
 namespace tracesvc = opentelemetry::proto::collector::trace::v1;
@@ -212,4 +212,4 @@ TEST(Http2Live, RealGrpcCallsAreCountedExactlyWithTheirStatus) {
 }
 
 }  // namespace
-}  // namespace coroot::http2
+}  // namespace coroot::agent::protocols::http2

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-namespace coroot::http2 {
+namespace coroot::agent::protocols::http2 {
 
 namespace {
 
@@ -319,4 +319,4 @@ void Stitcher::Gc(uint64_t now_ns) {
   }
 }
 
-}  // namespace coroot::http2
+}  // namespace coroot::agent::protocols::http2

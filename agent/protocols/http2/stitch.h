@@ -21,7 +21,7 @@
 #include "agent/protocols/http2/frame.h"
 #include "agent/protocols/http2/hpack.h"
 
-namespace coroot::http2 {
+namespace coroot::agent::protocols::http2 {
 
 enum class Direction { kClientToServer = 0, kServerToClient = 1 };
 
@@ -113,4 +113,4 @@ class Stitcher {
   StitcherStats stats_;
 };
 
-}  // namespace coroot::http2
+}  // namespace coroot::agent::protocols::http2

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <iterator>
 
-namespace coroot::http2 {
+namespace coroot::agent::protocols::http2 {
 namespace {
 
 constexpr uint64_t kMs = 1000000;
@@ -178,4 +178,4 @@ TEST(Http2Detector, TellsHttp2FromOtherProtocols) {
 }
 
 }  // namespace
-}  // namespace coroot::http2
+}  // namespace coroot::agent::protocols::http2
