@@ -1,6 +1,8 @@
 // coroot-node-agent: collects node (and, later, container, network and L7) metrics, serves them
 // on /metrics and, in push mode, sends them to the Coroot server by remote write.
 #include <csignal>
+#include <mutex>
+#include <unordered_map>
 #include <iostream>
 
 #include "agent/config/config.h"
@@ -25,6 +27,40 @@ class AgentInfo : public prom::ICollector {
     f.Add({{"version", agent::kVersion}}, 1);
     out->push_back(std::move(f));
   }
+};
+
+// The tracer's events name their container as the container registry does (/docker/<name>,
+// /k8s/<ns>/<pod>/<container>, ...): the event's cgroup path (found by cgroup id even when the
+// process has already exited) is looked up in the registry's decisions. A cgroup's container never
+// changes, so known answers are cached by cgroup id; processes outside reported containers
+// resolve to "" and their events are dropped and counted by the tracer.
+// On hybrid hosts this keys by the v2 path, which is the registry's id except for Kubernetes pods
+// whose v1 cpu/memory path is used instead (§1.c).
+class RegistryResolver : public agent::tracer::IContainerResolver {
+ public:
+  explicit RegistryResolver(std::shared_ptr<agent::containers::ContainerRegistry> registry)
+      : registry_(std::move(registry)) {}
+  std::string ContainerKey(uint32_t pid, uint64_t cgroup_id) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = known_.find(cgroup_id);
+      if (it != known_.end()) return it->second;
+    }
+    std::string path = paths_.ContainerKey(pid, cgroup_id);
+    std::string id = path.empty() ? "" : registry_->ContainerIdOfCgroup(path);
+    if (id.empty() || cgroup_id == 0) return id;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (known_.size() >= kMaxCached) known_.clear();
+    known_[cgroup_id] = id;
+    return id;
+  }
+
+ private:
+  static constexpr size_t kMaxCached = 16384;
+  std::shared_ptr<agent::containers::ContainerRegistry> registry_;
+  agent::tracer::ProcCgroupResolver paths_;
+  std::mutex mu_;
+  std::unordered_map<uint64_t, std::string> known_;
 };
 
 }  // namespace
@@ -93,6 +129,7 @@ int main(int argc, char** argv) {
     eo.ephemeral_port_range = cfg.ephemeral_port_range;
     eo.track_public_network = cfg.track_public_network;
     eo.tracer.connect_fd_hooks = !cfg.disable_l7_tracing;
+    eo.resolver = std::make_shared<RegistryResolver>(containers);
     auto started = agent::tracer::EbpfCollector::Start(eo);
     if (started.ok()) {
       ebpf = *started;

@@ -329,6 +329,12 @@ bool ContainerRegistry::OldEnough(const Container& c, Clock::time_point now) con
   return age * 1000 >= static_cast<double>(options_.min_container_age.count());
 }
 
+std::string ContainerRegistry::ContainerIdOfCgroup(const std::string& cg_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = decisions_.find(cg_id);
+  return it == decisions_.end() ? "" : it->second.container_id;
+}
+
 std::vector<ContainerInfo> ContainerRegistry::Containers() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<ContainerInfo> out;

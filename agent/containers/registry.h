@@ -93,6 +93,10 @@ class ContainerRegistry : public prom::ICollector {
   void Collect(std::vector<prom::MetricFamily>* out) override;
   std::vector<ContainerInfo> Containers();
 
+  // The container_id of a cgroup (its path, as ProcCgroup::Id() gives it), for the eBPF
+  // tracer's events: "" when the cgroup has not been scanned yet or holds no container we report.
+  std::string ContainerIdOfCgroup(const std::string& cgroup_id);
+
  private:
   struct Process {
     uint64_t start_ticks = 0;
