@@ -80,8 +80,8 @@ StatusOr<size_t> ProfilesApi::Load(const std::string& db, const std::string& ser
       "WITH samples AS (SELECT StackHash, sum(Value) AS value FROM " + t +
       ".profiling_samples WHERE ServiceName = " + svc + " AND Type = " + QuoteString(type) + " AND Start < " + to +
       " AND End > " + from + " GROUP BY StackHash HAVING value > 0 ORDER BY value DESC LIMIT " +
-      std::to_string(limit) + ") SELECT toString(samples.value) AS value, stacks.stack AS stack FROM (SELECT Hash, "
-      "any(Stack) AS stack FROM " + t + ".profiling_stacks WHERE ServiceName = " + svc +
+      std::to_string(limit) + ") SELECT toString(samples.value) AS v, stacks.stk AS lines FROM (SELECT Hash, "
+      "any(Stack) AS stk FROM " + t + ".profiling_stacks WHERE ServiceName = " + svc +
       " AND Hash IN (SELECT StackHash FROM samples) GROUP BY Hash) AS stacks INNER JOIN samples ON samples.StackHash = "
       "stacks.Hash";
   ASSIGN_OR_RETURN(std::string out, client_->Query(sql, "JSONEachRow"));
@@ -98,10 +98,10 @@ StatusOr<size_t> ProfilesApi::Load(const std::string& db, const std::string& ser
     if (parser.parse(row.data(), row.size()).get(doc) != simdjson::SUCCESS) return Internal("bad row from ClickHouse");
     std::string_view v;
     int64_t value = 0;
-    if (doc["value"].get_string().get(v) != simdjson::SUCCESS || std::from_chars(v.data(), v.data() + v.size(), value).ec != std::errc())
+    if (doc["v"].get_string().get(v) != simdjson::SUCCESS || std::from_chars(v.data(), v.data() + v.size(), value).ec != std::errc())
       return Internal("bad value from ClickHouse");
     simdjson::dom::array arr;
-    if (doc["stack"].get_array().get(arr) != simdjson::SUCCESS) return Internal("bad stack from ClickHouse");
+    if (doc["lines"].get_array().get(arr) != simdjson::SUCCESS) return Internal("bad stack from ClickHouse");
     lines.clear();
     for (auto x : arr) {
       std::string_view s;
