@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -254,6 +255,11 @@ TEST(ProfilesIngest, RealGoProfilesBecomeFlameGraphs) {
       },
       30s);
   EXPECT_TRUE(ok) << "want " << rows << " profiling_samples rows: " << storage;
+
+  std::cout << "profiles: cpu " << cpu_total << " ns in " << ecpu.stacks["cpu:nanoseconds"].size()
+            << " stacks (main.burnCPU " << burn << ", main.hashLoop " << hash << "); heap inuse "
+            << eheap.total["inuse_space:bytes"] << " B (main.allocBuffers " << alloc << "); " << rows
+            << " profiling_samples rows" << std::endl;
 
   // ---- hostile input ----
   const std::string good = *cpu_pb;
