@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "lib/compress/compress.h"
+#include "server/api/profiles_api.h"
 #include "pprof/profile.pb.h"
 
 namespace coroot::server {
@@ -127,6 +128,29 @@ TEST_F(ProfilesHandlerTest, FullBufferIs429WithRetryAfter) {
   auto r = Post("service.name=svc", OneProfile());
   EXPECT_EQ(r.status, 429) << r.body;
   EXPECT_EQ(r.Header("Retry-After"), "5");
+}
+
+TEST(FlameGraph, TreeFromLeafFirstStacksWithBaseline) {
+  FlameNode root;
+  root.name = "total";
+  root.Add({"leaf a.go:1", "mid a.go:2", "main a.go:3"}, 30, false);
+  root.Add({"mid a.go:2", "main a.go:3"}, 10, false);
+  root.Add({"other b.go:1", "main a.go:3"}, 50, false);
+  root.Add({"leaf a.go:1", "mid a.go:2", "main a.go:3"}, 7, true);
+  std::string json;
+  root.ToJson(&json, false);
+  EXPECT_EQ(json,
+            "{\"name\":\"total\",\"total\":90,\"self\":0,\"children\":["
+            "{\"name\":\"main a.go:3\",\"total\":90,\"self\":0,\"children\":["
+            "{\"name\":\"other b.go:1\",\"total\":50,\"self\":50,\"children\":[]},"
+            "{\"name\":\"mid a.go:2\",\"total\":40,\"self\":10,\"children\":["
+            "{\"name\":\"leaf a.go:1\",\"total\":30,\"self\":30,\"children\":[]}]}]}]}");
+  json.clear();
+  root.ToJson(&json, true);
+  EXPECT_NE(json.find("{\"name\":\"leaf a.go:1\",\"total\":30,\"self\":30,\"base_total\":7,\"base_self\":7,"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("{\"name\":\"total\",\"total\":90,\"self\":0,\"base_total\":7,"), std::string::npos) << json;
 }
 
 }  // namespace
