@@ -323,7 +323,8 @@ StatusOr<Result> Decode(std::string_view body, std::string_view service_name, co
     }
     if (out_bytes > lim.max_output_bytes) return InvalidArgument("pprof: the decoded rows exceed the output limit");
     if (!used) continue;
-    if (seen_stacks.emplace(hash, true).second) res.stacks++;
+    if (!seen_stacks.emplace(hash, true).second) continue;  // already in the batch from this profile
+    res.stacks++;
     if (out->HasStack(service_name, hash, end)) continue;
     for (auto l : stack) out->AddStackLine(l);
     out->EndStack(service_name, hash, end);
