@@ -32,6 +32,9 @@ packages=(
 )
 # Node.js and npm (for libchdb and the UI): the machine's own if present, Debian's otherwise.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+# Go (builds tests/profiles/workload.go for the profiles integration test): the machine's own if
+# present (/usr/local/go), Debian's golang-go otherwise (its runtime/pprof is enough).
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || packages+=(golang-go)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -10,11 +10,13 @@
 #include "lib/clickhouse/factory.h"
 #include "lib/http/server.h"
 #include "lib/prom/exposition.h"
+#include "server/api/profiles_api.h"
 #include "server/api/telemetry_api.h"
 #include "server/config/config.h"
 #include "server/ingest/metrics_handler.h"
 #include "server/ingest/otlp_grpc.h"
 #include "server/ingest/otlp_handler.h"
+#include "server/ingest/profiles_handler.h"
 #include "server/projects/project_store.h"
 #include "server/storage/prom/remote_write_forwarder.h"
 #include "server/version.h"
@@ -111,6 +113,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<server::storage::OtelWriter> otel_writer;
   std::shared_ptr<server::OtlpHandler> otlp;
   std::unique_ptr<server::TelemetryApi> telemetry;
+  std::shared_ptr<server::ProfilesHandler> profiles;
+  std::unique_ptr<server::ProfilesApi> profiles_api;
   if (ch_client) {
     server::storage::WalOptions wal_opts;
     wal_opts.dir = cfg.data_dir + "/otlp-wal";
@@ -169,6 +173,12 @@ int main(int argc, char** argv) {
     otlp = std::make_shared<server::OtlpHandler>(projects->get(), otel_writer.get(), oo);
     self_metrics.Register(otlp);
     telemetry = std::make_unique<server::TelemetryApi>(projects->get(), ch_client.get(), otel_writer.get(), database_of);
+    server::ProfilesHandlerOptions po;
+    po.limits.max_decompressed_bytes = static_cast<size_t>(cfg.max_request_body) * 8;
+    po.database_of = database_of;
+    profiles = std::make_shared<server::ProfilesHandler>(projects->get(), otel_writer.get(), po);
+    self_metrics.Register(profiles);
+    profiles_api = std::make_unique<server::ProfilesApi>(projects->get(), ch_client.get(), otel_writer.get(), database_of);
   }
 
   http::ServerOptions opts;
@@ -197,8 +207,16 @@ int main(int argc, char** argv) {
                [api](const http::Request& req, http::Response* r) { api->Logs(req, r); });
     srv.Handle("GET", JoinPath(base, "/api/v1/storage"),
                [api](const http::Request& req, http::Response* r) { api->Storage(req, r); });
+    srv.Handle("POST", JoinPath(base, "/v1/profiles"),
+               [profiles](const http::Request& req, http::Response* r) { profiles->Handle(req, r); });
+    server::ProfilesApi* papi = profiles_api.get();
+    srv.Handle("GET", JoinPath(base, "/api/v1/profiles"),
+               [papi](const http::Request& req, http::Response* r) { papi->Profile(req, r); });
+    srv.Handle("GET", JoinPath(base, "/api/v1/profiles/types"),
+               [papi](const http::Request& req, http::Response* r) { papi->Types(req, r); });
   } else {
-    for (const char* path : {"/v1/traces", "/v1/logs", "/api/v1/traces", "/api/v1/logs", "/api/v1/storage"})
+    for (const char* path : {"/v1/traces", "/v1/logs", "/v1/profiles", "/api/v1/traces", "/api/v1/logs",
+                             "/api/v1/storage", "/api/v1/profiles", "/api/v1/profiles/types"})
       srv.Handle("", JoinPath(base, path), unavailable);
   }
   srv.Handle("GET", JoinPath(base, "/metrics"), [&self_metrics](const http::Request&, http::Response* r) {

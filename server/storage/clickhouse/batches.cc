@@ -284,4 +284,116 @@ void LogBatch::WriteRowBinary(clickhouse::RowBinaryWriter* w) const {
   }
 }
 
+// ---- profiles ----
+
+std::string ProfileBatch::Key(std::string_view service, uint64_t h) {
+  std::string k(reinterpret_cast<const char*>(&h), 8);
+  k.append(service.data(), service.size());
+  return k;
+}
+
+bool ProfileBatch::HasStack(std::string_view service, uint64_t h, int64_t seen) {
+  auto it = index_.find(Key(service, h));
+  if (it == index_.end()) return false;
+  if (seen > last_seen[it->second]) last_seen[it->second] = seen;
+  return true;
+}
+
+void ProfileBatch::EndStack(std::string_view service, uint64_t h, int64_t seen) {
+  index_.emplace(Key(service, h), hash.size());
+  stack_service.Add(service);
+  hash.push_back(h);
+  last_seen.push_back(seen);
+  stack.Push(lines.size());
+}
+
+size_t ProfileBatch::bytes() const {
+  return value.size() * 40 + service_name.bytes() + type.bytes() + labels.bytes() + stack_service.bytes() +
+         hash.size() * 64 + stack.bytes() + lines.bytes();
+}
+
+bool ProfileBatch::Consistent() const {
+  const size_t n = rows(), m = stacks();
+  return service_name.size() == n && type.size() == n && start.size() == n && end.size() == n &&
+         MapOk(labels, n) && stack_hash.size() == n && stack_service.size() == m && last_seen.size() == m &&
+         stack.size() == m && stack.last() == lines.size();
+}
+
+void ProfileBatch::Append(const ProfileBatch& o) {
+  service_name.Append(o.service_name);
+  type.Append(o.type);
+  AppendVec(&start, o.start);
+  AppendVec(&end, o.end);
+  labels.Append(o.labels);
+  AppendVec(&stack_hash, o.stack_hash);
+  AppendVec(&value, o.value);
+  for (size_t i = 0; i < o.stacks(); ++i) {
+    if (HasStack(o.stack_service[i], o.hash[i], o.last_seen[i])) continue;
+    for (size_t l = o.stack.begin(i); l < o.stack.end(i); ++l) AddStackLine(o.lines[l]);
+    EndStack(o.stack_service[i], o.hash[i], o.last_seen[i]);
+  }
+}
+
+void ProfileBatch::Clear() { *this = ProfileBatch(); }
+
+const char* ProfileBatch::SampleColumns() { return "(ServiceName, Type, Start, End, Labels, StackHash, Value)"; }
+const char* ProfileBatch::StackColumns() { return "(ServiceName, Hash, LastSeen, Stack)"; }
+
+void ProfileBatch::WriteSamplesNative(std::string* out) const {
+  const size_t n = rows();
+  NativeVarUInt(out, 7);
+  NativeVarUInt(out, n);
+  NativeHeader(out, "ServiceName", "String");
+  NativeStrings(out, service_name, 0, n);
+  NativeHeader(out, "Type", "String");
+  NativeStrings(out, type, 0, n);
+  NativeHeader(out, "Start", "DateTime64(9)");
+  NativeFixed(out, start);
+  NativeHeader(out, "End", "DateTime64(9)");
+  NativeFixed(out, end);
+  NativeHeader(out, "Labels", "Map(String, String)");
+  NativeMap(out, labels, 0, n);
+  NativeHeader(out, "StackHash", "UInt64");
+  NativeFixed(out, stack_hash);
+  NativeHeader(out, "Value", "Int64");
+  NativeFixed(out, value);
+}
+
+void ProfileBatch::WriteStacksNative(std::string* out) const {
+  const size_t m = stacks();
+  NativeVarUInt(out, 4);
+  NativeVarUInt(out, m);
+  NativeHeader(out, "ServiceName", "String");
+  NativeStrings(out, stack_service, 0, m);
+  NativeHeader(out, "Hash", "UInt64");
+  NativeFixed(out, hash);
+  NativeHeader(out, "LastSeen", "DateTime64(9)");
+  NativeFixed(out, last_seen);
+  NativeHeader(out, "Stack", "Array(String)");
+  NativeOffsets(out, stack, 0, m);
+  NativeStrings(out, lines, 0, lines.size());
+}
+
+void ProfileBatch::WriteSamplesRowBinary(clickhouse::RowBinaryWriter* w) const {
+  for (size_t i = 0; i < rows(); ++i) {
+    w->String(service_name[i]);
+    w->String(type[i]);
+    w->DateTime64(start[i]);
+    w->DateTime64(end[i]);
+    WriteMap(w, labels, i);
+    w->UInt64(stack_hash[i]);
+    w->Int64(value[i]);
+  }
+}
+
+void ProfileBatch::WriteStacksRowBinary(clickhouse::RowBinaryWriter* w) const {
+  for (size_t i = 0; i < stacks(); ++i) {
+    w->String(stack_service[i]);
+    w->UInt64(hash[i]);
+    w->DateTime64(last_seen[i]);
+    w->ArraySize(stack.end(i) - stack.begin(i));
+    for (size_t l = stack.begin(i); l < stack.end(i); ++l) w->String(lines[l]);
+  }
+}
+
 }  // namespace coroot::server::storage

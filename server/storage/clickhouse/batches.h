@@ -2,6 +2,7 @@
 // Columnar batches of otel_traces and otel_logs rows, and their encoding for INSERT.
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "lib/clickhouse/row_binary.h"
@@ -57,6 +58,45 @@ struct LogBatch {
   static const char* Columns();
   void WriteRowBinary(clickhouse::RowBinaryWriter* w) const;
   void WriteNative(std::string* out) const;
+};
+
+// Rows of profiling_samples plus the distinct stacks they reference (profiling_stacks), deduplicated
+// per batch by (ServiceName, Hash): a stack seen again only moves its LastSeen forward.
+struct ProfileBatch {
+  // profiling_samples
+  StringColumn service_name, type;
+  std::vector<int64_t> start, end;  // ns
+  MapColumn labels;
+  std::vector<uint64_t> stack_hash;
+  std::vector<int64_t> value;
+  // profiling_stacks
+  StringColumn stack_service;
+  std::vector<uint64_t> hash;
+  std::vector<int64_t> last_seen;  // ns
+  Offsets stack;                   // lines of stack i: [stack.begin(i), stack.end(i))
+  StringColumn lines;              // "<function> <file>:<line>", leaf first
+
+  size_t rows() const { return value.size(); }
+  size_t stacks() const { return hash.size(); }
+  size_t bytes() const;
+  bool Consistent() const;
+  // True (and LastSeen raised to last_seen) when (service, hash) is already in the batch.
+  bool HasStack(std::string_view service, uint64_t hash, int64_t last_seen);
+  // Adds a stack not yet in the batch: call AddStackLine for each line, then EndStack.
+  void AddStackLine(std::string_view line) { lines.Add(line); }
+  void EndStack(std::string_view service, uint64_t h, int64_t seen);
+  void Append(const ProfileBatch& o);
+  void Clear();
+  static const char* SampleColumns();
+  static const char* StackColumns();
+  void WriteSamplesNative(std::string* out) const;
+  void WriteStacksNative(std::string* out) const;
+  void WriteSamplesRowBinary(clickhouse::RowBinaryWriter* w) const;
+  void WriteStacksRowBinary(clickhouse::RowBinaryWriter* w) const;
+
+ private:
+  static std::string Key(std::string_view service, uint64_t h);
+  std::unordered_map<std::string, size_t> index_;  // Key → stack row
 };
 
 }  // namespace coroot::server::storage

@@ -27,7 +27,7 @@ void OtelWriter::Stop(std::chrono::milliseconds deadline) {
     // Give the thread until the deadline to drain, then make it give up.
     drained_.wait_for(lock, deadline, [&] {
       bool acc_empty = true;
-      for (auto& [db, a] : acc_) acc_empty = acc_empty && a.spans.rows() == 0 && a.logs.rows() == 0;
+      for (auto& [db, a] : acc_) acc_empty = acc_empty && a.empty();
       return queue_.empty() && !inserting_ && acc_empty;
     });
     stop_ = true;
@@ -37,7 +37,7 @@ void OtelWriter::Stop(std::chrono::milliseconds deadline) {
   std::lock_guard<std::mutex> lock(mu_);
   size_t lost = 0;
   for (auto& p : queue_) lost += p.rows;
-  for (auto& [db, a] : acc_) lost += a.spans.rows() + a.logs.rows();
+  for (auto& [db, a] : acc_) lost += a.spans.rows() + a.logs.rows() + a.profiles.rows();
   if (lost > 0) {
     LOG(ERROR) << "ClickHouse writer stopped with " << lost << " rows not inserted";
     dropped_rows_ += lost;
@@ -67,10 +67,14 @@ Status OtelWriter::Add(const std::string& database, B* batch, uint64_t wal_segme
     target = &a.spans;
     since = &a.spans_since;
     segments = &a.spans_segments;
-  } else {
+  } else if constexpr (std::is_same_v<B, LogBatch>) {
     target = &a.logs;
     since = &a.logs_since;
     segments = &a.logs_segments;
+  } else {
+    target = &a.profiles;
+    since = &a.profiles_since;
+    segments = &a.profiles_segments;
   }
   if (wal_segment != 0) (*segments)[wal_segment] += batch->rows();
   if (target->rows() == 0) {
@@ -88,6 +92,9 @@ Status OtelWriter::AddSpans(const std::string& database, SpanBatch* batch, uint6
   return Add(database, batch, wal_segment);
 }
 Status OtelWriter::AddLogs(const std::string& database, LogBatch* batch, uint64_t wal_segment) {
+  return Add(database, batch, wal_segment);
+}
+Status OtelWriter::AddProfiles(const std::string& database, ProfileBatch* batch, uint64_t wal_segment) {
   return Add(database, batch, wal_segment);
 }
 
@@ -111,6 +118,13 @@ void OtelWriter::CutLocked(bool force) {
       std::swap(std::get<LogBatch>(p.batch), a.logs);
       queue_.push_back(std::move(p));
     }
+    if (a.profiles.rows() > 0 &&
+        (force || a.profiles.rows() >= opt_.flush_rows || now - a.profiles_since >= opt_.flush_interval)) {
+      Pending p{db, ProfileBatch(), a.profiles.bytes(), a.profiles.rows(), std::move(a.profiles_segments)};
+      a.profiles_segments.clear();
+      std::swap(std::get<ProfileBatch>(p.batch), a.profiles);
+      queue_.push_back(std::move(p));
+    }
   }
 }
 
@@ -121,7 +135,7 @@ Status OtelWriter::Flush(std::chrono::milliseconds timeout) {
   cv_.notify_all();
   bool done = drained_.wait_for(lock, timeout, [&] {
     bool acc_empty = true;
-    for (auto& [db, a] : acc_) acc_empty = acc_empty && a.spans.rows() == 0 && a.logs.rows() == 0;
+    for (auto& [db, a] : acc_) acc_empty = acc_empty && a.empty();
     return queue_.empty() && !inserting_ && acc_empty;
   });
   return done ? Status::Ok() : DeadlineExceeded("rows still waiting for ClickHouse after the flush timeout");
@@ -158,6 +172,33 @@ Status OtelWriter::Insert(const Pending& p) {
       data = w.Take();
     }
     table += std::string(".otel_traces ") + SpanBatch::Columns();
+  } else if (const auto* prof = std::get_if<ProfileBatch>(&p.batch)) {
+    // Stacks first: a sample never points at a stack that is not stored. A retry after a failed
+    // samples insert stores the stacks again, which ReplacingMergeTree folds.
+    std::string stacks;
+    stacks.reserve(prof->lines.bytes() + prof->stacks() * 48);
+    std::string stack_table = table + ".profiling_stacks " + ProfileBatch::StackColumns();
+    if (native) {
+      prof->WriteStacksNative(&stacks);
+    } else {
+      clickhouse::RowBinaryWriter w;
+      prof->WriteStacksRowBinary(&w);
+      stacks = w.Take();
+    }
+    auto t0 = Clock::now();
+    Status st = client_->Insert(stack_table, native ? "Native" : "RowBinary", stacks);
+    insert_seconds_ = insert_seconds_.load() + std::chrono::duration<double>(Clock::now() - t0).count();
+    RETURN_IF_ERROR(st);
+    stacks_inserted_ += prof->stacks();
+    data.reserve(prof->bytes());
+    if (native) {
+      prof->WriteSamplesNative(&data);
+    } else {
+      clickhouse::RowBinaryWriter w;
+      prof->WriteSamplesRowBinary(&w);
+      data = w.Take();
+    }
+    table += std::string(".profiling_samples ") + ProfileBatch::SampleColumns();
   } else {
     const auto& logs = std::get<LogBatch>(p.batch);
     data.reserve(logs.bytes() + logs.rows() * 32);
@@ -198,7 +239,9 @@ void OtelWriter::Run() {
     inserting_ = false;
     if (st.ok()) {
       inserts_++;
-      (std::holds_alternative<SpanBatch>(p.batch) ? rows_inserted_spans_ : rows_inserted_logs_) += p.rows;
+      (std::holds_alternative<SpanBatch>(p.batch)  ? rows_inserted_spans_
+       : std::holds_alternative<LogBatch>(p.batch) ? rows_inserted_logs_
+                                                   : rows_inserted_profiles_) += p.rows;
       buffered_bytes_ -= p.bytes;
       backoff = std::chrono::milliseconds(0);
       lock.unlock();
@@ -238,6 +281,8 @@ void OtelWriter::Collect(std::vector<prom::MetricFamily>* out) {
                           "Rows inserted into ClickHouse, by table");
   rows.Add({{"table", "otel_traces"}}, static_cast<double>(rows_inserted_spans_.load()));
   rows.Add({{"table", "otel_logs"}}, static_cast<double>(rows_inserted_logs_.load()));
+  rows.Add({{"table", "profiling_samples"}}, static_cast<double>(rows_inserted_profiles_.load()));
+  rows.Add({{"table", "profiling_stacks"}}, static_cast<double>(stacks_inserted_.load()));
   out->push_back(std::move(rows));
   prom::MetricFamily ins("coroot_clickhouse_inserts_total", prom::MetricType::kCounter, "Batch inserts, by outcome");
   ins.Add({{"outcome", "ok"}}, static_cast<double>(inserts_.load()));

@@ -1,5 +1,6 @@
 #pragma once
-// OtelWriter: the bounded buffer between ingestion and ClickHouse for otel_traces and otel_logs.
+// OtelWriter: the bounded buffer between ingestion and ClickHouse for otel_traces, otel_logs and
+// profiling_samples/profiling_stacks.
 //
 // Handlers Add() a decoded batch for a database; rows accumulate per (database, table) and are cut
 // into an insert when they reach flush_rows or flush_interval passes. One flusher thread creates a
@@ -56,6 +57,8 @@ class OtelWriter : public prom::ICollector {
   // wal_segment: the WAL segment the rows were logged in (0: none).
   Status AddSpans(const std::string& database, SpanBatch* batch, uint64_t wal_segment = 0);
   Status AddLogs(const std::string& database, LogBatch* batch, uint64_t wal_segment = 0);
+  // profiling_samples rows (flush_rows counts them) and their stacks (profiling_stacks).
+  Status AddProfiles(const std::string& database, ProfileBatch* batch, uint64_t wal_segment = 0);
 
   // Cuts every accumulating batch and waits until all are inserted (or the timeout passes).
   Status Flush(std::chrono::milliseconds timeout = std::chrono::seconds(30));
@@ -69,7 +72,7 @@ class OtelWriter : public prom::ICollector {
  private:
   struct Pending {
     std::string database;
-    std::variant<SpanBatch, LogBatch> batch;
+    std::variant<SpanBatch, LogBatch, ProfileBatch> batch;
     size_t bytes = 0;
     size_t rows = 0;
     std::map<uint64_t, uint64_t> segments;
@@ -77,8 +80,10 @@ class OtelWriter : public prom::ICollector {
   struct Accumulating {
     SpanBatch spans;
     LogBatch logs;
-    std::chrono::steady_clock::time_point spans_since, logs_since;
-    std::map<uint64_t, uint64_t> spans_segments, logs_segments;
+    ProfileBatch profiles;
+    std::chrono::steady_clock::time_point spans_since, logs_since, profiles_since;
+    std::map<uint64_t, uint64_t> spans_segments, logs_segments, profiles_segments;
+    bool empty() const { return spans.rows() == 0 && logs.rows() == 0 && profiles.rows() == 0; }
   };
 
   template <typename B>
@@ -101,7 +106,7 @@ class OtelWriter : public prom::ICollector {
   std::set<std::string> schema_ready_;
 
   std::atomic<size_t> buffered_bytes_{0};
-  std::atomic<uint64_t> rows_inserted_spans_{0}, rows_inserted_logs_{0}, inserts_{0}, insert_failures_{0},
+  std::atomic<uint64_t> rows_inserted_spans_{0}, rows_inserted_logs_{0}, rows_inserted_profiles_{0}, stacks_inserted_{0}, inserts_{0}, insert_failures_{0},
       refused_full_{0}, dropped_rows_{0};
   std::atomic<double> insert_seconds_{0};
 };
