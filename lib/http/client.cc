@@ -65,12 +65,18 @@ StatusOr<ClientResponse> Exchange(Stream& stream, const Url& u, const ClientRequ
 
   beast::error_code ec;
   bhttp::write(stream, r, ec);
-  if (ec) return Unavailable("write request to " + u.host + ": " + ec.message());
+  // A server may answer before it has read the whole body (413 for an oversized upload) and close:
+  // our write then fails, but its answer is waiting to be read, and it says more than EPIPE does.
+  beast::error_code write_ec = ec;
+  bool peer_closed = ec == boost::asio::error::broken_pipe || ec == boost::asio::error::connection_reset;
+  if (ec && !peer_closed) return Unavailable("write request to " + u.host + ": " + ec.message());
 
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(opts.max_response_bytes);
+  ec = {};
   bhttp::read(stream, buffer, parser, ec);
+  if (ec && write_ec) return Unavailable("write request to " + u.host + ": " + write_ec.message());
   if (ec == bhttp::error::body_limit)
     return ResourceExhausted("response from " + u.host + " exceeds " + std::to_string(opts.max_response_bytes));
   if (ec) return Unavailable("read response from " + u.host + ": " + ec.message());
