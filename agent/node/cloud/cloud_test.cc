@@ -497,6 +497,32 @@ TEST(CloudFetchTest, OversizedResponseIsRefused) {
   srv.Stop();
 }
 
+TEST(CloudFetchTest, OptionalPathsMissingKeepTheRest) {
+  // Hetzner without private networks, Oracle without the VNICs path: the main document still counts.
+  http::ServerOptions o;
+  o.listen = "127.0.0.1:" + std::to_string(testing::FreePort());
+  http::Server srv(o);
+  srv.Handle("GET", "/hetzner/v1/metadata", [](const http::Request&, http::Response* w) {
+    *w = http::Response::Text(200, Fx("hetzner/metadata.yaml"));
+  });
+  srv.Handle("GET", "/opc/v2/instance/", [](const http::Request&, http::Response* w) {
+    *w = http::Response::Json(200, Fx("oracle/instance.json"));
+  });
+  ASSERT_TRUE(srv.Start().ok());
+  std::string url = "http://127.0.0.1:" + std::to_string(srv.port());
+  auto h = FetchMetadata(kHetzner, Opts(url));
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  CloudMetadata want = Expected(kHetzner);
+  want.local_ipv4 = "";
+  ExpectSame(*h, want);
+  auto oci = FetchMetadata(kOracle, Opts(url));
+  ASSERT_TRUE(oci.ok()) << oci.status().ToString();
+  want = Expected(kOracle);
+  want.local_ipv4 = "";
+  ExpectSame(*oci, want);
+  srv.Stop();
+}
+
 // ---- node_cloud_info ----
 
 std::map<std::string, std::string> Labels(const prom::MetricFamily& f) {

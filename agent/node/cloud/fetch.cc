@@ -94,12 +94,11 @@ StatusOr<CloudMetadata> FetchAzure(Session& s) {
 StatusOr<CloudMetadata> FetchHetzner(Session& s) {
   ASSIGN_OR_RETURN(std::string body, s.Get("/hetzner/v1/metadata", {}));
   ASSIGN_OR_RETURN(CloudMetadata m, ParseHetznerMetadata(body));
-  // A server without private networks answers an empty list; that is not an error.
+  // The private IP is extra: a server without private networks answers an empty list, and a
+  // failure here keeps what the main document said.
   StatusOr<std::string> nets = s.Get("/hetzner/v1/metadata/private-networks", {});
   if (nets.ok()) {
     if (StatusOr<std::string> ip = ParseHetznerPrivateNetworks(*nets); ip.ok()) m.local_ipv4 = *ip;
-  } else if (nets.status().code() != StatusCode::kNotFound) {
-    return nets.status();
   }
   return m;
 }
@@ -140,9 +139,11 @@ StatusOr<CloudMetadata> FetchOracle(Session& s) {
   http::Headers h = {{"Authorization", "Bearer Oracle"}};
   ASSIGN_OR_RETURN(std::string body, s.Get("/opc/v2/instance/", h));
   ASSIGN_OR_RETURN(CloudMetadata m, ParseOracleInstance(body));
+  // The private IP is extra: a failure here keeps what the instance document said.
   StatusOr<std::string> vnics = s.Get("/opc/v2/vnics/", h);
-  if (!vnics.ok()) return vnics.status();
-  if (StatusOr<std::string> ip = ParseOracleVnics(*vnics); ip.ok()) m.local_ipv4 = *ip;
+  if (vnics.ok()) {
+    if (StatusOr<std::string> ip = ParseOracleVnics(*vnics); ip.ok()) m.local_ipv4 = *ip;
+  }
   return m;
 }
 
