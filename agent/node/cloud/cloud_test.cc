@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "agent/node/cloud/cloud_info.h"
 #include "agent/node/cloud/cloud_metadata.h"
@@ -253,7 +254,8 @@ TEST(CloudParsersTest, MalformedBodiesAreClearErrors) {
 
 class FakeMetadata {
  public:
-  explicit FakeMetadata(const std::string& provider) {
+  // `omit`: AWS meta-data paths answered 404 (as for an instance without a public IPv4).
+  explicit FakeMetadata(const std::string& provider, std::set<std::string> omit = {}) {
     http::ServerOptions o;
     o.listen = "127.0.0.1:" + std::to_string(testing::FreePort());
     server_ = std::make_unique<http::Server>(o);
@@ -274,6 +276,7 @@ class FakeMetadata {
           {"/latest/meta-data/instance-life-cycle", file("aws/instance-life-cycle.txt")},
           {"/latest/meta-data/public-ipv4", file("aws/public-ipv4.txt")},
           {"/latest/meta-data/placement/availability-zone-id", file("aws/availability-zone-id.txt")}};
+      for (const std::string& path : omit) paths.erase(path);
       server_->Handle("GET", "/latest/*", [this, paths](const http::Request& r, http::Response* w) {
         Record(r);
         if (r.Header("X-aws-ec2-metadata-token") != token_) {  // IMDSv2 only: no token, no data
@@ -395,6 +398,16 @@ TEST(CloudFetchTest, RequestShapes) {
     ASSERT_TRUE(FetchMetadata(kScaleway, Opts(fake.url())).ok());
     EXPECT_EQ(fake.requests(), std::vector<std::string>{"GET /conf?format=json"});
   }
+}
+
+TEST(CloudFetchTest, AwsInstanceWithoutPublicIpOrLifeCycle) {
+  FakeMetadata fake(kAWS, {"/latest/meta-data/public-ipv4", "/latest/meta-data/instance-life-cycle"});
+  auto m = FetchMetadata(kAWS, Opts(fake.url()));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  CloudMetadata want = Expected(kAWS);
+  want.public_ipv4 = "";
+  want.instance_life_cycle = "";
+  ExpectSame(*m, want);
 }
 
 TEST(CloudFetchTest, ImdsV2TokenIsEnforced) {
