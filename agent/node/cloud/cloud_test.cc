@@ -142,6 +142,10 @@ TEST(CloudDmiTest, DetectsEveryProviderFromItsFixture) {
   EXPECT_EQ(ReadDmi(Dir() + "dmi/aws_xen").product_uuid, "ec2e1916-9099-7caf-fd21-012345678901");
   // No DMI at all (containers without /sys/class/dmi, this machine): no provider.
   EXPECT_EQ(DetectProvider(ReadDmi("/nonexistent")), "");
+  // A UUID that happens to start with "ec2" on a non-Xen machine is not AWS.
+  Dmi kvm = ReadDmi(Dir() + "dmi/kvm");
+  kvm.product_uuid = "ec2abcde-0000-0000-0000-000000000000";
+  EXPECT_EQ(DetectProvider(kvm), "");
   // Plain Hyper-V without Azure's asset tag and with another product name is not Azure.
   Dmi hv;
   hv.sys_vendor = "Microsoft Corporation";

@@ -1,6 +1,6 @@
 // Provider detection from DMI/SMBIOS strings, the way cloud images identify themselves:
-//   AWS (Nitro):        board_vendor / sys_vendor "Amazon EC2"; Xen-based EC2: bios_version
-//                       containing "amazon" or product_uuid starting with "ec2"
+//   AWS (Nitro):        board_vendor / sys_vendor "Amazon EC2"; Xen-based EC2: sys_vendor "Xen"
+//                       with bios_version containing "amazon" or product_uuid starting with "ec2"
 //   GCP:                board_vendor / sys_vendor "Google", product_name "Google Compute Engine"
 //   Azure:              chassis_asset_tag 7783-7084-3265-9085-8269-3286-77 (Azure's documented
 //                       tag), or board_vendor "Microsoft Corporation" with product_name "Virtual Machine"
@@ -50,9 +50,10 @@ Dmi ReadDmi(const std::string& sys_root) {
 
 std::string DetectProvider(const Dmi& d) {
   auto any = [&](const char* v) { return d.sys_vendor == v || d.board_vendor == v; };
-  if (any("Amazon EC2") || d.bios_vendor == "Amazon EC2" || Lower(d.bios_version).find("amazon") != std::string::npos ||
-      Lower(d.product_uuid).rfind("ec2", 0) == 0)
-    return kAWS;
+  // Xen-based EC2 only: a random UUID starts with "ec2" once in 4096, so never on other vendors.
+  bool xen_ec2 = d.sys_vendor == "Xen" && (Lower(d.bios_version).find("amazon") != std::string::npos ||
+                                           Lower(d.product_uuid).rfind("ec2", 0) == 0);
+  if (any("Amazon EC2") || d.bios_vendor == "Amazon EC2" || xen_ec2) return kAWS;
   if (any("Google") || d.product_name == "Google Compute Engine") return kGCP;
   if (d.chassis_asset_tag == "7783-7084-3265-9085-8269-3286-77" ||
       (any("Microsoft Corporation") && d.product_name == "Virtual Machine"))
