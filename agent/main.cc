@@ -8,6 +8,7 @@
 #include "agent/config/config.h"
 #include "agent/containers/registry.h"
 #include "agent/export/metrics_pusher.h"
+#include "agent/node/cloud/cloud_info.h"
 #include "agent/node/machine_identity.h"
 #include "agent/node/node_collector.h"
 #include "agent/tracer/ebpf_collector.h"
@@ -112,6 +113,17 @@ int main(int argc, char** argv) {
   registry.SetConstLabels({{"machine_id", identity->machine_id}, {"system_uuid", identity->system_uuid}});
   registry.Register(std::make_shared<AgentInfo>());
   registry.Register(std::make_shared<agent::node::NodeCollector>());
+  // node_cloud_info: DMI → the provider's metadata service, in the background (bounded by short
+  // timeouts); the --provider/--region/... flags override what it says.
+  agent::node::cloud::CloudInfoOptions cloud_opts;
+  cloud_opts.overrides.provider = cfg.provider;
+  cloud_opts.overrides.region = cfg.region;
+  cloud_opts.overrides.availability_zone = cfg.availability_zone;
+  cloud_opts.overrides.instance_type = cfg.instance_type;
+  cloud_opts.overrides.instance_life_cycle = cfg.instance_life_cycle;
+  auto cloud_info = std::make_shared<agent::node::cloud::CloudInfoCollector>(cloud_opts);
+  cloud_info->Start();
+  registry.Register(cloud_info);
   auto containers = std::make_shared<agent::containers::ContainerRegistry>(agent::containers::OptionsFromConfig(cfg));
   if (auto st = containers->Init(); !st.ok()) {
     LOG(WARNING) << "containers: " << st.ToString();
