@@ -8,40 +8,17 @@
 #include <thread>
 
 #include "lib/base/strings.h"
-#include "lib/clickhouse/embedded_client.h"
+#include "lib/clickhouse/embedded_test_environment.h"
 
 namespace coroot::server::storage {
 namespace {
 
 using namespace std::chrono_literals;
 
-clickhouse::EmbeddedClient* g_client = nullptr;
-std::string g_error = "the test environment did not run";
-std::string g_dir;
-
-class ChdbEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    char tmpl[] = "/tmp/coroot_writer_test.XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) FAIL() << "mkdtemp failed";
-    g_dir = tmpl;
-    clickhouse::EmbeddedOptions o;
-    o.data_dir = g_dir + "/data";
-    auto c = clickhouse::EmbeddedClient::Open(o);
-    if (!c.ok()) {
-      g_error = c.status().ToString();
-      FAIL() << g_error;
-    }
-    g_client = c->release();
-  }
-  void TearDown() override {
-    delete g_client;
-    g_client = nullptr;
-    std::error_code ec;
-    if (!g_dir.empty()) std::filesystem::remove_all(g_dir, ec);
-  }
-};
-[[maybe_unused]] ::testing::Environment* const kEnv = ::testing::AddGlobalTestEnvironment(new ChdbEnvironment);
+[[maybe_unused]] ::testing::Environment* const kEnv =
+    ::testing::AddGlobalTestEnvironment(new clickhouse::EmbeddedTestEnvironment("coroot_writer_test"));
+clickhouse::EmbeddedClient* Engine() { return clickhouse::EmbeddedTestEnvironment::client(); }
+const std::string& EngineError() { return clickhouse::EmbeddedTestEnvironment::error(); }
 
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -99,9 +76,9 @@ void AddLog(LogBatch* b, int i, int64_t base) {
 
 class Writer : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_NE(g_client, nullptr) << g_error; }
+  void SetUp() override { ASSERT_NE(Engine(), nullptr) << EngineError(); }
   std::string Q(const std::string& sql) {
-    auto r = g_client->Query(sql, "TSV");
+    auto r = Engine()->Query(sql, "TSV");
     EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
     return r.ok() ? *r : "<error>";
   }
@@ -116,7 +93,7 @@ TEST_F(Writer, NativeAndRowBinaryStoreIdenticalRows) {
   for (const char* format : {"Native", "RowBinary"}) {
     OtelWriterOptions o;
     o.format = format;
-    OtelWriter w(g_client, o);
+    OtelWriter w(Engine(), o);
     w.Start();
     std::string db = std::string("coroot_fmt_") + format;
     SpanBatch s = spans;
@@ -151,7 +128,7 @@ TEST_F(Writer, FlushesAtRowCountAndAfterTheInterval) {
   OtelWriterOptions o;
   o.flush_rows = 100;
   o.flush_interval = 1500ms;
-  OtelWriter w(g_client, o);
+  OtelWriter w(Engine(), o);
   w.Start();
   int64_t base = NowNs();
   LogBatch a;
@@ -182,7 +159,7 @@ TEST_F(Writer, FullBufferRefusesAndStopFlushesTheRest) {
   OtelWriterOptions o;
   o.flush_interval = std::chrono::hours(1);
   o.max_buffer_bytes = 64 * 1024;
-  OtelWriter w(g_client, o);
+  OtelWriter w(Engine(), o);
   w.Start();
   int64_t base = NowNs();
   int accepted = 0, refused = 0;
@@ -213,7 +190,7 @@ TEST_F(Writer, FullBufferRefusesAndStopFlushesTheRest) {
 
 TEST_F(Writer, RefusedRowsAreDroppedAndCountedNotRetriedForever) {
   OtelWriterOptions o;
-  OtelWriter w(g_client, o);
+  OtelWriter w(Engine(), o);
   w.Start();
   // A batch whose columns disagree (one trace id too few) makes a malformed insert.
   LogBatch b;

@@ -8,44 +8,21 @@
 #include <filesystem>
 
 #include "lib/base/strings.h"
-#include "lib/clickhouse/embedded_client.h"
+#include "lib/clickhouse/embedded_test_environment.h"
 
 namespace coroot::server::storage {
 namespace {
 
-clickhouse::EmbeddedClient* g_client = nullptr;
-std::string g_error = "the test environment did not run";
-std::string g_dir;
-
-class ChdbEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    char tmpl[] = "/tmp/coroot_schema_test.XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) FAIL() << "mkdtemp failed";
-    g_dir = tmpl;
-    clickhouse::EmbeddedOptions o;
-    o.data_dir = g_dir + "/data";
-    auto c = clickhouse::EmbeddedClient::Open(o);
-    if (!c.ok()) {
-      g_error = c.status().ToString();
-      FAIL() << g_error;
-    }
-    g_client = c->release();
-  }
-  void TearDown() override {
-    delete g_client;
-    g_client = nullptr;
-    std::error_code ec;
-    if (!g_dir.empty()) std::filesystem::remove_all(g_dir, ec);
-  }
-};
-[[maybe_unused]] ::testing::Environment* const kEnv = ::testing::AddGlobalTestEnvironment(new ChdbEnvironment);
+[[maybe_unused]] ::testing::Environment* const kEnv =
+    ::testing::AddGlobalTestEnvironment(new clickhouse::EmbeddedTestEnvironment("coroot_schema_test"));
+clickhouse::EmbeddedClient* Engine() { return clickhouse::EmbeddedTestEnvironment::client(); }
+const std::string& EngineError() { return clickhouse::EmbeddedTestEnvironment::error(); }
 
 class Schema : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_NE(g_client, nullptr) << g_error; }
+  void SetUp() override { ASSERT_NE(Engine(), nullptr) << EngineError(); }
   std::string Q(const std::string& sql) {
-    auto r = g_client->Query(sql, "TSVRaw");
+    auto r = Engine()->Query(sql, "TSVRaw");
     EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
     return r.ok() ? Trim(*r) : "<error>";
   }
@@ -65,9 +42,9 @@ TEST_F(Schema, CreatedTwiceWithTablesColumnsCodecsIndexesAndTtls) {
   o.traces_ttl = std::chrono::hours(24 * 3);
   o.logs_ttl = std::chrono::hours(24 * 5);
   o.profiles_ttl = std::chrono::hours(24 * 2);
-  Status st = CreateSchema(g_client, o);
+  Status st = CreateSchema(Engine(), o);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  st = CreateSchema(g_client, o);  // idempotent
+  st = CreateSchema(Engine(), o);  // idempotent
   ASSERT_TRUE(st.ok()) << st.ToString();
 
   EXPECT_EQ(Q("SELECT arrayStringConcat(groupArray(name || ':' || engine), ',') FROM "
@@ -171,7 +148,7 @@ TEST_F(Schema, CreatedTwiceWithTablesColumnsCodecsIndexesAndTtls) {
   // A second run with other TTLs does not alter existing tables.
   SchemaOptions other = o;
   other.logs_ttl = std::chrono::hours(24);
-  ASSERT_TRUE(CreateSchema(g_client, other).ok());
+  ASSERT_TRUE(CreateSchema(Engine(), other).ok());
   logs = Q("SELECT create_table_query FROM system.tables WHERE database='coroot_p1' AND name='otel_logs'");
   EXPECT_NE(logs.find("toIntervalDay(5)"), std::string::npos) << logs;
 }
@@ -179,7 +156,7 @@ TEST_F(Schema, CreatedTwiceWithTablesColumnsCodecsIndexesAndTtls) {
 TEST_F(Schema, MaterializedViewsFeedTheirTables) {
   SchemaOptions o;
   o.database = "coroot_mv";
-  ASSERT_TRUE(CreateSchema(g_client, o).ok());
+  ASSERT_TRUE(CreateSchema(Engine(), o).ok());
   // Two spans of one trace (a root server span and an erroring 30 ms client span) one minute ago.
   Q("INSERT INTO coroot_mv.otel_traces (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, "
     "SpanAttributes, Duration, StatusCode) VALUES "
