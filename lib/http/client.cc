@@ -50,8 +50,12 @@ StatusOr<Url> ParseUrl(const std::string& url) {
 
 namespace {
 
+// One request/response on a connected stream, with Asio's async operations run on the caller's
+// io_context: `stream`'s deadline (beast::tcp_stream::expires_after) bounds the whole exchange,
+// including a server that accepts and then never answers.
 template <typename Stream>
-StatusOr<ClientResponse> Exchange(Stream& stream, const Url& u, const ClientRequest& req, const ClientOptions& opts) {
+StatusOr<ClientResponse> Exchange(asio::io_context& ioc, Stream& stream, const Url& u, const ClientRequest& req,
+                                  const ClientOptions& opts) {
   bhttp::request<bhttp::string_body> r;
   r.method_string(req.method);
   r.target(u.target);
@@ -63,23 +67,27 @@ StatusOr<ClientResponse> Exchange(Stream& stream, const Url& u, const ClientRequ
   r.body() = req.body;
   r.prepare_payload();  // explicit Content-Length, never chunked
 
-  beast::error_code ec;
-  bhttp::write(stream, r, ec);
-  // A server may answer before it has read the whole body (413 for an oversized upload) and close:
-  // our write then fails, but its answer is waiting to be read, and it says more than EPIPE does.
-  beast::error_code write_ec = ec;
-  bool peer_closed = ec == boost::asio::error::broken_pipe || ec == boost::asio::error::connection_reset;
-  if (ec && !peer_closed) return Unavailable("write request to " + u.host + ": " + ec.message());
-
+  beast::error_code write_ec, read_ec;
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(opts.max_response_bytes);
-  ec = {};
-  bhttp::read(stream, buffer, parser, ec);
-  if (ec && write_ec) return Unavailable("write request to " + u.host + ": " + write_ec.message());
-  if (ec == bhttp::error::body_limit)
+  auto read = [&] { bhttp::async_read(stream, buffer, parser, [&](beast::error_code ec, size_t) { read_ec = ec; }); };
+  bhttp::async_write(stream, r, [&](beast::error_code ec, size_t) {
+    write_ec = ec;
+    // A server may answer before it has read the whole body (413 for an oversized upload) and
+    // close: our write then fails, but its answer is waiting to be read and says more than EPIPE.
+    if (!ec || ec == asio::error::broken_pipe || ec == asio::error::connection_reset) read();
+  });
+  ioc.restart();
+  ioc.run();
+
+  if (write_ec && (read_ec || (write_ec != asio::error::broken_pipe && write_ec != asio::error::connection_reset)))
+    return Unavailable("write request to " + u.host + ": " + write_ec.message());
+  if (read_ec == bhttp::error::body_limit)
     return ResourceExhausted("response from " + u.host + " exceeds " + std::to_string(opts.max_response_bytes));
-  if (ec) return Unavailable("read response from " + u.host + ": " + ec.message());
+  if (read_ec == beast::error::timeout)
+    return DeadlineExceeded("no response from " + u.host + " within " + std::to_string(opts.timeout.count()) + " ms");
+  if (read_ec) return Unavailable("read response from " + u.host + ": " + read_ec.message());
   ClientResponse resp;
   auto& msg = parser.get();
   resp.status = static_cast<int>(msg.result_int());
@@ -88,27 +96,15 @@ StatusOr<ClientResponse> Exchange(Stream& stream, const Url& u, const ClientRequ
   return resp;
 }
 
-}  // namespace
-
-namespace {
-
-// Blocking connect and I/O bounded by the kernel's socket timeouts (connect honours SO_SNDTIMEO).
-Status Connect(tcp::socket& sock, const tcp::resolver::results_type& results, const Url& u,
-               std::chrono::milliseconds timeout) {
-  beast::error_code ec = asio::error::host_not_found;
-  for (const auto& entry : results) {
-    sock.close(ec);
-    sock.open(entry.endpoint().protocol(), ec);
-    if (ec) continue;
-    struct timeval tv;
-    tv.tv_sec = timeout.count() / 1000;
-    tv.tv_usec = (timeout.count() % 1000) * 1000;
-    setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(sock.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sock.connect(entry.endpoint(), ec);
-    if (!ec) return Status::Ok();
-  }
-  return Unavailable("connect " + u.host + ":" + std::to_string(u.port) + ": " + ec.message());
+// Connects to the first endpoint that answers, within the stream's deadline.
+Status Connect(asio::io_context& ioc, beast::tcp_stream& stream, const tcp::resolver::results_type& results,
+               const Url& u) {
+  beast::error_code ec;
+  stream.async_connect(results, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+  ioc.restart();
+  ioc.run();
+  if (ec) return Unavailable("connect " + u.host + ":" + std::to_string(u.port) + ": " + ec.message());
+  return Status::Ok();
 }
 
 }  // namespace
@@ -122,10 +118,11 @@ StatusOr<ClientResponse> Fetch(const ClientRequest& req, const ClientOptions& op
   if (ec) return Unavailable("resolve " + u.host + ": " + ec.message());
 
   if (u.scheme == "http") {
-    tcp::socket sock(ioc);
-    RETURN_IF_ERROR(Connect(sock, results, u, opts.timeout));
-    auto r = Exchange(sock, u, req, opts);
-    sock.shutdown(tcp::socket::shutdown_both, ec);
+    beast::tcp_stream stream(ioc);
+    stream.expires_after(opts.timeout);  // one deadline for connect, write and read together
+    RETURN_IF_ERROR(Connect(ioc, stream, results, u));
+    auto r = Exchange(ioc, stream, u, req, opts);
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     return r;
   }
 
@@ -136,15 +133,19 @@ StatusOr<ClientResponse> Fetch(const ClientRequest& req, const ClientOptions& op
     if (ec) return InvalidArgument("load CA file " + opts.ca_file + ": " + ec.message());
   }
   ctx.set_verify_mode(opts.insecure_skip_verify ? asio::ssl::verify_none : asio::ssl::verify_peer);
-  asio::ssl::stream<tcp::socket> stream(ioc, ctx);
+  beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
   if (!SSL_set_tlsext_host_name(stream.native_handle(), u.host.c_str()))
     return InvalidArgument("bad TLS server name: " + u.host);
   if (!opts.insecure_skip_verify) stream.set_verify_callback(asio::ssl::host_name_verification(u.host));
-  RETURN_IF_ERROR(Connect(stream.next_layer(), results, u, opts.timeout));
-  stream.handshake(asio::ssl::stream_base::client, ec);
+  beast::get_lowest_layer(stream).expires_after(opts.timeout);
+  RETURN_IF_ERROR(Connect(ioc, beast::get_lowest_layer(stream), results, u));
+  stream.async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
+  ioc.restart();
+  ioc.run();
   if (ec) return Unavailable("TLS handshake with " + u.host + ": " + ec.message());
-  auto r = Exchange(stream, u, req, opts);
-  stream.shutdown(ec);
+  auto r = Exchange(ioc, stream, u, req, opts);
+  // Best effort: a peer that answered with Connection: close may be gone already.
+  beast::get_lowest_layer(stream).socket().close(ec);
   return r;
 }
 

@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
+#include <filesystem>
 #include <thread>
 
 #include "lib/http/client.h"
 #include "lib/http/server.h"
+#include "lib/testing/process.h"
 
 namespace coroot::http {
 namespace {
@@ -76,6 +78,55 @@ TEST(HttpClient, RefusedConnectionIsUnavailable) {
   s.Stop();
   auto r = Fetch({"GET", "http://127.0.0.1:" + std::to_string(port) + "/"});
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+}
+
+// A server that accepts and never answers must not hold the caller past its timeout.
+TEST(HttpClient, SilentServerTimesOut) {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  int port = acceptor.local_endpoint().port();
+  ClientOptions opts;
+  opts.timeout = std::chrono::milliseconds(300);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = Fetch({"GET", "http://127.0.0.1:" + std::to_string(port) + "/"}, opts);
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+  EXPECT_LT(took, std::chrono::seconds(5));  // a bound on a hang, not a speed claim
+}
+
+// https against a real TLS server (openssl s_server -www), with and without verification.
+TEST(HttpClient, HttpsWithOpenSslServer) {
+  std::string dir = testing::MakeTempDir("coroot_https_");
+  std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                         "-addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert +
+                         " >/dev/null 2>&1").c_str()),
+            0);
+  int port = testing::FreePort();
+  testing::ChildProcess server({"openssl", "s_server", "-www", "-accept", std::to_string(port), "-cert", cert,
+                                "-key", key},
+                               dir + "/server.log");
+  std::string url = "https://127.0.0.1:" + std::to_string(port) + "/";
+  ClientOptions insecure;
+  insecure.insecure_skip_verify = true;
+  ASSERT_TRUE(testing::WaitFor([&] { return Fetch({"GET", url}, insecure).ok(); }, std::chrono::seconds(10)))
+      << server.Log();
+  auto r = Fetch({"GET", url}, insecure);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("s_server"), std::string::npos);
+
+  ClientOptions verified;
+  verified.ca_file = cert;
+  r = Fetch({"GET", url}, verified);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+
+  // Without the CA the self-signed certificate is refused.
+  r = Fetch({"GET", url});
+  EXPECT_FALSE(r.ok());
+  std::filesystem::remove_all(dir);
 }
 
 TEST(HttpClient, ParseUrl) {
