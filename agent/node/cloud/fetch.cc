@@ -1,10 +1,10 @@
 // The metadata requests of each provider, with their documented shapes. One attempt each; every
-// request is bounded by FetchOptions::timeout per socket operation, and no request starts past
+// request is bounded by 2 × FetchOptions::timeout (lib/http's whole-exchange deadline), and none runs past
 // FetchOptions::total_timeout.
+#include <algorithm>
 #include <chrono>
 
 #include "agent/node/cloud/cloud_metadata.h"
-#include "agent/node/cloud/deadline_http.h"
 #include "lib/http/client.h"
 
 namespace coroot::agent::node::cloud {
@@ -28,10 +28,13 @@ class Session {
     req.method = method;
     req.url = base_ + path;
     req.headers = std::move(headers);
-    // Each request: connect within `timeout`, the whole exchange within 2 × timeout, and never
-    // past the fetch's total bound.
+    // Each request: the whole exchange within 2 × timeout, and never past the fetch's total bound.
     Clock::time_point deadline = std::min(Clock::now() + 2 * o_.timeout, start_ + o_.total_timeout);
-    StatusOr<http::ClientResponse> r = FetchWithDeadline(req, deadline, o_.timeout, o_.max_response_bytes);
+    http::ClientOptions co;
+    co.timeout = std::max(std::chrono::milliseconds(1),
+                          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+    co.max_response_bytes = o_.max_response_bytes;
+    StatusOr<http::ClientResponse> r = http::Fetch(req, co);
     last_http_status_ = r.ok() ? r->status : 0;
     if (!r.ok()) return r.status().WithContext(method + " " + req.url);
     if (r->status != 200)
