@@ -2,6 +2,7 @@
 // libchdb allows one engine per process, so every test here shares one client, opened by a global
 // test environment and closed by it before the process exits (an open engine crashes exit()).
 #include "lib/clickhouse/embedded_client.h"
+#include "lib/clickhouse/embedded_test_environment.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -19,55 +20,22 @@
 namespace coroot::clickhouse {
 namespace {
 
-EmbeddedClient* g_client = nullptr;
-std::string g_open_error = "the test environment did not run";
-std::string g_dir;
-
-class ChdbEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    std::string lib = DefaultLibchdbPath();
-    if (!std::filesystem::exists(lib)) {
-      g_open_error = "libchdb.so not found at " + lib +
-                     ": run scripts/install-libchdb.sh (or set COROOT_LIBCHDB / CHDB_DIR)";
-      FAIL() << g_open_error;
-    }
-    char tmpl[] = "/tmp/coroot_chdb_test.XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) FAIL() << "mkdtemp failed";
-    g_dir = tmpl;
-    EmbeddedOptions o;
-    o.data_dir = g_dir + "/data";
-    auto t0 = std::chrono::steady_clock::now();
-    auto c = EmbeddedClient::Open(o);
-    if (!c.ok()) {
-      g_open_error = c.status().ToString();
-      FAIL() << "EmbeddedClient::Open: " << g_open_error;
-    }
-    std::cout << "[ info ] libchdb load + connect: "
-              << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
-    g_client = c->release();
-  }
-  void TearDown() override {
-    delete g_client;  // closes the engine before exit
-    g_client = nullptr;
-    std::error_code ec;
-    if (!g_dir.empty()) std::filesystem::remove_all(g_dir, ec);
-  }
-};
-[[maybe_unused]] ::testing::Environment* const kEnv = ::testing::AddGlobalTestEnvironment(new ChdbEnvironment);
+[[maybe_unused]] ::testing::Environment* const kEnv =
+    ::testing::AddGlobalTestEnvironment(new EmbeddedTestEnvironment("coroot_chdb_test"));
+EmbeddedClient* Engine() { return EmbeddedTestEnvironment::client(); }
 
 class Embedded : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_NE(g_client, nullptr) << g_open_error; }
+  void SetUp() override { ASSERT_NE(Engine(), nullptr) << EmbeddedTestEnvironment::error(); }
 
   // The single value of a one-row, one-column TSV result.
   std::string Scalar(const std::string& sql) {
-    auto r = g_client->Query(sql);
+    auto r = Engine()->Query(sql);
     EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
     return r.ok() ? Trim(*r) : "<error>";
   }
   void Exec(const std::string& sql) {
-    auto r = g_client->Query(sql);
+    auto r = Engine()->Query(sql);
     ASSERT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
   }
 };
@@ -153,17 +121,17 @@ void WriteRow(RowBinaryWriter& w, const Row& r) {
 const char kColumns[] = "(Timestamp, ServiceName, SeverityNumber, TraceId, Body, Attrs, Duration, Score, Tags, Flags)";
 
 TEST_F(Embedded, DescribeAndPing) {
-  EXPECT_TRUE(g_client->Ping().ok());
-  std::string d = g_client->Describe();
+  EXPECT_TRUE(Engine()->Ping().ok());
+  std::string d = Engine()->Describe();
   EXPECT_NE(d.find("libchdb"), std::string::npos) << d;
-  EXPECT_NE(d.find(g_dir), std::string::npos) << d;
+  EXPECT_NE(d.find(EmbeddedTestEnvironment::dir()), std::string::npos) << d;
   EXPECT_EQ(Scalar("SELECT version() >= '24'"), "1") << Scalar("SELECT version()");
 }
 
 TEST_F(Embedded, SchemaKeepsTtlCodecsAndIndexes) {
   Exec("CREATE DATABASE IF NOT EXISTS coroot_schema");
   Exec(LogsTableDdl("coroot_schema.otel_logs"));
-  auto r = g_client->Query("SHOW CREATE TABLE coroot_schema.otel_logs", "TSVRaw");
+  auto r = Engine()->Query("SHOW CREATE TABLE coroot_schema.otel_logs", "TSVRaw");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const std::string& ddl = *r;
   for (const char* want : {"Map(LowCardinality(String), String)", "DateTime64(9)", "CODEC(Delta(8), ZSTD(1))",
@@ -175,7 +143,7 @@ TEST_F(Embedded, SchemaKeepsTtlCodecsAndIndexes) {
     EXPECT_NE(ddl.find(want), std::string::npos) << "missing " << want << " in:\n" << ddl;
   }
   // Creating it again is a typed error, not a crash.
-  auto again = g_client->Query(LogsTableDdl("coroot_schema.otel_logs"));
+  auto again = Engine()->Query(LogsTableDdl("coroot_schema.otel_logs"));
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists) << again.status().ToString();
 }
@@ -199,8 +167,8 @@ TEST_F(Embedded, RowBinaryAndJsonRoundTrip) {
   for (int i = 0; i < n; ++i) WriteRow(i < n / 2 ? first : second, rows[i]);
   ASSERT_EQ(first.size() + second.size(), all.size());
   auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(g_client->Insert(std::string("coroot_rt.logs ") + kColumns, "RowBinary", first.data()).ok());
-  Status st = g_client->Insert(std::string("coroot_rt.logs ") + kColumns, "RowBinary", second.data());
+  ASSERT_TRUE(Engine()->Insert(std::string("coroot_rt.logs ") + kColumns, "RowBinary", first.data()).ok());
+  Status st = Engine()->Insert(std::string("coroot_rt.logs ") + kColumns, "RowBinary", second.data());
   ASSERT_TRUE(st.ok()) << st.ToString();
   std::cout << "[ info ] embedded RowBinary insert of " << n << " rows: "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
@@ -215,7 +183,7 @@ TEST_F(Embedded, RowBinaryAndJsonRoundTrip) {
       R"({"Timestamp":")" + recent + R"(","ServiceName":"json-svc","SeverityNumber":9,"TraceId":"t-json-2",)"
       R"("Body":"json row two","Attrs":{},"Duration":7,"Score":1.25,"Tags":[],"Flags":"ef"})"
       "\n";
-  st = g_client->Insert("coroot_rt.logs", "JSONEachRow", json);
+  st = Engine()->Insert("coroot_rt.logs", "JSONEachRow", json);
   ASSERT_TRUE(st.ok()) << st.ToString();
 
   EXPECT_EQ(Scalar("SELECT count() FROM coroot_rt.logs"), std::to_string(n + 2));
@@ -247,7 +215,7 @@ TEST_F(Embedded, RowBinaryAndJsonRoundTrip) {
                    "SETTINGS force_data_skipping_indices = 'idx_body'"),
             "1");
   // ... and it skips granules: the token lives in 3 of the table's granules.
-  auto plan = g_client->Query(
+  auto plan = Engine()->Query(
       "EXPLAIN indexes = 1 SELECT count() FROM coroot_rt.logs WHERE hasToken(Body, 'NullPointerException')",
       "TSVRaw");
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
@@ -276,57 +244,57 @@ TEST_F(Embedded, TtlDropsExpiredParts) {
   const int64_t now = NowMinusHourNs();
   WriteRow(w, MakeRow(1, now));
   WriteRow(w, MakeRow(2, now - int64_t(30) * 86400 * 1000000000));  // 30 days old: its own partition
-  ASSERT_TRUE(g_client->Insert(std::string("coroot_ttl.logs ") + kColumns, "RowBinary", w.data()).ok());
+  ASSERT_TRUE(Engine()->Insert(std::string("coroot_ttl.logs ") + kColumns, "RowBinary", w.data()).ok());
   Exec("OPTIMIZE TABLE coroot_ttl.logs FINAL");
   EXPECT_EQ(Scalar("SELECT groupArray(TraceId) FROM coroot_ttl.logs"), "['" + TraceIdOf(1) + "']");
 }
 
 TEST_F(Embedded, ErrorsCarryTheServerMessageAndLeaveTheClientUsable) {
-  auto bad = g_client->Query("SELEC 1");
+  auto bad = Engine()->Query("SELEC 1");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("Code: 62"), std::string::npos) << bad.status().message();
   EXPECT_NE(bad.status().message().find("Syntax error"), std::string::npos) << bad.status().message();
 
-  auto unknown = g_client->Query("SELECT * FROM no_such_table_here");
+  auto unknown = Engine()->Query("SELECT * FROM no_such_table_here");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(unknown.status().message().find("Code: 60"), std::string::npos) << unknown.status().message();
   EXPECT_NE(unknown.status().message().find("no_such_table_here"), std::string::npos) << unknown.status().message();
 
-  Status ins = g_client->Insert("no_such_db.no_such_table", "RowBinary", std::string(4, '\0'));
+  Status ins = Engine()->Insert("no_such_db.no_such_table", "RowBinary", std::string(4, '\0'));
   ASSERT_FALSE(ins.ok());
   EXPECT_NE(ins.message().find("Code: 81"), std::string::npos) << ins.message();
 
   Exec("CREATE TABLE IF NOT EXISTS default.small (a UInt32, s String) ENGINE = MergeTree ORDER BY a");
   Exec("TRUNCATE TABLE default.small");
   // Truncated RowBinary: a UInt32 needs 4 bytes.
-  ins = g_client->Insert("default.small", "RowBinary", std::string("\x01\x00", 2));
+  ins = Engine()->Insert("default.small", "RowBinary", std::string("\x01\x00", 2));
   ASSERT_FALSE(ins.ok());
   EXPECT_EQ(ins.code(), StatusCode::kInvalidArgument) << ins.ToString();
   EXPECT_NE(ins.message().find("Code: 33"), std::string::npos) << ins.message();
 
-  auto bad_format = g_client->Query("SELECT 1", "NoSuchFormat");
+  auto bad_format = Engine()->Query("SELECT 1", "NoSuchFormat");
   EXPECT_FALSE(bad_format.ok());
 
   // Still works.
-  EXPECT_TRUE(g_client->Ping().ok());
+  EXPECT_TRUE(Engine()->Ping().ok());
   RowBinaryWriter w;
   w.UInt32(42);
   w.String("ok");
-  ASSERT_TRUE(g_client->Insert("default.small (a, s)", "RowBinary", w.data()).ok());
+  ASSERT_TRUE(Engine()->Insert("default.small (a, s)", "RowBinary", w.data()).ok());
   EXPECT_EQ(Scalar("SELECT a, s FROM default.small"), "42\tok");
-  EXPECT_TRUE(g_client->Insert("default.small", "RowBinary", "").ok()) << "empty insert is a no-op";
+  EXPECT_TRUE(Engine()->Insert("default.small", "RowBinary", "").ok()) << "empty insert is a no-op";
 }
 
 TEST_F(Embedded, SecondEngineIsRefused) {
   EmbeddedOptions o;
-  o.data_dir = g_dir + "/other";
+  o.data_dir = EmbeddedTestEnvironment::dir() + "/other";
   auto second = EmbeddedClient::Open(o);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kAlreadyExists);
   EXPECT_NE(second.status().message().find("one per process"), std::string::npos) << second.status().message();
-  EXPECT_TRUE(g_client->Ping().ok());
+  EXPECT_TRUE(Engine()->Ping().ok());
 }
 
 TEST_F(Embedded, ConcurrentCallsAreSerialized) {
@@ -340,8 +308,8 @@ TEST_F(Embedded, ConcurrentCallsAreSerialized) {
         RowBinaryWriter w;
         w.UInt32(t);
         w.UInt32(i);
-        if (!g_client->Insert("default.conc", "RowBinary", w.data()).ok()) ++failures;
-        if (!g_client->Query("SELECT count() FROM default.conc").ok()) ++failures;
+        if (!Engine()->Insert("default.conc", "RowBinary", w.data()).ok()) ++failures;
+        if (!Engine()->Query("SELECT count() FROM default.conc").ok()) ++failures;
       }
     });
   }
@@ -360,7 +328,7 @@ TEST_F(Embedded, RowBinaryThroughput) {
   RowBinaryWriter w;
   for (int i = 0; i < n; ++i) WriteRow(w, MakeRow(i, base));
   auto t0 = std::chrono::steady_clock::now();
-  Status st = g_client->Insert(std::string("coroot_speed.logs ") + kColumns, "RowBinary", w.data());
+  Status st = Engine()->Insert(std::string("coroot_speed.logs ") + kColumns, "RowBinary", w.data());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(Scalar("SELECT count() FROM coroot_speed.logs"), std::to_string(n));

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <string>
 
 #include "lib/clickhouse/embedded_client.h"
@@ -30,11 +32,14 @@ class EmbeddedTestEnvironment : public ::testing::Environment {
     Dir() = tmpl;
     EmbeddedOptions o;
     o.data_dir = Dir() + "/data";
+    auto t0 = std::chrono::steady_clock::now();
     auto c = EmbeddedClient::Open(o);
     if (!c.ok()) {
       Error() = c.status().ToString();
       FAIL() << "EmbeddedClient::Open: " << Error();
     }
+    std::cout << "[ info ] libchdb load + connect: "
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
     Client() = c->release();
   }
   void TearDown() override {
