@@ -74,6 +74,7 @@ class Relay {
  private:
   struct Conn {
     int client = -1, server = -1;
+    bool client_open = true, server_open = true;  // false once that side sent EOF
     std::unique_ptr<Stitcher> stitcher;
   };
 
@@ -82,8 +83,9 @@ class Relay {
     while (!stop_) {
       std::vector<pollfd> fds{{listen_fd_, POLLIN, 0}};
       for (auto& c : conns_) {
-        fds.push_back({c.client, POLLIN, 0});
-        fds.push_back({c.server, POLLIN, 0});
+        // A side that sent EOF is not polled again (fd -1 is skipped by poll).
+        fds.push_back({c.client_open ? c.client : -1, POLLIN, 0});
+        fds.push_back({c.server_open ? c.server : -1, POLLIN, 0});
       }
       if (poll(fds.data(), fds.size(), 50) <= 0) continue;
       if (fds[0].revents & POLLIN) {
@@ -106,14 +108,20 @@ class Relay {
         bool from_client = (i - 1) % 2 == 0;
         int src = from_client ? c.client : c.server, dst = from_client ? c.server : c.client;
         ssize_t n = read(src, buf, sizeof buf);
-        if (n <= 0) continue;
+        if (n <= 0) {
+          // Pass the EOF on, as a proxy would: the peer may be closing a connection it no longer needs.
+          (from_client ? c.client_open : c.server_open) = false;
+          shutdown(dst, SHUT_WR);
+          continue;
+        }
         {
           std::lock_guard<std::mutex> l(mu_);
           c.stitcher->Feed(from_client ? Direction::kClientToServer : Direction::kServerToClient, NowNs(),
                            std::string_view(buf, n), n, &done_);
         }
         for (ssize_t off = 0; off < n;) {
-          ssize_t w = write(dst, buf + off, n - off);
+          // MSG_NOSIGNAL: a peer that already closed must not kill the test with SIGPIPE.
+          ssize_t w = send(dst, buf + off, n - off, MSG_NOSIGNAL);
           if (w <= 0) break;
           off += w;
         }
