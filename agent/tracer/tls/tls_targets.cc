@@ -3,10 +3,10 @@
 #include <sys/sysmacros.h>
 
 #include <charconv>
+#include <set>
 
 #include "agent/tracer/tls/elf_image.h"
 #include "agent/tracer/tls/go_binary.h"
-#include "lib/base/file.h"
 #include "lib/base/strings.h"
 
 namespace coroot::agent::tracer::tls {
@@ -109,35 +109,6 @@ StatusOr<std::vector<TlsTarget>> TlsTargetsInFile(const std::string& path) {
   }
   if (out.empty()) return NotFound(path + " has no OpenSSL or Go crypto/tls functions");
   return out;
-}
-
-StatusOr<std::vector<TlsTarget>> DiscoverTlsTargets(const std::string& proc_root, pid_t pid) {
-  const std::string dir = proc_root + "/" + std::to_string(pid);
-  ASSIGN_OR_RETURN(std::string maps, ReadFile(dir + "/maps"));
-  std::vector<TlsTarget> out;
-  // The executable itself: a Go program, or one with OpenSSL linked in statically.
-  auto exe = TlsTargetsInFile(dir + "/exe");
-  if (exe.ok()) {
-    for (auto& t : *exe) out.push_back(std::move(t));
-  } else if (exe.status().code() != StatusCode::kNotFound) {
-    return exe.status();
-  }
-  for (const MappedFileRef& m : ParseMappedFiles(maps)) {
-    if (LibsslVersion(m.path).empty()) continue;
-    // Through the process's root, so a library inside a container's file system is found.
-    auto lib = TlsTargetsInFile(dir + "/root" + m.path);
-    if (!lib.ok()) continue;  // replaced or unreadable since it was mapped: nothing to probe
-    for (auto& t : *lib)
-      if (t.kind == TlsLibraryKind::kOpenSsl) out.push_back(std::move(t));
-  }
-  return out;
-}
-
-std::vector<TlsTarget> TlsTargetSet::TakeNew(std::vector<TlsTarget> found) {
-  std::vector<TlsTarget> fresh;
-  for (auto& t : found)
-    if (seen_.insert({t.dev, t.inode, t.kind}).second) fresh.push_back(std::move(t));
-  return fresh;
 }
 
 }  // namespace coroot::agent::tracer::tls

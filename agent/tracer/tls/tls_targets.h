@@ -1,12 +1,8 @@
 #pragma once
-// Which files of a process carry TLS code the agent can probe, and where: OpenSSL's libssl (shared,
-// or linked into the executable) and Go's crypto/tls. A file is probed once however many processes
-// map it, so targets are identified by (device, inode) of the file, not by path.
-#include <sys/types.h>
-
+// Which files carry TLS code the agent can probe, and where: OpenSSL's libssl (shared, or linked
+// into an executable) and Go's crypto/tls. Targets carry the file's (device, inode) because a file
+// is probed once however many processes map it (tls_instrumenter.h decides when and which).
 #include <cstdint>
-#include <set>
-#include <tuple>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,19 +43,5 @@ std::vector<MappedFileRef> ParseMappedFiles(std::string_view maps, size_t* malfo
 // Probe sites in one ELF file: OpenSSL's SSL_write/SSL_read(+_ex) and Go's crypto/tls. NotFound
 // when the file has neither.
 StatusOr<std::vector<TlsTarget>> TlsTargetsInFile(const std::string& path);
-
-// Every TLS target of a process: its executable and the libssl files it has mapped.
-StatusOr<std::vector<TlsTarget>> DiscoverTlsTargets(const std::string& proc_root, pid_t pid);
-
-// Remembers which files were already handed out for probing, so each is attached once.
-class TlsTargetSet {
- public:
-  // The targets of `found` not seen before; they count as seen from now on.
-  std::vector<TlsTarget> TakeNew(std::vector<TlsTarget> found);
-  size_t size() const { return seen_.size(); }
-
- private:
-  std::set<std::tuple<uint64_t, uint64_t, TlsLibraryKind>> seen_;  // dev, inode, kind
-};
 
 }  // namespace coroot::agent::tracer::tls

@@ -13,6 +13,7 @@
 
 #include "agent/tracer/tls/elf_image.h"
 #include "agent/tracer/tls/go_binary.h"
+#include "agent/tracer/tls/tls_instrumenter.h"
 #include "agent/tracer/tls/tls_targets.h"
 #include "lib/base/file.h"
 #include "lib/testing/go_build.h"
@@ -191,7 +192,7 @@ TEST(ReturnInstructions, DecodedNotByteScanned) {
   EXPECT_EQ(*rets, (std::vector<uint64_t>{0x1005, 0x1008}));
 }
 
-TEST_F(GoBinaries, LiveProcessesAreFoundOncePerFile) {
+TEST_F(GoBinaries, LiveProcessesGetProbesOncePerFile) {
   const std::string dir = coroot::testing::MakeTempDir("coroot_tls_live");
   ASSERT_EQ(system(("openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout " + dir +
                     "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1")
@@ -214,30 +215,46 @@ TEST_F(GoBinaries, LiveProcessesAreFoundOncePerFile) {
   ASSERT_TRUE(coroot::testing::WaitFor([&] { return go.Log().find("responses: 3") != std::string::npos; }, 20s))
       << go.Log();
 
-  TlsTargetSet set;
-  auto ssl = DiscoverTlsTargets("/proc", s1->pid());
-  ASSERT_TRUE(ssl.ok()) << ssl.status().message();
-  ASSERT_EQ(ssl->size(), 1u);
-  const TlsTarget& t = (*ssl)[0];
-  EXPECT_EQ(t.kind, TlsLibraryKind::kOpenSsl);
-  EXPECT_EQ(t.version, "3");
-  struct stat st;
-  ASSERT_EQ(stat(kLibssl, &st), 0);
-  EXPECT_EQ(t.inode, st.st_ino);  // the very file the process mapped
-  std::set<std::string> sites;
-  for (const auto& s : t.sites) sites.insert(s.function + (s.kind == UprobeSite::Kind::kReturn ? ":ret" : ""));
-  EXPECT_EQ(sites, (std::set<std::string>{"SSL_write", "SSL_write_ex", "SSL_read", "SSL_read:ret", "SSL_read_ex",
-                                          "SSL_read_ex:ret"}));
-  EXPECT_EQ(set.TakeNew(*ssl).size(), 1u);
+  // The kernel side is the bpf test's business; here the attacher records what it is asked.
+  struct Recorder : IUprobeAttacher {
+    std::multiset<std::string> calls;  // "program path offset ret"
+    std::set<std::string> files;
+    Status Attach(const std::string& program, const std::string& path, uint64_t offset, bool ret) override {
+      calls.insert(program + (ret ? " ret" : ""));
+      files.insert(path);
+      EXPECT_GT(offset, 0u);
+      return Status::Ok();
+    }
+  } recorder;
 
-  auto gos = DiscoverTlsTargets("/proc", go.pid());
-  ASSERT_TRUE(gos.ok()) << gos.status().message();
-  ASSERT_EQ(gos->size(), 1u);
-  EXPECT_EQ((*gos)[0].kind, TlsLibraryKind::kGo);
-  size_t return_sites = 0;
-  for (const auto& s : (*gos)[0].sites) return_sites += s.kind == UprobeSite::Kind::kReturnSite;
-  EXPECT_GE(return_sites, 1u);
-  EXPECT_EQ(set.TakeNew(*gos).size(), 1u);
+  // Too young for the delay: nothing is looked at.
+  TlsInstrumenter patient(&recorder, {.delay = std::chrono::seconds(3600)});
+  patient.OnProcess(s1->pid());
+  patient.Poll(TlsInstrumenter::Clock::now());
+  EXPECT_EQ(patient.stats().processes_inspected, 0u);
+  EXPECT_TRUE(recorder.calls.empty());
+
+  TlsInstrumenter inst(&recorder, {.delay = std::chrono::seconds(0)});
+  inst.OnProcess(s1->pid());
+  inst.OnProcess(go.pid());
+  inst.Poll(TlsInstrumenter::Clock::now());
+  EXPECT_EQ(inst.stats().processes_inspected, 2u);
+  EXPECT_EQ(inst.stats().files_attached, 2u) << ::testing::PrintToString(inst.problems());
+  EXPECT_EQ(inst.stats().attach_errors, 0u);
+  // openssl: SSL_write and SSL_write_ex share a program; each read has an entry and a return.
+  EXPECT_EQ(recorder.calls.count("coroot_openssl_write_enter"), 2u);
+  EXPECT_EQ(recorder.calls.count("coroot_openssl_read_enter"), 1u);
+  EXPECT_EQ(recorder.calls.count("coroot_openssl_read_exit ret"), 1u);
+  EXPECT_EQ(recorder.calls.count("coroot_openssl_read_ex_enter"), 1u);
+  EXPECT_EQ(recorder.calls.count("coroot_openssl_read_ex_exit ret"), 1u);
+  EXPECT_EQ(recorder.calls.count("coroot_go_tls_write_enter"), 1u);
+  EXPECT_EQ(recorder.calls.count("coroot_go_tls_read_enter"), 1u);
+  EXPECT_GE(recorder.calls.count("coroot_go_tls_read_exit"), 1u);
+  // libssl through the server's root, the Go client's executable through /proc/<pid>/exe.
+  EXPECT_EQ(recorder.files, (std::set<std::string>{"/proc/" + std::to_string(s1->pid()) + "/root" + kLibssl,
+                                                   "/proc/" + std::to_string(go.pid()) + "/exe"}));
+  const size_t probes = recorder.calls.size();
+  EXPECT_EQ(inst.stats().probes_attached, probes);
 
   // A second openssl process maps the same libssl: nothing new to attach.
   s1->Stop();
@@ -245,15 +262,17 @@ TEST_F(GoBinaries, LiveProcessesAreFoundOncePerFile) {
   ASSERT_TRUE(coroot::testing::WaitFor(
       [&] { return Shell("curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:" + std::to_string(port) + "/") == "200"; },
       10s));
-  auto again = DiscoverTlsTargets("/proc", s2->pid());
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(set.TakeNew(*again).size(), 0u);
-  EXPECT_EQ(set.size(), 2u);
+  inst.OnProcess(s2->pid());
+  inst.Poll(TlsInstrumenter::Clock::now());
+  EXPECT_EQ(inst.stats().processes_inspected, 3u);
+  EXPECT_EQ(recorder.calls.size(), probes);
 
-  // A process that is gone is a clear error.
+  // A process that is gone is dropped without a look.
   const pid_t gone = s2->pid();
   s2->Stop();
-  EXPECT_FALSE(DiscoverTlsTargets("/proc", gone).ok());
+  inst.OnProcess(gone);
+  inst.Poll(TlsInstrumenter::Clock::now() + std::chrono::seconds(10));
+  EXPECT_EQ(inst.stats().processes_inspected, 4u);  // the Go client's retry, not the dead server
   go.Stop();
   std::filesystem::remove_all(dir);
 }
