@@ -31,8 +31,9 @@ const char* ProgramForSite(TlsLibraryKind kind, const UprobeSite& site) {
   }
   // SSL_write and SSL_write_ex take (ssl, buf, num) alike; the reads differ in how they return
   // the length (the return value, or *readbytes).
-  if ((site.function == "SSL_write" || site.function == "SSL_write_ex") && site.kind == K::kEntry)
-    return "coroot_openssl_write_enter";
+  const bool write = site.function == "SSL_write" || site.function == "SSL_write_ex";
+  if (write && site.kind == K::kEntry) return "coroot_openssl_write_enter";
+  if (write && site.kind == K::kReturn) return "coroot_openssl_write_exit";
   if (site.function == "SSL_read" && site.kind == K::kEntry) return "coroot_openssl_read_enter";
   if (site.function == "SSL_read" && site.kind == K::kReturn) return "coroot_openssl_read_exit";
   if (site.function == "SSL_read_ex" && site.kind == K::kEntry) return "coroot_openssl_read_ex_enter";

@@ -14,12 +14,9 @@ namespace {
 
 // OpenSSL's plaintext entry points; the _ex variants are what BIO-based code (openssl s_server,
 // newer applications) calls.
-struct OpenSslFunction {
-  const char* name;
-  bool needs_return;  // reads learn the plaintext length only when they return
-};
-constexpr OpenSslFunction kOpenSslFunctions[] = {
-    {"SSL_write", false}, {"SSL_write_ex", false}, {"SSL_read", true}, {"SSL_read_ex", true}};
+// Each gets an entry probe and a return probe: a read learns the plaintext length only when it
+// returns, and a write's return ends the window in which its inner syscall names the socket.
+constexpr const char* kOpenSslFunctions[] = {"SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex"};
 
 std::string_view NextField(std::string_view* line) {
   size_t start = line->find_first_not_of(' ');
@@ -87,13 +84,13 @@ StatusOr<std::vector<TlsTarget>> TlsTargetsInFile(const std::string& path) {
   std::vector<TlsTarget> out;
 
   TlsTarget ssl{TlsLibraryKind::kOpenSsl, path, file.dev(), file.inode(), LibsslVersion(path), {}};
-  for (const auto& f : kOpenSslFunctions) {
-    auto sym = elf->FindFunction(f.name);
+  for (const char* name : kOpenSslFunctions) {
+    auto sym = elf->FindFunction(name);
     if (!sym) continue;
     auto off = elf->FileOffset(sym->value);
     if (!off) continue;
-    ssl.sites.push_back({f.name, UprobeSite::Kind::kEntry, *off});
-    if (f.needs_return) ssl.sites.push_back({f.name, UprobeSite::Kind::kReturn, *off});
+    ssl.sites.push_back({name, UprobeSite::Kind::kEntry, *off});
+    ssl.sites.push_back({name, UprobeSite::Kind::kReturn, *off});
   }
   if (!ssl.sites.empty()) out.push_back(std::move(ssl));
 

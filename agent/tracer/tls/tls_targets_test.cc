@@ -210,7 +210,7 @@ TEST_F(GoBinaries, LiveProcessesGetProbesOncePerFile) {
       [&] { return Shell("curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:" + std::to_string(port) + "/") == "200"; },
       10s))
       << s1->Log();
-  coroot::testing::ChildProcess go({dir_ + "/client", "https://127.0.0.1:" + std::to_string(port) + "/", "3", "30"},
+  coroot::testing::ChildProcess go({dir_ + "/client", "https://127.0.0.1:" + std::to_string(port) + "/", "3", "0", "30"},
                                    dir + "/go.log");
   ASSERT_TRUE(coroot::testing::WaitFor([&] { return go.Log().find("responses: 3") != std::string::npos; }, 20s))
       << go.Log();
@@ -241,8 +241,9 @@ TEST_F(GoBinaries, LiveProcessesGetProbesOncePerFile) {
   EXPECT_EQ(inst.stats().processes_inspected, 2u);
   EXPECT_EQ(inst.stats().files_attached, 2u) << ::testing::PrintToString(inst.problems());
   EXPECT_EQ(inst.stats().attach_errors, 0u);
-  // openssl: SSL_write and SSL_write_ex share a program; each read has an entry and a return.
+  // openssl: SSL_write and SSL_write_ex share programs; every function has an entry and a return.
   EXPECT_EQ(recorder.calls.count("coroot_openssl_write_enter"), 2u);
+  EXPECT_EQ(recorder.calls.count("coroot_openssl_write_exit ret"), 2u);
   EXPECT_EQ(recorder.calls.count("coroot_openssl_read_enter"), 1u);
   EXPECT_EQ(recorder.calls.count("coroot_openssl_read_exit ret"), 1u);
   EXPECT_EQ(recorder.calls.count("coroot_openssl_read_ex_enter"), 1u);

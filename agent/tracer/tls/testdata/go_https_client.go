@@ -1,6 +1,7 @@
-// A Go program with crypto/tls: makes N HTTPS GET requests to a URL (certificate not verified:
+// A Go program with crypto/tls: waits START_DELAY seconds (for a tracer to attach its probes),
+// makes N HTTPS GET requests to a URL over one keep-alive connection (certificate not verified:
 // tests use throwaway self-signed servers), prints how many got a response, then stays alive for
-// the given seconds so a tracer can find it. Usage: go_https_client URL N LINGER_SECONDS
+// LINGER seconds. Usage: go_https_client URL N START_DELAY LINGER
 package main
 
 import (
@@ -14,12 +15,15 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 4 {
-		fmt.Fprintln(os.Stderr, "usage: go_https_client URL N LINGER_SECONDS")
+	if len(os.Args) != 5 {
+		fmt.Fprintln(os.Stderr, "usage: go_https_client URL N START_DELAY LINGER")
 		os.Exit(2)
 	}
 	n, _ := strconv.Atoi(os.Args[2])
-	linger, _ := strconv.Atoi(os.Args[3])
+	start, _ := strconv.ParseFloat(os.Args[3], 64)
+	linger, _ := strconv.Atoi(os.Args[4])
+	fmt.Println("started")
+	time.Sleep(time.Duration(start * float64(time.Second)))
 	client := &http.Client{Transport: &http.Transport{
 		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true},
 		ForceAttemptHTTP2: false,
