@@ -2,6 +2,88 @@
 
 namespace coroot::server::storage {
 
+namespace {
+
+// One column of otel_logs/otel_traces: its type and its codec in each layout.
+struct Column {
+  const char* name;
+  const char* type;
+  const char* coroot_codec;
+  const char* compact_codec;
+};
+
+// Sort keys. Coroot's, and ours: the same leading columns (the queries' filters), then the full
+// timestamp rather than its second, so that Delta sees small positive steps.
+const char* kCorootLogsOrder = "(ServiceName, SeverityText, toUnixTimestamp(Timestamp), TraceId)";
+const char* kCorootTracesOrder = "(ServiceName, SpanName, toUnixTimestamp(Timestamp), TraceId)";
+const char* kCompactLogsOrder = "(ServiceName, SeverityText, Timestamp)";
+const char* kCompactTracesOrder = "(ServiceName, SpanName, Timestamp)";
+const char* kCompactSettings = "";
+
+const std::vector<Column>& LogColumns() {
+  static const std::vector<Column> c = {
+      {"Timestamp", "DateTime64(9)", "Delta, ZSTD(1)", "Delta, ZSTD(3)"},
+      {"TraceId", "String", "ZSTD(1)", "ZSTD(3)"},
+      {"SpanId", "String", "ZSTD(1)", "ZSTD(3)"},
+      {"TraceFlags", "UInt32", "ZSTD(1)", "T64, ZSTD(3)"},
+      {"SeverityText", "LowCardinality(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"SeverityNumber", "Int32", "ZSTD(1)", "T64, ZSTD(3)"},
+      {"ServiceName", "LowCardinality(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"Body", "String", "ZSTD(1)", "ZSTD(3)"},
+      {"ResourceAttributes", "Map(LowCardinality(String), String)", "ZSTD(1)", "ZSTD(3)"},
+      {"LogAttributes", "Map(LowCardinality(String), String)", "ZSTD(1)", "ZSTD(3)"},
+  };
+  return c;
+}
+
+// Events and Links are Coroot's Nested columns, written flattened (what Nested becomes anyway) so
+// that each can carry its own codec.
+const std::vector<Column>& SpanColumns() {
+  static const std::vector<Column> c = {
+      {"Timestamp", "DateTime64(9)", "Delta, ZSTD(1)", "Delta, ZSTD(3)"},
+      {"TraceId", "String", "ZSTD(1)", "ZSTD(3)"},
+      {"SpanId", "String", "ZSTD(1)", "ZSTD(3)"},
+      {"ParentSpanId", "String", "ZSTD(1)", "ZSTD(3)"},
+      {"TraceState", "String", "ZSTD(1)", "ZSTD(3)"},
+      {"SpanName", "LowCardinality(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"SpanKind", "LowCardinality(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"ServiceName", "LowCardinality(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"ResourceAttributes", "Map(LowCardinality(String), String)", "ZSTD(1)", "ZSTD(3)"},
+      {"SpanAttributes", "Map(LowCardinality(String), String)", "ZSTD(1)", "ZSTD(3)"},
+      {"Duration", "Int64", "ZSTD(1)", "T64, ZSTD(3)"},
+      {"StatusCode", "LowCardinality(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"StatusMessage", "String", "ZSTD(1)", "ZSTD(3)"},
+      {"Events.Timestamp", "Array(DateTime64(9))", "ZSTD(1)", "ZSTD(3)"},
+      {"Events.Name", "Array(LowCardinality(String))", "ZSTD(1)", "ZSTD(3)"},
+      {"Events.Attributes", "Array(Map(LowCardinality(String), String))", "ZSTD(1)", "ZSTD(3)"},
+      {"Links.TraceId", "Array(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"Links.SpanId", "Array(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"Links.TraceState", "Array(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"Links.Attributes", "Array(Map(LowCardinality(String), String))", "ZSTD(1)", "ZSTD(3)"},
+  };
+  return c;
+}
+
+std::string ColumnsSql(const std::vector<Column>& cols, SchemaLayout layout) {
+  std::string out;
+  for (const Column& c : cols) {
+    if (!out.empty()) out += ",\n";
+    out += "  " + clickhouse::QuoteIdentifier(c.name) + " " + c.type + " CODEC(" +
+           (layout == SchemaLayout::kCompact ? c.compact_codec : c.coroot_codec) + ")";
+  }
+  return out;
+}
+
+// A table created in Coroot's layout (by Coroot itself or an older build) gets the compact codecs;
+// ClickHouse only records them (no rewrite): new and merged parts use them.
+void AddCodecUpgrades(const std::string& table, const std::vector<Column>& cols, std::vector<std::string>* s) {
+  for (const Column& c : cols)
+    s->push_back("ALTER TABLE " + table + " MODIFY COLUMN " + clickhouse::QuoteIdentifier(c.name) + " CODEC(" +
+                 c.compact_codec + ")");
+}
+
+}  // namespace
+
 std::string ProjectDatabase(const std::string& project_id) {
   std::string out = "coroot_";
   for (char c : project_id) {
@@ -30,17 +112,8 @@ std::vector<std::string> SchemaStatements(const SchemaOptions& o) {
   s.push_back("CREATE DATABASE IF NOT EXISTS " + db);
 
   // ---- logs ----
-  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_logs") + R"( (
-  Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
-  TraceId String CODEC(ZSTD(1)),
-  SpanId String CODEC(ZSTD(1)),
-  TraceFlags UInt32 CODEC(ZSTD(1)),
-  SeverityText LowCardinality(String) CODEC(ZSTD(1)),
-  SeverityNumber Int32 CODEC(ZSTD(1)),
-  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
-  Body String CODEC(ZSTD(1)),
-  ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-  LogAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+  const bool compact = o.layout == SchemaLayout::kCompact;
+  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_logs") + " (\n" + ColumnsSql(LogColumns(), o.layout) + R"(,
   INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
   INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
   INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
@@ -49,9 +122,10 @@ std::vector<std::string> SchemaStatements(const SchemaOptions& o) {
   INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 1
 ) ENGINE = MergeTree
 PARTITION BY toDate(Timestamp)
-ORDER BY (ServiceName, SeverityText, toUnixTimestamp(Timestamp), TraceId)
+ORDER BY )" + (compact ? kCompactLogsOrder : kCorootLogsOrder) + R"(
 TTL toDateTime(Timestamp) + )" + logs_ttl + R"(
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)");
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)" + (compact ? kCompactSettings : "") + ")");
+  if (compact) AddCodecUpgrades(t("otel_logs"), LogColumns(), &s);
 
   s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_logs_service_name_severity_text") + R"( (
   ServiceName LowCardinality(String) CODEC(ZSTD(1)),
@@ -70,31 +144,7 @@ FROM )" + t("otel_logs") + R"(
 GROUP BY ServiceName, SeverityText)");
 
   // ---- traces ----
-  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces") + R"( (
-  Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
-  TraceId String CODEC(ZSTD(1)),
-  SpanId String CODEC(ZSTD(1)),
-  ParentSpanId String CODEC(ZSTD(1)),
-  TraceState String CODEC(ZSTD(1)),
-  SpanName LowCardinality(String) CODEC(ZSTD(1)),
-  SpanKind LowCardinality(String) CODEC(ZSTD(1)),
-  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
-  ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-  SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-  Duration Int64 CODEC(ZSTD(1)),
-  StatusCode LowCardinality(String) CODEC(ZSTD(1)),
-  StatusMessage String CODEC(ZSTD(1)),
-  Events Nested (
-    Timestamp DateTime64(9),
-    Name LowCardinality(String),
-    Attributes Map(LowCardinality(String), String)
-  ) CODEC(ZSTD(1)),
-  Links Nested (
-    TraceId String,
-    SpanId String,
-    TraceState String,
-    Attributes Map(LowCardinality(String), String)
-  ) CODEC(ZSTD(1)),
+  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces") + " (\n" + ColumnsSql(SpanColumns(), o.layout) + R"(,
   INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
   INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
   INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
@@ -103,9 +153,10 @@ GROUP BY ServiceName, SeverityText)");
   INDEX idx_duration Duration TYPE minmax GRANULARITY 1
 ) ENGINE = MergeTree
 PARTITION BY toDate(Timestamp)
-ORDER BY (ServiceName, SpanName, toUnixTimestamp(Timestamp), TraceId)
+ORDER BY )" + (compact ? kCompactTracesOrder : kCorootTracesOrder) + R"(
 TTL toDateTime(Timestamp) + )" + traces_ttl + R"(
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)");
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)" + (compact ? kCompactSettings : "") + ")");
+  if (compact) AddCodecUpgrades(t("otel_traces"), SpanColumns(), &s);
   // Upgrade of tables created before the column existed.
   s.push_back("ALTER TABLE " + t("otel_traces") +
               " ADD COLUMN IF NOT EXISTS NetSockPeerAddr LowCardinality(String) "

@@ -39,6 +39,7 @@ TEST(SchemaNames, ProjectDatabaseAndTtl) {
 TEST_F(Schema, CreatedTwiceWithTablesColumnsCodecsIndexesAndTtls) {
   SchemaOptions o;
   o.database = "coroot_p1";
+  o.layout = SchemaLayout::kCoroot;  // Coroot's codecs to the letter; kCompact is tested below
   o.traces_ttl = std::chrono::hours(24 * 3);
   o.logs_ttl = std::chrono::hours(24 * 5);
   o.profiles_ttl = std::chrono::hours(24 * 2);
