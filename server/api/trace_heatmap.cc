@@ -29,7 +29,7 @@ std::string HeatmapSql(const std::string& db, const HeatmapQuery& q) {
     if (q.root_only) where += " AND Root = 1";
     return "SELECT toUnixTimestamp(toStartOfInterval(Timestamp, " + step + ")) AS Time, toUInt32(Bucket) AS Bucket, "
            "sum(Total) AS Total, sum(Failed) AS Failed FROM " + db + ".otel_traces_histogram WHERE " + where +
-           " GROUP BY Time, Bucket ORDER BY Time, Bucket SETTINGS prefer_column_name_to_alias = 1";
+           " GROUP BY Time, Bucket ORDER BY Time, Bucket SETTINGS prefer_column_name_to_alias = 1, output_format_json_quote_64bit_integers = 0";
   }
   // Raw spans: nanosecond bounds, as the range asks.
   where = "Timestamp >= fromUnixTimestamp64Milli(" + std::to_string(q.from_ms) +
@@ -40,7 +40,7 @@ std::string HeatmapSql(const std::string& db, const HeatmapQuery& q) {
   return "SELECT toUnixTimestamp(toStartOfInterval(Timestamp, " + step + ")) AS Time, "
          "toUInt32(roundDown(Duration / 1000000, " + buckets + ")) AS Bucket, count() AS Total, "
          "countIf(StatusCode = 'STATUS_CODE_ERROR') AS Failed FROM " + db + ".otel_traces WHERE " + where +
-         " GROUP BY Time, Bucket ORDER BY Time, Bucket SETTINGS prefer_column_name_to_alias = 1";
+         " GROUP BY Time, Bucket ORDER BY Time, Bucket SETTINGS prefer_column_name_to_alias = 1, output_format_json_quote_64bit_integers = 0";
 }
 
 }  // namespace coroot::server

@@ -38,8 +38,8 @@ void AddSpan(storage::SpanBatch* b, const std::string& service, const std::strin
 }
 
 std::string Cell(int64_t time_ms, int bucket, int total, int failed) {
-  return "{\"Time\":" + std::to_string(time_ms / 1000) + ",\"Bucket\":" + std::to_string(bucket) + ",\"Total\":\"" +
-         std::to_string(total) + "\",\"Failed\":\"" + std::to_string(failed) + "\"}";
+  return "{\"Time\":" + std::to_string(time_ms / 1000) + ",\"Bucket\":" + std::to_string(bucket) + ",\"Total\":" +
+         std::to_string(total) + ",\"Failed\":" + std::to_string(failed) + "}";
 }
 
 class Heatmap : public ::testing::Test {
@@ -133,7 +133,7 @@ TEST_F(Heatmap, BothSourcesAgree) {
 TEST_F(Heatmap, BadParameters) {
   Get("step=0", 400);
   Get("from=" + std::to_string(kT0 + 1000) + "&to=" + std::to_string(kT0), 400);
-  Get("step=1&from=0&to=" + std::to_string(kT0), 400);  // too many steps
+  Get("step=1&from=1&to=" + std::to_string(kT0), 400);  // too many steps
   Get("from=x", 400);
 }
 

@@ -124,7 +124,7 @@ std::vector<std::string> SchemaStatements(const SchemaOptions& o) {
 PARTITION BY toDate(Timestamp)
 ORDER BY )" + (compact ? kCompactLogsOrder : kCorootLogsOrder) + R"(
 TTL toDateTime(Timestamp) + )" + logs_ttl + R"(
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)" + (compact ? kCompactSettings : "") + ")");
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)" + (compact ? kCompactSettings : ""));
   if (compact) AddCodecUpgrades(t("otel_logs"), LogColumns(), &s);
 
   s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_logs_service_name_severity_text") + R"( (
@@ -155,7 +155,7 @@ GROUP BY ServiceName, SeverityText)");
 PARTITION BY toDate(Timestamp)
 ORDER BY )" + (compact ? kCompactTracesOrder : kCorootTracesOrder) + R"(
 TTL toDateTime(Timestamp) + )" + traces_ttl + R"(
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)" + (compact ? kCompactSettings : "") + ")");
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)" + (compact ? kCompactSettings : ""));
   if (compact) AddCodecUpgrades(t("otel_traces"), SpanColumns(), &s);
   // Upgrade of tables created before the column existed.
   s.push_back("ALTER TABLE " + t("otel_traces") +
