@@ -500,6 +500,7 @@ int main(int argc, char** argv) {
     bool traces;
     std::string query;
   };
+  std::string hm_from = ms(mid), hm_to = ms(mid + 3 * 3600LL * 1000000000LL);
   std::vector<Query> queries = {
       {"logs: service, 1 h, newest 100 + histogram", false, "service=nova-api&from=" + from + "&to=" + to},
       {"logs: word search in a service, 1 h", false, "service=hdfs-datanode&search=terminating&from=" + from + "&to=" + to},
@@ -507,30 +508,41 @@ int main(int argc, char** argv) {
       {"logs: word search, all services, whole range", false, "search=Failed&limit=100"},
       {"traces: trace by id", true, "trace_id=" + trace_ids[trace_ids.size() / 3]},
       {"traces: newest 100 spans of a service", true, "service=catalog&limit=100"},
+      {"heatmap: service, 3 h by minute (histogram)", true, "heatmap&service=catalog&from=" + hm_from + "&to=" + hm_to},
+      {"heatmap: service+span, 3 h by 30 s (spans)", true,
+       "heatmap&service=catalog&span_name=SELECT catalog.products&step=30&from=" + hm_from + "&to=" + hm_to},
   };
-  std::printf("\nread API query times (ms, median of 7), same answer on both schemas:\n");
+  std::printf("\nread API query times (ms, median of 15 runs alternating between the schemas), same answer on both:\n");
   std::printf("  %-46s %8s %8s  %s\n", "query", "coroot", "ours", "same");
   for (const Query& q : queries) {
-    double t[2];
+    std::vector<double> runs[2];
     std::string body[2];
-    for (int i = 0; i < 2; ++i) {
-      http::Request req;
-      req.method = "GET";
-      req.query = q.query;
-      std::vector<double> runs;
-      for (int r = 0; r < 8; ++r) {
+    http::Request req;
+    req.method = "GET";
+    req.query = q.query;
+    for (int r = 0; r < 16; ++r) {
+      for (int i = 0; i < 2; ++i) {
         http::Response resp;
         double w0 = Now();
-        q.traces ? layouts[i].api->Traces(req, &resp) : layouts[i].api->Logs(req, &resp);
-        if (r > 0) runs.push_back(Now() - w0);
+        if (!q.traces) {
+          layouts[i].api->Logs(req, &resp);
+        } else if (q.query.rfind("heatmap&", 0) == 0) {
+          layouts[i].api->TraceHeatmap(req, &resp);
+        } else {
+          layouts[i].api->Traces(req, &resp);
+        }
+        if (r > 0) runs[i].push_back(Now() - w0);  // the first is a warm-up
         if (resp.status != 200) {
           std::fprintf(stderr, "%s: %d %s\n", q.what, resp.status, resp.body.c_str());
           return 1;
         }
         body[i] = resp.body;
       }
-      std::sort(runs.begin(), runs.end());
-      t[i] = runs[runs.size() / 2] * 1000;
+    }
+    double t[2];
+    for (int i = 0; i < 2; ++i) {
+      std::sort(runs[i].begin(), runs[i].end());
+      t[i] = runs[i][runs[i].size() / 2] * 1000;
     }
     std::printf("  %-46s %8.1f %8.1f  %s (%zu bytes)\n", q.what, t[0], t[1], body[0] == body[1] ? "yes" : "NO",
                 body[0].size());

@@ -154,6 +154,66 @@ TEST_F(Schema, CreatedTwiceWithTablesColumnsCodecsIndexesAndTtls) {
   EXPECT_NE(logs.find("toIntervalDay(5)"), std::string::npos) << logs;
 }
 
+// The same rows read back from both layouts give the same answer, column for column.
+TEST_F(Schema, CompactLayoutReadsBackLikeCoroots) {
+  for (auto [db, layout] : {std::pair{"coroot_same_a", SchemaLayout::kCoroot}, {"coroot_same_b", SchemaLayout::kCompact}}) {
+    SchemaOptions o;
+    o.database = db;
+    o.layout = layout;
+    ASSERT_TRUE(CreateSchema(Engine(), o).ok());
+    Q(std::string("INSERT INTO ") + db + ".otel_logs (Timestamp, TraceId, SpanId, TraceFlags, SeverityText, "
+      "SeverityNumber, ServiceName, Body, ResourceAttributes, LogAttributes) SELECT toDateTime64(now() - number, 9), "
+      "if(number % 3 = 0, hex(number), ''), '', 0, 'INFO', 9, 'svc' || toString(number % 4), 'line ' || "
+      "toString(number), map('host.name', 'node-' || toString(number % 5)), map('pid', toString(number)) "
+      "FROM numbers(1000)");
+    Q(std::string("INSERT INTO ") + db + ".otel_traces (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, "
+      "ServiceName, ResourceAttributes, SpanAttributes, Duration, StatusCode, `Events.Timestamp`, `Events.Name`, "
+      "`Events.Attributes`) SELECT toDateTime64(now() - number, 9), hex(intDiv(number, 4)), hex(number), "
+      "if(number % 4 = 0, '', hex(number - 1)), 'GET', 'svc' || toString(number % 3), map('k', 'v'), "
+      "map('http.url', '/x/' || toString(number)), number * 1000, 'STATUS_CODE_UNSET', [toDateTime64(now(), 9)], "
+      "['e'], [map('a', 'b')] FROM numbers(1000)");
+  }
+  for (const char* t : {"otel_logs", "otel_traces"}) {
+    std::string a = Q(std::string("SELECT * FROM coroot_same_a.") + t + " ORDER BY Timestamp, SpanId FORMAT JSONEachRow");
+    std::string b = Q(std::string("SELECT * FROM coroot_same_b.") + t + " ORDER BY Timestamp, SpanId FORMAT JSONEachRow");
+    EXPECT_EQ(a.size() > 1000, true) << t;
+    EXPECT_EQ(a, b) << t;
+  }
+  EXPECT_EQ(Q("SELECT count() FROM coroot_same_b.otel_logs WHERE ResourceAttributes['host.name'] = 'node-3' AND "
+              "hasToken(Body, '13')"),
+            "1");
+}
+
+// A table created in Coroot's layout keeps its columns and sort key and gets the compact codecs.
+TEST_F(Schema, CodecUpgradeOfCorootTables) {
+  SchemaOptions o;
+  o.database = "coroot_upgrade";
+  o.layout = SchemaLayout::kCoroot;
+  ASSERT_TRUE(CreateSchema(Engine(), o).ok());
+  Q("INSERT INTO coroot_upgrade.otel_logs (Timestamp, ServiceName, Body) VALUES (now64(9), 'svc', 'before')");
+  o.layout = SchemaLayout::kCompact;
+  Status st = CreateSchema(Engine(), o);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(CreateSchema(Engine(), o).ok());  // idempotent
+  Q("INSERT INTO coroot_upgrade.otel_logs (Timestamp, ServiceName, Body) VALUES (now64(9), 'svc', 'after')");
+  EXPECT_EQ(Q("SELECT arrayStringConcat(groupArray(name || ' ' || type || ' ' || compression_codec), '\\n') FROM "
+              "(SELECT name, type, compression_codec FROM system.columns WHERE database = 'coroot_upgrade' AND "
+              "table = 'otel_logs' ORDER BY position)"),
+            kCompactLogCodecsOnCorootTypes);
+  EXPECT_EQ(Q("SELECT sorting_key FROM system.tables WHERE database='coroot_upgrade' AND name='otel_logs'"),
+            "ServiceName, SeverityText, toUnixTimestamp(Timestamp), TraceId");
+  EXPECT_EQ(Q("SELECT arrayStringConcat(groupArray(Body), ',') FROM (SELECT Body FROM coroot_upgrade.otel_logs "
+              "ORDER BY Timestamp)"),
+            "before,after");
+  // Fresh tables in the compact layout.
+  o.database = "coroot_compact";
+  ASSERT_TRUE(CreateSchema(Engine(), o).ok());
+  EXPECT_EQ(Q("SELECT arrayStringConcat(groupArray(name || ' ' || type || ' ' || compression_codec), '\\n') FROM "
+              "(SELECT name, type, compression_codec FROM system.columns WHERE database = 'coroot_compact' AND "
+              "table = 'otel_logs' ORDER BY position)"),
+            kCompactLogColumns);
+}
+
 TEST_F(Schema, MaterializedViewsFeedTheirTables) {
   SchemaOptions o;
   o.database = "coroot_mv";
