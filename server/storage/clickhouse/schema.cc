@@ -1,5 +1,7 @@
 #include "server/storage/clickhouse/schema.h"
 
+#include <map>
+
 namespace coroot::server::storage {
 
 namespace {
@@ -81,12 +83,53 @@ std::string ColumnsSql(const std::vector<Column>& cols, SchemaLayout layout) {
   return out;
 }
 
-// A table created in Coroot's layout (by Coroot itself or an older build) gets the compact codecs;
-// ClickHouse only records them (no rewrite): new and merged parts use them.
-void AddCodecUpgrades(const std::string& table, const std::vector<Column>& cols, std::vector<std::string>* s) {
-  for (const Column& c : cols)
-    s->push_back("ALTER TABLE " + table + " MODIFY COLUMN " + clickhouse::QuoteIdentifier(c.name) + " CODEC(" +
-                 c.compact_codec + ")");
+// "CODEC(Delta(8), ZSTD(3))" and "Delta, ZSTD(3)" alike → "Delta,ZSTD(3)".
+std::string NormalizeCodec(std::string c) {
+  if (c.rfind("CODEC(", 0) == 0) c = c.substr(6, c.size() - 7);
+  std::string out;
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (c[i] == ' ') continue;
+    if (c.compare(i, 6, "Delta(") == 0 && (i == 0 || c[i - 1] != 'e')) {  // not DoubleDelta's own
+      out += "Delta";
+      i = c.find(')', i);
+      continue;
+    }
+    out += c[i];
+  }
+  return out;
+}
+
+// A table created in Coroot's layout (by Coroot itself or an older build) gets the compact codecs,
+// column by column where they differ; ClickHouse only records them (no rewrite): parts written or
+// merged from then on use them.
+Status UpgradeCodecs(clickhouse::IClickHouseClient* client, const std::string& database) {
+  const std::string db = clickhouse::QuoteIdentifier(database);
+  ASSIGN_OR_RETURN(std::string current,
+                   client->Query("SELECT table, name, compression_codec FROM system.columns WHERE database = " +
+                                     clickhouse::QuoteString(database) + " AND table IN ('otel_logs', 'otel_traces')",
+                                 "TSVRaw"));
+  std::map<std::string, std::string> codec;  // "table.column" → normalized codec
+  size_t start = 0;
+  while (start < current.size()) {
+    size_t nl = current.find('\n', start);
+    if (nl == std::string::npos) nl = current.size();
+    std::string line = current.substr(start, nl - start);
+    start = nl + 1;
+    size_t t1 = line.find('\t'), t2 = line.find('\t', t1 + 1);
+    if (t1 == std::string::npos || t2 == std::string::npos) continue;
+    codec[line.substr(0, t1) + "." + line.substr(t1 + 1, t2 - t1 - 1)] = NormalizeCodec(line.substr(t2 + 1));
+  }
+  for (auto [table, cols] : {std::pair{"otel_logs", &LogColumns()}, {"otel_traces", &SpanColumns()}}) {
+    for (const Column& c : *cols) {
+      auto it = codec.find(std::string(table) + "." + c.name);
+      if (it == codec.end() || it->second == NormalizeCodec(c.compact_codec)) continue;
+      std::string sql = "ALTER TABLE " + db + "." + table + " MODIFY COLUMN " + clickhouse::QuoteIdentifier(c.name) +
+                        " CODEC(" + c.compact_codec + ")";
+      auto r = client->Query(sql);
+      if (!r.ok()) return r.status().WithContext(sql);
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -132,7 +175,6 @@ PARTITION BY toDate(Timestamp)
 ORDER BY )" + (compact ? kCompactLogsOrder : kCorootLogsOrder) + R"(
 TTL toDateTime(Timestamp) + )" + logs_ttl + R"(
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)" + (compact ? kCompactSettings : ""));
-  if (compact) AddCodecUpgrades(t("otel_logs"), LogColumns(), &s);
 
   s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_logs_service_name_severity_text") + R"( (
   ServiceName LowCardinality(String) CODEC(ZSTD(1)),
@@ -163,7 +205,6 @@ PARTITION BY toDate(Timestamp)
 ORDER BY )" + (compact ? kCompactTracesOrder : kCorootTracesOrder) + R"(
 TTL toDateTime(Timestamp) + )" + traces_ttl + R"(
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)" + (compact ? kCompactSettings : ""));
-  if (compact) AddCodecUpgrades(t("otel_traces"), SpanColumns(), &s);
   // Upgrade of tables created before the column existed.
   s.push_back("ALTER TABLE " + t("otel_traces") +
               " ADD COLUMN IF NOT EXISTS NetSockPeerAddr LowCardinality(String) "
@@ -285,6 +326,10 @@ Status CreateSchema(clickhouse::IClickHouseClient* client, const SchemaOptions& 
       std::string head = sql.substr(0, sql.find('('));
       return r.status().WithContext("schema of " + options.database + " (" + head + ")");
     }
+  }
+  if (options.layout == SchemaLayout::kCompact) {
+    if (Status st = UpgradeCodecs(client, options.database); !st.ok())
+      return st.WithContext("schema of " + options.database + " (codec upgrade)");
   }
   return Status::Ok();
 }

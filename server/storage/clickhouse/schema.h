@@ -29,7 +29,8 @@ struct SchemaOptions {
   std::chrono::milliseconds profiles_ttl{std::chrono::hours(24 * 7)};
 };
 
-// Every statement, in order, that creates/upgrades the schema (for tests and logs).
+// Every statement, in order, that creates the schema (for tests and logs); CreateSchema then
+// brings the codecs of existing otel_logs/otel_traces to the compact layout's where they differ.
 std::vector<std::string> SchemaStatements(const SchemaOptions& options);
 
 // Runs SchemaStatements() on the client. Safe to call any number of times.
