@@ -233,8 +233,8 @@ int main(int argc, char** argv) {
     srv.Handle("GET", JoinPath(base, "/api/v1/profiles/types"),
                [papi](const http::Request& req, http::Response* r) { papi->Types(req, r); });
   } else {
-    for (const char* path : {"/v1/traces", "/v1/logs", "/v1/profiles", "/api/v1/traces", "/api/v1/logs",
-                             "/api/v1/storage", "/api/v1/profiles", "/api/v1/profiles/types"})
+    for (const char* path : {"/v1/traces", "/v1/logs", "/v1/profiles", "/api/v1/traces", "/api/v1/traces/heatmap",
+                             "/api/v1/logs", "/api/v1/storage", "/api/v1/profiles", "/api/v1/profiles/types"})
       srv.Handle("", JoinPath(base, path), unavailable);
   }
   srv.Handle("GET", JoinPath(base, "/metrics"), [&self_metrics](const http::Request&, http::Response* r) {
