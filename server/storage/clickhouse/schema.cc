@@ -36,7 +36,7 @@ const std::vector<Column>& LogColumns() {
       {"SeverityText", "LowCardinality(String)", "ZSTD(1)", "ZSTD(3)"},
       {"SeverityNumber", "Int32", "ZSTD(1)", "T64, ZSTD(3)"},
       {"ServiceName", "LowCardinality(String)", "ZSTD(1)", "ZSTD(3)"},
-      {"Body", "String", "ZSTD(1)", "ZSTD(3)"},
+      {"Body", "String", "ZSTD(1)", "ZSTD(1)"},
       {"ResourceAttributes", "Map(LowCardinality(String), String)", "ZSTD(1)", "ZSTD(3)", kLcMap},
       {"LogAttributes", "Map(LowCardinality(String), String)", "ZSTD(1)", "ZSTD(3)", kLcMap},
   };

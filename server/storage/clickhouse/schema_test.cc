@@ -164,7 +164,7 @@ const char* kCompactLogColumns =
     "SeverityText LowCardinality(String) CODEC(ZSTD(3))\n"
     "SeverityNumber Int32 CODEC(T64, ZSTD(3))\n"
     "ServiceName LowCardinality(String) CODEC(ZSTD(3))\n"
-    "Body String CODEC(ZSTD(3))\n"
+    "Body String CODEC(ZSTD(1))\n"
     "ResourceAttributes Map(LowCardinality(String), LowCardinality(String)) CODEC(ZSTD(3))\n"
     "LogAttributes Map(LowCardinality(String), LowCardinality(String)) CODEC(ZSTD(3))";
 // The same codecs on a table created with Coroot's types (an upgrade changes codecs only).
@@ -176,7 +176,7 @@ const char* kCompactLogCodecsOnCorootTypes =
     "SeverityText LowCardinality(String) CODEC(ZSTD(3))\n"
     "SeverityNumber Int32 CODEC(T64, ZSTD(3))\n"
     "ServiceName LowCardinality(String) CODEC(ZSTD(3))\n"
-    "Body String CODEC(ZSTD(3))\n"
+    "Body String CODEC(ZSTD(1))\n"
     "ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(3))\n"
     "LogAttributes Map(LowCardinality(String), String) CODEC(ZSTD(3))";
 
