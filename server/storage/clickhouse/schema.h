@@ -14,11 +14,12 @@ namespace coroot::server::storage {
 
 // Column codecs and sort order of otel_logs and otel_traces (the other tables are the same in both):
 //   kCoroot:  Coroot's schema to the letter (the baseline of bench/storage_compression_bench);
-//   kCompact: the same columns and types (so every query and insert is unchanged), with codecs and a
-//             sort order that store the same rows in fewer bytes; see server/storage/README.md.
-// Tables are created in the layout asked for; an existing table keeps its sort order (ClickHouse
-// cannot change it in place) and gets kCompact's codecs by ALTER ... MODIFY COLUMN ... CODEC,
-// which applies to parts written or merged from then on.
+//   kCompact: the same columns (so every query and insert is unchanged), with LowCardinality map
+//             values, codecs and a traces sort order that store the same rows in fewer bytes;
+//             see server/storage/README.md.
+// Tables are created in the layout asked for; an existing table keeps its sort order and types
+// (ClickHouse cannot change them in place) and gets kCompact's codecs by ALTER ... MODIFY COLUMN
+// ... CODEC, which applies to parts written or merged from then on.
 enum class SchemaLayout { kCoroot, kCompact };
 
 struct SchemaOptions {
