@@ -417,14 +417,16 @@ int main(int argc, char** argv) {
               n_logs, sets.size(), double(log_bytes) / n_logs, n_spans, trace_ids.size(), double(span_bytes) / n_spans);
 
   struct Layout {
-    const char* name;
-    SchemaLayout layout;
+    const char* name = "";
+    SchemaLayout layout = SchemaLayout::kCoroot;
     std::string db;
     std::unique_ptr<server::storage::OtelWriter> writer;
     std::unique_ptr<server::TelemetryApi> api;
     double log_cpu = 0, log_wall = 0, span_cpu = 0, span_wall = 0;
   };
-  Layout layouts[2] = {{"coroot", SchemaLayout::kCoroot, "bench_coroot"}, {"ours", SchemaLayout::kCompact, "bench_ours"}};
+  Layout layouts[2];
+  layouts[0].name = "coroot", layouts[0].layout = SchemaLayout::kCoroot, layouts[0].db = "bench_coroot";
+  layouts[1].name = "ours", layouts[1].layout = SchemaLayout::kCompact, layouts[1].db = "bench_ours";
   for (Layout& l : layouts) {
     server::storage::OtelWriterOptions wo;
     wo.layout = l.layout;
