@@ -18,6 +18,7 @@
 #include "server/ingest/otlp_handler.h"
 #include "server/ingest/profiles_handler.h"
 #include "server/projects/project_store.h"
+#include "server/storage/clickhouse/space_manager.h"
 #include "server/storage/prom/remote_write_forwarder.h"
 #include "server/version.h"
 
@@ -115,6 +116,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<server::TelemetryApi> telemetry;
   std::shared_ptr<server::ProfilesHandler> profiles;
   std::unique_ptr<server::ProfilesApi> profiles_api;
+  std::unique_ptr<server::storage::SpaceManager> space_manager;
   if (ch_client) {
     server::storage::WalOptions wal_opts;
     wal_opts.dir = cfg.data_dir + "/otlp-wal";
@@ -138,6 +140,20 @@ int main(int argc, char** argv) {
       }
     }
     otel_writer->Start();
+    if (!cfg.disable_clickhouse_space_manager) {
+      server::storage::SpaceManagerOptions so;
+      so.usage_threshold_percent = static_cast<double>(cfg.clickhouse_space_manager_usage_threshold);
+      so.min_partitions = cfg.clickhouse_space_manager_min_partitions;
+      so.databases = [p = projects->get(), database_of] {
+        std::vector<std::string> dbs;
+        for (const auto& project : p->List()) dbs.push_back(database_of(project));
+        return dbs;
+      };
+      space_manager = std::make_unique<server::storage::SpaceManager>(ch_client.get(), so);
+      std::shared_ptr<server::storage::SpaceManager> sm_metrics(space_manager.get(), [](auto*) {});
+      self_metrics.Register(sm_metrics);
+      space_manager->Start();
+    }
     server::OtlpHandlerOptions oo;
     oo.max_decoded_bytes = static_cast<size_t>(cfg.max_request_body) * 8;
     oo.database_of = database_of;
@@ -203,6 +219,8 @@ int main(int argc, char** argv) {
     server::TelemetryApi* api = telemetry.get();
     srv.Handle("GET", JoinPath(base, "/api/v1/traces"),
                [api](const http::Request& req, http::Response* r) { api->Traces(req, r); });
+    srv.Handle("GET", JoinPath(base, "/api/v1/traces/heatmap"),
+               [api](const http::Request& req, http::Response* r) { api->TraceHeatmap(req, r); });
     srv.Handle("GET", JoinPath(base, "/api/v1/logs"),
                [api](const http::Request& req, http::Response* r) { api->Logs(req, r); });
     srv.Handle("GET", JoinPath(base, "/api/v1/storage"),
@@ -215,8 +233,8 @@ int main(int argc, char** argv) {
     srv.Handle("GET", JoinPath(base, "/api/v1/profiles/types"),
                [papi](const http::Request& req, http::Response* r) { papi->Types(req, r); });
   } else {
-    for (const char* path : {"/v1/traces", "/v1/logs", "/v1/profiles", "/api/v1/traces", "/api/v1/logs",
-                             "/api/v1/storage", "/api/v1/profiles", "/api/v1/profiles/types"})
+    for (const char* path : {"/v1/traces", "/v1/logs", "/v1/profiles", "/api/v1/traces", "/api/v1/traces/heatmap",
+                             "/api/v1/logs", "/api/v1/storage", "/api/v1/profiles", "/api/v1/profiles/types"})
       srv.Handle("", JoinPath(base, path), unavailable);
   }
   srv.Handle("GET", JoinPath(base, "/metrics"), [&self_metrics](const http::Request&, http::Response* r) {
@@ -242,6 +260,7 @@ int main(int argc, char** argv) {
   srv.Stop();
   // Everything accepted goes into ClickHouse before the engine is closed (libchdb must be closed
   // before exit).
+  if (space_manager) space_manager->Stop();
   if (otel_writer) otel_writer->Stop();
   ch_client.reset();
   LOG(INFO) << "stopped";

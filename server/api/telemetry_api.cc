@@ -1,8 +1,10 @@
 #include "server/api/telemetry_api.h"
 
 #include <cctype>
+#include <chrono>
 
 #include "lib/base/strings.h"
+#include "server/api/trace_heatmap.h"
 
 namespace coroot::server {
 
@@ -164,6 +166,36 @@ void TelemetryApi::Logs(const http::Request& req, http::Response* resp) {
   auto hist = Rows(hist_sql);
   if (!hist.ok()) return Error(resp, 500, hist.status().message());
   *resp = http::Response::Json(200, "{\"logs\":" + *rows + ",\"histogram\":" + *hist + "}");
+}
+
+void TelemetryApi::TraceHeatmap(const http::Request& req, http::Response* resp) {
+  std::string db;
+  if (!Database(req, resp, &db)) return;
+  HeatmapQuery q;
+  q.service = req.QueryParam("service");
+  q.span_name = req.QueryParam("span_name");
+  q.root_only = req.QueryParam("root") == "1" || req.QueryParam("root") == "true";
+  uint64_t from = 0, to = 0, step = 60;
+  if (auto f = req.QueryParam("from"); !f.empty() && !ParseUint64(f, &from)) return Error(resp, 400, "bad from");
+  if (auto f = req.QueryParam("to"); !f.empty() && !ParseUint64(f, &to)) return Error(resp, 400, "bad to");
+  if (auto f = req.QueryParam("step"); !f.empty() && (!ParseUint64(f, &step) || step == 0))
+    return Error(resp, 400, "bad step");
+  if (to == 0) {
+    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+    to = static_cast<uint64_t>(now - now % 60000 + 60000);
+  }
+  if (from == 0) from = to > 3600000 ? to - 3600000 : 0;
+  if (from >= to) return Error(resp, 400, "from must be before to");
+  if ((to - from) / 1000 / step > 11000) return Error(resp, 400, "too many steps (max 11000): raise step");
+  q.from_ms = static_cast<int64_t>(from), q.to_ms = static_cast<int64_t>(to), q.step_s = static_cast<int64_t>(step);
+  auto rows = Rows(HeatmapSql(QuoteIdentifier(db), q));
+  if (!rows.ok()) return Error(resp, 500, rows.status().message());
+  std::string buckets;
+  for (int b : HeatmapBucketsMs()) buckets += (buckets.empty() ? "" : ",") + std::to_string(b);
+  *resp = http::Response::Json(200, "{\"buckets_ms\":[" + buckets + "],\"source\":\"" +
+                                        (HeatmapFromHistogram(q) ? "otel_traces_histogram" : "otel_traces") +
+                                        "\",\"cells\":" + *rows + "}");
 }
 
 void TelemetryApi::Storage(const http::Request& req, http::Response* resp) {

@@ -4,6 +4,9 @@
 //   GET /api/v1/traces?service=…&limit=…     newest spans of a service
 //   GET /api/v1/logs?service=…&severity=…&trace_id=…&search=…&from=…&to=…&limit=…&step=…
 //        newest log records first, plus a histogram by severity bucket and time step (spec §3.3)
+//   GET /api/v1/traces/heatmap?service=…&span_name=…&root=1&from=…&to=…&step=…
+//        span counts and error counts per time step × duration bucket (trace_heatmap.h); from/to
+//        default to the last hour
 //   GET /api/v1/storage                      rows and bytes per table of the project's database
 // Times: from/to in unix milliseconds; step in seconds. Nanosecond timestamps and 64-bit integers
 // are JSON strings.
@@ -26,6 +29,7 @@ class TelemetryApi {
   void Traces(const http::Request& req, http::Response* resp);
   void Logs(const http::Request& req, http::Response* resp);
   void Storage(const http::Request& req, http::Response* resp);
+  void TraceHeatmap(const http::Request& req, http::Response* resp);
 
  private:
   // The project's database (schema ensured), or a filled error response.

@@ -37,6 +37,13 @@ void RegisterFlags(FlagSet* fs, Config* c) {
              "", "ClickHouse password");
   fs->String("bootstrap-clickhouse-database", "BOOTSTRAP_CLICKHOUSE_DATABASE", &c->bootstrap_clickhouse_database,
              "default", "ClickHouse database");
+  fs->Bool("disable-clickhouse-space-manager", "CLICKHOUSE_SPACE_MANAGER_DISABLED",
+           &c->disable_clickhouse_space_manager, false, "never drop old partitions to free disk space");
+  fs->Int("clickhouse-space-manager-usage-threshold", "CLICKHOUSE_SPACE_MANAGER_USAGE_THRESHOLD",
+          &c->clickhouse_space_manager_usage_threshold, 70,
+          "disk usage (%) above which the oldest logs/traces/profiles partitions are dropped");
+  fs->Int("clickhouse-space-manager-min-partitions", "CLICKHOUSE_SPACE_MANAGER_MIN_PARTITIONS",
+          &c->clickhouse_space_manager_min_partitions, 1, "partitions (days) every table keeps");
   fs->Int("http-threads", "HTTP_THREADS", &c->http_threads, 4, "HTTP I/O threads");
   fs->Bytes("max-request-body", "MAX_REQUEST_BODY", &c->max_request_body, "64MB",
             "largest accepted request body (compressed)");

@@ -23,6 +23,9 @@ struct Config {
   std::string bootstrap_clickhouse_address, bootstrap_clickhouse_user, bootstrap_clickhouse_password,
       bootstrap_clickhouse_database;
 
+  bool disable_clickhouse_space_manager = false;
+  int64_t clickhouse_space_manager_usage_threshold = 70, clickhouse_space_manager_min_partitions = 1;
+
   int64_t http_threads = 4;
   uint64_t max_request_body = 0;
 };

@@ -146,6 +146,7 @@ Status OtelWriter::EnsureSchema(const std::string& database) {
   if (schema_ready_.count(database)) return Status::Ok();
   SchemaOptions so;
   so.database = database;
+  so.layout = opt_.layout;
   so.traces_ttl = opt_.traces_ttl;
   so.logs_ttl = opt_.logs_ttl;
   so.profiles_ttl = opt_.profiles_ttl;

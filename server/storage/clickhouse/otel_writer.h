@@ -37,6 +37,8 @@ struct OtelWriterOptions {
   std::chrono::milliseconds traces_ttl{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds logs_ttl{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds profiles_ttl{std::chrono::hours(24 * 7)};
+  // Codecs and sort order of the tables this writer creates (schema.h).
+  SchemaLayout layout = SchemaLayout::kCompact;
   // Insert format: "Native" (columnar, what ClickHouse parses fastest) or "RowBinary".
   std::string format = "Native";
   // Called with {WAL segment → rows} once those rows are stored in ClickHouse (or dropped as

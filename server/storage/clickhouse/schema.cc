@@ -1,6 +1,138 @@
 #include "server/storage/clickhouse/schema.h"
 
+#include <map>
+
 namespace coroot::server::storage {
+
+namespace {
+
+// One column of otel_logs/otel_traces: its type and its codec in each layout.
+struct Column {
+  const char* name;
+  const char* type;
+  const char* coroot_codec;
+  const char* compact_codec;
+  const char* compact_type = nullptr;  // when it differs from Coroot's
+};
+
+const char* kLcMap = "Map(LowCardinality(String), LowCardinality(String))";
+
+// Sort keys. Ours drops SpanName from Coroot's traces key: the spans of one trace in one service
+// (a server span and its client calls) then sit side by side, sorted by TraceId within the second,
+// so the repeated TraceId and the ParentSpanId that repeats a neighbour's SpanId compress to a few
+// bytes instead of 16 + 8 bytes of random hex (ids are ~60 % of a span's bytes in Coroot's layout).
+// The logs key stays Coroot's (measured: ordering by the full timestamp gained nothing).
+const char* kCorootLogsOrder = "(ServiceName, SeverityText, toUnixTimestamp(Timestamp), TraceId)";
+const char* kCorootTracesOrder = "(ServiceName, SpanName, toUnixTimestamp(Timestamp), TraceId)";
+const char* kCompactLogsOrder = "(ServiceName, SeverityText, toUnixTimestamp(Timestamp), TraceId)";
+const char* kCompactTracesOrder = "(ServiceName, toUnixTimestamp(Timestamp), TraceId)";
+
+const std::vector<Column>& LogColumns() {
+  static const std::vector<Column> c = {
+      {"Timestamp", "DateTime64(9)", "Delta, ZSTD(1)", "Delta, ZSTD(3)"},
+      {"TraceId", "String", "ZSTD(1)", "ZSTD(1)"},
+      {"SpanId", "String", "ZSTD(1)", "ZSTD(1)"},
+      {"TraceFlags", "UInt32", "ZSTD(1)", "T64, ZSTD(3)"},
+      {"SeverityText", "LowCardinality(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"SeverityNumber", "Int32", "ZSTD(1)", "T64, ZSTD(3)"},
+      {"ServiceName", "LowCardinality(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"Body", "String", "ZSTD(1)", "ZSTD(1)"},
+      {"ResourceAttributes", "Map(LowCardinality(String), String)", "ZSTD(1)", "ZSTD(3)", kLcMap},
+      {"LogAttributes", "Map(LowCardinality(String), String)", "ZSTD(1)", "ZSTD(3)", kLcMap},
+  };
+  return c;
+}
+
+// Events and Links are Coroot's Nested columns, written flattened (what Nested becomes anyway) so
+// that each can carry its own codec.
+const std::vector<Column>& SpanColumns() {
+  static const std::vector<Column> c = {
+      {"Timestamp", "DateTime64(9)", "Delta, ZSTD(1)", "Delta, ZSTD(3)"},
+      {"TraceId", "String", "ZSTD(1)", "ZSTD(1)"},
+      {"SpanId", "String", "ZSTD(1)", "ZSTD(1)"},
+      {"ParentSpanId", "String", "ZSTD(1)", "ZSTD(1)"},
+      {"TraceState", "String", "ZSTD(1)", "ZSTD(3)"},
+      {"SpanName", "LowCardinality(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"SpanKind", "LowCardinality(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"ServiceName", "LowCardinality(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"ResourceAttributes", "Map(LowCardinality(String), String)", "ZSTD(1)", "ZSTD(3)", kLcMap},
+      {"SpanAttributes", "Map(LowCardinality(String), String)", "ZSTD(1)", "ZSTD(3)", kLcMap},
+      {"Duration", "Int64", "ZSTD(1)", "T64, ZSTD(3)"},
+      {"StatusCode", "LowCardinality(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"StatusMessage", "String", "ZSTD(1)", "ZSTD(3)"},
+      {"Events.Timestamp", "Array(DateTime64(9))", "ZSTD(1)", "ZSTD(3)"},
+      {"Events.Name", "Array(LowCardinality(String))", "ZSTD(1)", "ZSTD(3)"},
+      {"Events.Attributes", "Array(Map(LowCardinality(String), String))", "ZSTD(1)", "ZSTD(3)"},
+      {"Links.TraceId", "Array(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"Links.SpanId", "Array(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"Links.TraceState", "Array(String)", "ZSTD(1)", "ZSTD(3)"},
+      {"Links.Attributes", "Array(Map(LowCardinality(String), String))", "ZSTD(1)", "ZSTD(3)"},
+  };
+  return c;
+}
+
+std::string ColumnsSql(const std::vector<Column>& cols, SchemaLayout layout) {
+  std::string out;
+  for (const Column& c : cols) {
+    if (!out.empty()) out += ",\n";
+    const bool compact = layout == SchemaLayout::kCompact;
+    out += "  " + clickhouse::QuoteIdentifier(c.name) + " " + (compact && c.compact_type ? c.compact_type : c.type) +
+           " CODEC(" +
+           (layout == SchemaLayout::kCompact ? c.compact_codec : c.coroot_codec) + ")";
+  }
+  return out;
+}
+
+// "CODEC(Delta(8), ZSTD(3))" and "Delta, ZSTD(3)" alike → "Delta,ZSTD(3)".
+std::string NormalizeCodec(std::string c) {
+  if (c.rfind("CODEC(", 0) == 0) c = c.substr(6, c.size() - 7);
+  std::string out;
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (c[i] == ' ') continue;
+    if (c.compare(i, 6, "Delta(") == 0 && (i == 0 || c[i - 1] != 'e')) {  // not DoubleDelta's own
+      out += "Delta";
+      i = c.find(')', i);
+      continue;
+    }
+    out += c[i];
+  }
+  return out;
+}
+
+// A table created in Coroot's layout (by Coroot itself or an older build) gets the compact codecs,
+// column by column where they differ; ClickHouse only records them (no rewrite): parts written or
+// merged from then on use them.
+Status UpgradeCodecs(clickhouse::IClickHouseClient* client, const std::string& database) {
+  const std::string db = clickhouse::QuoteIdentifier(database);
+  ASSIGN_OR_RETURN(std::string current,
+                   client->Query("SELECT table, name, compression_codec FROM system.columns WHERE database = " +
+                                     clickhouse::QuoteString(database) + " AND table IN ('otel_logs', 'otel_traces')",
+                                 "TSVRaw"));
+  std::map<std::string, std::string> codec;  // "table.column" → normalized codec
+  size_t start = 0;
+  while (start < current.size()) {
+    size_t nl = current.find('\n', start);
+    if (nl == std::string::npos) nl = current.size();
+    std::string line = current.substr(start, nl - start);
+    start = nl + 1;
+    size_t t1 = line.find('\t'), t2 = line.find('\t', t1 + 1);
+    if (t1 == std::string::npos || t2 == std::string::npos) continue;
+    codec[line.substr(0, t1) + "." + line.substr(t1 + 1, t2 - t1 - 1)] = NormalizeCodec(line.substr(t2 + 1));
+  }
+  for (auto [table, cols] : {std::pair{"otel_logs", &LogColumns()}, {"otel_traces", &SpanColumns()}}) {
+    for (const Column& c : *cols) {
+      auto it = codec.find(std::string(table) + "." + c.name);
+      if (it == codec.end() || it->second == NormalizeCodec(c.compact_codec)) continue;
+      std::string sql = "ALTER TABLE " + db + "." + table + " MODIFY COLUMN " + clickhouse::QuoteIdentifier(c.name) +
+                        " CODEC(" + c.compact_codec + ")";
+      auto r = client->Query(sql);
+      if (!r.ok()) return r.status().WithContext(sql);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 std::string ProjectDatabase(const std::string& project_id) {
   std::string out = "coroot_";
@@ -30,17 +162,8 @@ std::vector<std::string> SchemaStatements(const SchemaOptions& o) {
   s.push_back("CREATE DATABASE IF NOT EXISTS " + db);
 
   // ---- logs ----
-  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_logs") + R"( (
-  Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
-  TraceId String CODEC(ZSTD(1)),
-  SpanId String CODEC(ZSTD(1)),
-  TraceFlags UInt32 CODEC(ZSTD(1)),
-  SeverityText LowCardinality(String) CODEC(ZSTD(1)),
-  SeverityNumber Int32 CODEC(ZSTD(1)),
-  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
-  Body String CODEC(ZSTD(1)),
-  ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-  LogAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+  const bool compact = o.layout == SchemaLayout::kCompact;
+  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_logs") + " (\n" + ColumnsSql(LogColumns(), o.layout) + R"(,
   INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
   INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
   INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
@@ -49,7 +172,7 @@ std::vector<std::string> SchemaStatements(const SchemaOptions& o) {
   INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 1
 ) ENGINE = MergeTree
 PARTITION BY toDate(Timestamp)
-ORDER BY (ServiceName, SeverityText, toUnixTimestamp(Timestamp), TraceId)
+ORDER BY )" + (compact ? kCompactLogsOrder : kCorootLogsOrder) + R"(
 TTL toDateTime(Timestamp) + )" + logs_ttl + R"(
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)");
 
@@ -70,31 +193,7 @@ FROM )" + t("otel_logs") + R"(
 GROUP BY ServiceName, SeverityText)");
 
   // ---- traces ----
-  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces") + R"( (
-  Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
-  TraceId String CODEC(ZSTD(1)),
-  SpanId String CODEC(ZSTD(1)),
-  ParentSpanId String CODEC(ZSTD(1)),
-  TraceState String CODEC(ZSTD(1)),
-  SpanName LowCardinality(String) CODEC(ZSTD(1)),
-  SpanKind LowCardinality(String) CODEC(ZSTD(1)),
-  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
-  ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-  SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-  Duration Int64 CODEC(ZSTD(1)),
-  StatusCode LowCardinality(String) CODEC(ZSTD(1)),
-  StatusMessage String CODEC(ZSTD(1)),
-  Events Nested (
-    Timestamp DateTime64(9),
-    Name LowCardinality(String),
-    Attributes Map(LowCardinality(String), String)
-  ) CODEC(ZSTD(1)),
-  Links Nested (
-    TraceId String,
-    SpanId String,
-    TraceState String,
-    Attributes Map(LowCardinality(String), String)
-  ) CODEC(ZSTD(1)),
+  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces") + " (\n" + ColumnsSql(SpanColumns(), o.layout) + R"(,
   INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
   INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
   INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
@@ -103,7 +202,7 @@ GROUP BY ServiceName, SeverityText)");
   INDEX idx_duration Duration TYPE minmax GRANULARITY 1
 ) ENGINE = MergeTree
 PARTITION BY toDate(Timestamp)
-ORDER BY (ServiceName, SpanName, toUnixTimestamp(Timestamp), TraceId)
+ORDER BY )" + (compact ? kCompactTracesOrder : kCorootTracesOrder) + R"(
 TTL toDateTime(Timestamp) + )" + traces_ttl + R"(
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)");
   // Upgrade of tables created before the column existed.
@@ -227,6 +326,10 @@ Status CreateSchema(clickhouse::IClickHouseClient* client, const SchemaOptions& 
       std::string head = sql.substr(0, sql.find('('));
       return r.status().WithContext("schema of " + options.database + " (" + head + ")");
     }
+  }
+  if (options.layout == SchemaLayout::kCompact) {
+    if (Status st = UpgradeCodecs(client, options.database); !st.ok())
+      return st.WithContext("schema of " + options.database + " (codec upgrade)");
   }
   return Status::Ok();
 }

@@ -12,14 +12,26 @@
 
 namespace coroot::server::storage {
 
+// Column codecs and sort order of otel_logs and otel_traces (the other tables are the same in both):
+//   kCoroot:  Coroot's schema to the letter (the baseline of bench/storage_compression_bench);
+//   kCompact: the same columns (so every query and insert is unchanged), with LowCardinality map
+//             values, codecs and a traces sort order that store the same rows in fewer bytes;
+//             see server/storage/README.md.
+// Tables are created in the layout asked for; an existing table keeps its sort order and types
+// (ClickHouse cannot change them in place) and gets kCompact's codecs by ALTER ... MODIFY COLUMN
+// ... CODEC, which applies to parts written or merged from then on.
+enum class SchemaLayout { kCoroot, kCompact };
+
 struct SchemaOptions {
   std::string database;  // e.g. "coroot_<projectId>"; created when missing
+  SchemaLayout layout = SchemaLayout::kCompact;
   std::chrono::milliseconds traces_ttl{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds logs_ttl{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds profiles_ttl{std::chrono::hours(24 * 7)};
 };
 
-// Every statement, in order, that creates/upgrades the schema (for tests and logs).
+// Every statement, in order, that creates the schema (for tests and logs); CreateSchema then
+// brings the codecs of existing otel_logs/otel_traces to the compact layout's where they differ.
 std::vector<std::string> SchemaStatements(const SchemaOptions& options);
 
 // Runs SchemaStatements() on the client. Safe to call any number of times.

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "lib/base/strings.h"
@@ -39,6 +40,7 @@ TEST(SchemaNames, ProjectDatabaseAndTtl) {
 TEST_F(Schema, CreatedTwiceWithTablesColumnsCodecsIndexesAndTtls) {
   SchemaOptions o;
   o.database = "coroot_p1";
+  o.layout = SchemaLayout::kCoroot;  // Coroot's codecs to the letter; kCompact is tested below
   o.traces_ttl = std::chrono::hours(24 * 3);
   o.logs_ttl = std::chrono::hours(24 * 5);
   o.profiles_ttl = std::chrono::hours(24 * 2);
@@ -151,6 +153,94 @@ TEST_F(Schema, CreatedTwiceWithTablesColumnsCodecsIndexesAndTtls) {
   ASSERT_TRUE(CreateSchema(Engine(), other).ok());
   logs = Q("SELECT create_table_query FROM system.tables WHERE database='coroot_p1' AND name='otel_logs'");
   EXPECT_NE(logs.find("toIntervalDay(5)"), std::string::npos) << logs;
+}
+
+// otel_logs in the compact layout: name, type, codec per column.
+const char* kCompactLogColumns =
+    "Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(3))\n"
+    "TraceId String CODEC(ZSTD(1))\n"
+    "SpanId String CODEC(ZSTD(1))\n"
+    "TraceFlags UInt32 CODEC(T64, ZSTD(3))\n"
+    "SeverityText LowCardinality(String) CODEC(ZSTD(3))\n"
+    "SeverityNumber Int32 CODEC(T64, ZSTD(3))\n"
+    "ServiceName LowCardinality(String) CODEC(ZSTD(3))\n"
+    "Body String CODEC(ZSTD(1))\n"
+    "ResourceAttributes Map(LowCardinality(String), LowCardinality(String)) CODEC(ZSTD(3))\n"
+    "LogAttributes Map(LowCardinality(String), LowCardinality(String)) CODEC(ZSTD(3))";
+// The same codecs on a table created with Coroot's types (an upgrade changes codecs only).
+const char* kCompactLogCodecsOnCorootTypes =
+    "Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(3))\n"
+    "TraceId String CODEC(ZSTD(1))\n"
+    "SpanId String CODEC(ZSTD(1))\n"
+    "TraceFlags UInt32 CODEC(T64, ZSTD(3))\n"
+    "SeverityText LowCardinality(String) CODEC(ZSTD(3))\n"
+    "SeverityNumber Int32 CODEC(T64, ZSTD(3))\n"
+    "ServiceName LowCardinality(String) CODEC(ZSTD(3))\n"
+    "Body String CODEC(ZSTD(1))\n"
+    "ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(3))\n"
+    "LogAttributes Map(LowCardinality(String), String) CODEC(ZSTD(3))";
+
+// The same rows read back from both layouts give the same answer, column for column.
+TEST_F(Schema, CompactLayoutReadsBackLikeCoroots) {
+  for (auto [db, layout] : {std::pair{"coroot_same_a", SchemaLayout::kCoroot}, {"coroot_same_b", SchemaLayout::kCompact}}) {
+    SchemaOptions o;
+    o.database = db;
+    o.layout = layout;
+    ASSERT_TRUE(CreateSchema(Engine(), o).ok());
+    Q(std::string("INSERT INTO ") + db + ".otel_logs (Timestamp, TraceId, SpanId, TraceFlags, SeverityText, "
+      "SeverityNumber, ServiceName, Body, ResourceAttributes, LogAttributes) SELECT fromUnixTimestamp64Nano(toInt64(1796025600000000000 - "
+      "number * 1000000007)), if(number % 3 = 0, hex(number), ''), '', 0, 'INFO', 9, 'svc' || toString(number % 4), 'line ' || "
+      "toString(number), map('host.name', 'node-' || toString(number % 5)), map('pid', toString(number)) "
+      "FROM numbers(1000)");
+    Q(std::string("INSERT INTO ") + db + ".otel_traces (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, "
+      "ServiceName, ResourceAttributes, SpanAttributes, Duration, StatusCode, `Events.Timestamp`, `Events.Name`, "
+      "`Events.Attributes`) SELECT fromUnixTimestamp64Nano(toInt64(1796025600000000000 - number * 1000000007)), hex(intDiv(number, 4)), hex(number), "
+      "if(number % 4 = 0, '', hex(number - 1)), 'GET', 'svc' || toString(number % 3), map('k', 'v'), "
+      "map('http.url', '/x/' || toString(number)), number * 1000, 'STATUS_CODE_UNSET', "
+      "[fromUnixTimestamp64Nano(toInt64(1796025600000000000))], "
+      "['e'], [map('a', 'b')] FROM numbers(1000)");
+  }
+  for (const char* t : {"otel_logs", "otel_traces"}) {
+    std::string a = Q(std::string("SELECT * FROM coroot_same_a.") + t + " ORDER BY Timestamp, SpanId FORMAT JSONEachRow");
+    std::string b = Q(std::string("SELECT * FROM coroot_same_b.") + t + " ORDER BY Timestamp, SpanId FORMAT JSONEachRow");
+    EXPECT_GT(a.size(), 1000u) << t;
+    size_t diff = std::mismatch(a.begin(), a.end(), b.begin(), b.end()).first - a.begin();
+    EXPECT_TRUE(a == b) << t << " differs at byte " << diff << ": " << a.substr(diff, 200) << " vs "
+                        << b.substr(diff, 200);
+  }
+  EXPECT_EQ(Q("SELECT count() FROM coroot_same_b.otel_logs WHERE ResourceAttributes['host.name'] = 'node-3' AND "
+              "hasToken(Body, '13')"),
+            "1");
+}
+
+// A table created in Coroot's layout keeps its columns and sort key and gets the compact codecs.
+TEST_F(Schema, CodecUpgradeOfCorootTables) {
+  SchemaOptions o;
+  o.database = "coroot_upgrade";
+  o.layout = SchemaLayout::kCoroot;
+  ASSERT_TRUE(CreateSchema(Engine(), o).ok());
+  Q("INSERT INTO coroot_upgrade.otel_logs (Timestamp, ServiceName, Body) VALUES (now64(9), 'svc', 'before')");
+  o.layout = SchemaLayout::kCompact;
+  Status st = CreateSchema(Engine(), o);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(CreateSchema(Engine(), o).ok());  // idempotent
+  Q("INSERT INTO coroot_upgrade.otel_logs (Timestamp, ServiceName, Body) VALUES (now64(9), 'svc', 'after')");
+  EXPECT_EQ(Q("SELECT arrayStringConcat(groupArray(name || ' ' || type || ' ' || compression_codec), '\\n') FROM "
+              "(SELECT name, type, compression_codec FROM system.columns WHERE database = 'coroot_upgrade' AND "
+              "table = 'otel_logs' ORDER BY position)"),
+            kCompactLogCodecsOnCorootTypes);
+  EXPECT_EQ(Q("SELECT sorting_key FROM system.tables WHERE database='coroot_upgrade' AND name='otel_logs'"),
+            "ServiceName, SeverityText, toUnixTimestamp(Timestamp), TraceId");
+  EXPECT_EQ(Q("SELECT arrayStringConcat(groupArray(Body), ',') FROM (SELECT Body FROM coroot_upgrade.otel_logs "
+              "ORDER BY Timestamp)"),
+            "before,after");
+  // Fresh tables in the compact layout.
+  o.database = "coroot_compact";
+  ASSERT_TRUE(CreateSchema(Engine(), o).ok());
+  EXPECT_EQ(Q("SELECT arrayStringConcat(groupArray(name || ' ' || type || ' ' || compression_codec), '\\n') FROM "
+              "(SELECT name, type, compression_codec FROM system.columns WHERE database = 'coroot_compact' AND "
+              "table = 'otel_logs' ORDER BY position)"),
+            kCompactLogColumns);
 }
 
 TEST_F(Schema, MaterializedViewsFeedTheirTables) {
