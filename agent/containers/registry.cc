@@ -7,6 +7,7 @@
 
 #include "agent/config/config.h"
 #include "agent/containers/app_type.h"
+#include "agent/containers/cgroup_v2_id.h"
 #include "agent/containers/jvm.h"
 #include "agent/containers/mounts.h"
 #include "agent/containers/proc_pid.h"
@@ -247,34 +248,26 @@ void ContainerRegistry::Scan() {
     }
     decisions_[cg_id] = std::move(d);
   }
+  if (!made.empty())  // v2 ids of new cgroups, for the eBPF process events
+    for (const Seen& s : seen)
+      if (std::any_of(made.begin(), made.end(), [&](const auto& m) { return m.first == s.cg_id; }))
+        LearnV2IdLocked(*s.cg, s.cg_id);
 
   std::map<std::string, std::set<int>> live;
   std::set<std::string> with_new_process, refused;
   for (Seen& s : seen) {
     auto dit = decisions_.find(s.cg_id);
     if (dit == decisions_.end()) continue;  // forgotten when the cache hit its bound
-    const CgroupDecision& decision = dit->second;
-    const std::string cid = decision.container_id;
+    const std::string cid = dit->second.container_id;
     if (cid.empty()) continue;
-    auto it = containers_.find(cid);
-    if (it == containers_.end()) {
-      if (containers_.size() >= options_.max_containers) {
-        if (refused.insert(cid).second) Drop("max_containers");
-        continue;
-      }
-      Container c;
-      c.id = cid;
-      c.app_id = cgroup::AppIdFor(cid);
-      c.cgroup = cgroup::ClassifyCgroup(s.cg_id).ok() ? *cgroup::ClassifyCgroup(s.cg_id) : cgroup::CgroupContainer{};
-      c.cgroup_id = s.cg_id;
-      c.first_seen = now;
-      c.md = decision.md;
-      it = containers_.emplace(cid, std::move(c)).first;
-      LOG(INFO) << "detected a new container: pid=" << s.pid << " cg=" << s.cg_id << " id=" << cid;
+    if (!containers_.count(cid) && containers_.size() >= options_.max_containers) {
+      if (refused.insert(cid).second) Drop("max_containers");
+      continue;
     }
-    Container& c = it->second;
+    Container* found = ContainerForLocked(s.cg_id, *s.cg, s.pid, now);
+    if (!found) continue;
+    Container& c = *found;
     c.paths = *s.cg;
-    c.cgroup_id = s.cg_id;
     auto p = c.processes.find(s.pid);
     if (p == c.processes.end() || p->second.start_ticks != s.start) {
       Process proc;
@@ -293,6 +286,10 @@ void ContainerRegistry::Scan() {
     const std::set<int>& alive = live[c.id];
     for (auto p = c.processes.begin(); p != c.processes.end();)
       p = alive.count(p->first) ? std::next(p) : c.processes.erase(p);
+    if (c.started_by_event) {
+      with_new_process.insert(c.id);
+      c.started_by_event = false;
+    }
     if (with_new_process.count(c.id) && !c.processes.empty()) {
       uint64_t oldest = UINT64_MAX;
       for (const auto& [pid, proc] : c.processes) oldest = std::min(oldest, proc.start_ticks);
@@ -319,6 +316,40 @@ void ContainerRegistry::Scan() {
     }
     ++it;
   }
+}
+
+ContainerRegistry::Container* ContainerRegistry::ContainerForLocked(const std::string& cg_id,
+                                                                    const cgroup::ProcCgroup& paths, int pid,
+                                                                    Clock::time_point now) {
+  auto dit = decisions_.find(cg_id);
+  if (dit == decisions_.end() || dit->second.container_id.empty()) return nullptr;
+  const CgroupDecision& decision = dit->second;
+  const std::string& cid = decision.container_id;
+  auto it = containers_.find(cid);
+  if (it == containers_.end()) {
+    if (containers_.size() >= options_.max_containers) return nullptr;
+    Container c;
+    c.id = cid;
+    c.app_id = cgroup::AppIdFor(cid);
+    c.cgroup = cgroup::ClassifyCgroup(cg_id).ok() ? *cgroup::ClassifyCgroup(cg_id) : cgroup::CgroupContainer{};
+    c.cgroup_id = cg_id;
+    c.paths = paths;
+    c.first_seen = now;
+    c.md = decision.md;
+    it = containers_.emplace(cid, std::move(c)).first;
+    LOG(INFO) << "detected a new container: pid=" << pid << " cg=" << cg_id << " id=" << cid;
+  }
+  it->second.cgroup_id = cg_id;
+  return &it->second;
+}
+
+void ContainerRegistry::LearnV2IdLocked(const cgroup::ProcCgroup& paths, const std::string& cg_id) {
+  std::string v2 = paths.Path("");
+  if (v2.empty()) return;
+  uint64_t id = CgroupV2Id(options_.cgroupfs, v2);
+  if (id == 0) return;
+  if (v2_ids_.size() >= options_.max_ignored_cgroups) v2_ids_.clear();  // bounded
+  v2_ids_[id] = cg_id;
 }
 
 bool ContainerRegistry::OldEnough(const Container& c, Clock::time_point now) const {
@@ -352,6 +383,8 @@ std::vector<ContainerInfo> ContainerRegistry::Containers() {
     i.restarts = c.restarts;
     i.reported = OldEnough(c, now);
     if (c.md) i.image = c.md->image;
+    i.processes_started = c.ebpf_starts;
+    i.oom_kills = c.oom_kills;
     out.push_back(std::move(i));
   }
   return out;
@@ -394,10 +427,13 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
       if (m->limit_bytes > 0)
         f.Get("container_resources_memory_limit_bytes", kGauge, "Memory limit of the container")
             .Add(l, static_cast<double>(m->limit_bytes));
-      if (m->oom_kills.value_or(0) > 0)
+      if (!oom_from_ebpf_ && m->oom_kills.value_or(0) > 0)
         f.Get("container_oom_kills_total", kCounter, "Total number of times the container was terminated by the OOM killer")
             .Add(l, static_cast<double>(*m->oom_kills));
     }
+    if (oom_from_ebpf_ && c.oom_kills > 0)
+      f.Get("container_oom_kills_total", kCounter, "Total number of times the container was terminated by the OOM killer")
+          .Add(l, static_cast<double>(c.oom_kills));
     if (StatusOr<cgroup::PsiStat> psi = cgroup::ReadPsi(fs, c.paths); psi.ok()) {
       std::tuple<const char*, const char*, const cgroup::Pressure*> ps[] = {
           {"container_resources_cpu_pressure_waiting_seconds_total", "Total time spent waiting for the CPU", &psi->cpu},

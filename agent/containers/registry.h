@@ -7,8 +7,11 @@
 // (--min-container-age) and when its last process left (dead containers are dropped after a TTL).
 // Collect() reads the container's cgroup files (v1, v2 or hybrid) at gather time.
 //
-// OOM kills come from the kernel's per-cgroup counter (v1 memory.oom_control / v2 memory.events
-// "oom_kill"), not yet from the eBPF oom/mark_victim tracepoint.
+// With eBPF (agent/tracer/ProcTracer, registry_events.cc) the registry also learns each new process
+// at once, with its cgroup, so short-lived processes are attributed to their container between
+// scans, and process exits; OOM kills are then counted as Coroot counts them: an exit of a process
+// the kernel's oom/mark_victim chose. Without that hook they come from the kernel's per-cgroup
+// counter (v1 memory.oom_control / v2 memory.events "oom_kill").
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -20,6 +23,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "agent/containers/crio.h"
@@ -75,6 +79,8 @@ struct ContainerInfo {
   bool reported = false;  // old enough for --min-container-age
   std::set<std::string> application_types;
   std::string image;
+  uint64_t processes_started = 0;  // new processes seen by eBPF (short-lived ones included)
+  uint64_t oom_kills = 0;          // OOM-killed processes seen by eBPF
 };
 
 class ContainerRegistry : public prom::ICollector {
@@ -97,6 +103,14 @@ class ContainerRegistry : public prom::ICollector {
   // tracer's events: "" when the cgroup has not been scanned yet or holds no container we report.
   std::string ContainerIdOfCgroup(const std::string& cgroup_id);
 
+  // eBPF process events (registry_events.cc), called from the tracer's thread. cgroup_v2_id is the
+  // kernel's id of the process's v2 cgroup, which still names it after the process is gone.
+  void OnProcessStart(int pid, uint64_t cgroup_v2_id, uint64_t boot_ns);
+  void OnProcessExit(int pid, uint64_t cgroup_v2_id, bool oom_killed);
+  // True once the oom/mark_victim hook is attached: container_oom_kills_total then counts the
+  // exits of OOM victims instead of reading the cgroup's counter.
+  void SetOomKillsFromEbpf(bool on) { oom_from_ebpf_ = on; }
+
  private:
   struct Process {
     uint64_t start_ticks = 0;
@@ -115,6 +129,8 @@ class ContainerRegistry : public prom::ICollector {
     double created_unix = 0;  // oldest process start at first sight, seconds since the epoch
     std::optional<Clock::time_point> zombie_since;
     std::shared_ptr<const cgroup::ContainerMetadata> md;
+    uint64_t ebpf_starts = 0, oom_kills = 0;
+    bool started_by_event = false;  // a process event added a process: recheck restarts at the next scan
   };
   struct CgroupDecision {
     std::string container_id;  // "" = not a container we report
@@ -129,6 +145,12 @@ class ContainerRegistry : public prom::ICollector {
   bool Filtered(const std::string& container_id) const;
   bool OldEnough(const Container& c, Clock::time_point now) const;
   void Drop(const std::string& reason) { dropped_[reason]++; }
+  // Finds or creates the container of a decided cgroup (mu_ held); null when not reported or
+  // max_containers is hit.
+  Container* ContainerForLocked(const std::string& cg_id, const cgroup::ProcCgroup& paths, int pid,
+                                Clock::time_point now);
+  // Remembers a cgroup's v2 id (mu_ held), bounded.
+  void LearnV2IdLocked(const cgroup::ProcCgroup& paths, const std::string& cg_id);
 
   RegistryOptions options_;
   std::vector<std::regex> allow_, deny_;
@@ -142,6 +164,8 @@ class ContainerRegistry : public prom::ICollector {
   std::map<std::string, CgroupDecision> decisions_;       // by cgroup id
   std::map<std::string, uint64_t> dropped_;               // reason → count
   uint64_t scans_ = 0;
+  std::unordered_map<uint64_t, std::string> v2_ids_;  // v2 cgroup id → cgroup id ("" = not found)
+  std::atomic<bool> oom_from_ebpf_{false};
   struct PidCache {
     uint64_t start_ticks = 0;
     std::string comm;
