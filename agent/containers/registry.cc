@@ -96,6 +96,11 @@ ContainerRegistry::ContainerRegistry(RegistryOptions options) : options_(std::mo
       crio_ = std::make_unique<CrioClient>(p);
       break;
     }
+  for (const std::string& s : options_.containerd_sockets)
+    if (std::string p = reachable(s); access(p.c_str(), F_OK) == 0) {
+      containerd_ = std::make_unique<ContainerdClient>(p);
+      break;
+    }
   long hz = sysconf(_SC_CLK_TCK);
   if (hz > 0) ticks_per_second_ = static_cast<double>(hz);
   if (StatusOr<std::string> st = ReadFile(options_.proc_root + "/stat", 1 << 20); st.ok()) {
@@ -164,15 +169,33 @@ ContainerRegistry::CgroupDecision ContainerRegistry::MakeDecision(const std::str
                     c->type == T::kCrio) && !c->id.empty();
     bool have_md = !runtime;
     // Runtime containers need their runtime's metadata to be named (as in Coroot): CRI-O's own
-    // API for CRI-O containers, the Docker Engine API for the others. containerd's gRPC API is
-    // not implemented yet, so containerd-only containers are not reported.
-    const bool crio = c->type == T::kCrio;
-    if (runtime && (crio ? crio_ != nullptr : docker_ != nullptr)) {
-      StatusOr<cgroup::ContainerMetadata> got = crio ? crio_->Inspect(c->id) : docker_->Inspect(c->id);
+    // API for CRI-O containers, containerd's (namespace k8s.io) for the kubelet's containerd
+    // containers, the Docker Engine API for the others, and containerd's `moby` namespace for
+    // Docker's containers when dockerd does not know them or does not answer.
+    if (runtime) {
+      StatusOr<cgroup::ContainerMetadata> got = NotFound("no runtime client");
+      bool asked = false;
+      if (c->type == T::kCrio && crio_) {
+        got = crio_->Inspect(c->id);
+        asked = true;
+      } else if (c->type == T::kContainerd && containerd_) {
+        got = containerd_->Get("k8s.io", c->id);
+        asked = true;
+      } else if (c->type != T::kCrio && c->type != T::kContainerd) {
+        if (docker_) {
+          got = docker_->Inspect(c->id);
+          asked = true;
+        }
+        if (!got.ok() && containerd_) {
+          StatusOr<cgroup::ContainerMetadata> moby = containerd_->Get("moby", c->id);
+          if (moby.ok() || !asked) got = std::move(moby);
+          asked = true;
+        }
+      }
       if (got.ok()) {
         *md = std::move(got).value();
         have_md = true;
-      } else if (got.status().code() != StatusCode::kNotFound) {
+      } else if (asked && got.status().code() != StatusCode::kNotFound) {
         drops->push_back("runtime_unavailable");
       }
     }

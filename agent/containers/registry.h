@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "agent/containers/containerd.h"
 #include "agent/containers/crio.h"
 #include "agent/containers/dockerd.h"
 #include "lib/base/status.h"
@@ -51,6 +52,10 @@ struct RegistryOptions {
   std::string docker_socket = "/proc/1/root/run/docker.sock";
   // CRI-O's socket: the first of these that exists when the registry starts.
   std::vector<std::string> crio_sockets = {"/proc/1/root/var/run/crio/crio.sock", "/proc/1/root/run/crio/crio.sock"};
+  // containerd's socket: the first of these that exists when the registry starts (spec §1.c order).
+  std::vector<std::string> containerd_sockets = {
+      "/proc/1/root/var/snap/microk8s/common/run/containerd.sock", "/proc/1/root/run/k0s/containerd.sock",
+      "/proc/1/root/run/k3s/containerd/containerd.sock", "/proc/1/root/run/containerd/containerd.sock"};
   std::vector<std::string> allowlist, denylist;  // regexes on container_id (ECMAScript syntax)
   std::chrono::milliseconds min_container_age{30'000};
   bool skip_systemd_system_services = true;
@@ -156,6 +161,7 @@ class ContainerRegistry : public prom::ICollector {
   std::vector<std::regex> allow_, deny_;
   std::unique_ptr<DockerClient> docker_;
   std::unique_ptr<CrioClient> crio_;
+  std::unique_ptr<ContainerdClient> containerd_;
   double ticks_per_second_ = 100;
   uint64_t boot_time_ = 0;
 
