@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
     });
     if (started.ok()) {
       proc_events = std::move(started).value();
+      containers->SetProcessEvents(true);
       if (proc_events->oom_hook_attached()) {
         containers->SetOomKillsFromEbpf(true);
       } else {

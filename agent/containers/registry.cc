@@ -29,6 +29,7 @@ using prom::MetricType;
 
 constexpr size_t kMaxAppTypesPerContainer = 16;
 constexpr size_t kMaxJvmsPerContainer = 8;
+constexpr uint64_t kMountsEveryGathers = 10;
 
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -131,7 +132,8 @@ void ContainerRegistry::Start() {
   Scan();
   thread_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(run_mu_);
-    while (!run_cv_.wait_for(lock, options_.scan_interval, [this] { return stopping_; })) {
+    while (!run_cv_.wait_for(lock, process_events_ ? options_.scan_interval_with_events : options_.scan_interval,
+                             [this] { return stopping_; })) {
       lock.unlock();
       Scan();
       lock.lock();
@@ -420,7 +422,8 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   Clock::time_point now = Clock::now();
   const cgroup::CgroupFs& fs = options_.cgroupfs;
-  for (const auto& [id, c] : containers_) {
+  gathers_++;
+  for (auto& [id, c] : containers_) {
     if (!OldEnough(c, now)) continue;
     const Labels l = {{"container_id", c.id}, {"app_id", c.app_id}};
     if (c.md && (!c.md->image.empty() || !c.md->systemd_triggered_by.empty()))
@@ -474,26 +477,35 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
     if (!c.processes.empty()) {
       int pid = c.processes.begin()->first;
       std::string root = options_.proc_root + "/" + std::to_string(pid);
-      StatusOr<std::string> mi = ReadFile(root + "/mountinfo", 4 << 20);
-      StatusOr<cgroup::IoStats> io = cgroup::ReadIoStat(fs, c.paths);
-      std::set<std::string> mount_points;
-      if (mi.ok()) {
-        // The cgroup counts I/O per device, so one mount per device: the whole filesystem (root
-        // "/") in preference to bind mounts of its directories, then the shortest mount point.
-        // (Coroot picks the mounts the container opened files on, seen by eBPF; not done yet.)
-        std::map<std::string, Mount> by_device;
-        for (Mount& m : ParseMountinfo(*mi)) {
-          if (StartsWith(m.major_minor, "0:")) continue;  // anonymous devices: tmpfs, proc, overlay, ...
-          auto it = by_device.find(m.major_minor);
-          if (it == by_device.end()) {
-            if (by_device.size() < options_.max_mounts_per_container) by_device.emplace(m.major_minor, std::move(m));
-            continue;
+      if (pid != c.disk_mounts_pid || gathers_ - c.disk_mounts_gather >= kMountsEveryGathers) {
+        c.disk_mounts.clear();
+        c.disk_mounts_pid = pid;
+        c.disk_mounts_gather = gathers_;
+        if (StatusOr<std::string> mi = ReadFile(root + "/mountinfo", 4 << 20); mi.ok()) {
+          // The cgroup counts I/O per device, so one mount per device: the whole filesystem (root
+          // "/") in preference to bind mounts of its directories, then the shortest mount point.
+          // (Coroot picks the mounts the container opened files on, seen by eBPF; not done yet.)
+          std::map<std::string, Mount> by_device;
+          for (Mount& m : ParseMountinfo(*mi)) {
+            if (StartsWith(m.major_minor, "0:")) continue;  // anonymous devices: tmpfs, proc, overlay, ...
+            auto it = by_device.find(m.major_minor);
+            if (it == by_device.end()) {
+              if (by_device.size() < options_.max_mounts_per_container) by_device.emplace(m.major_minor, std::move(m));
+              continue;
+            }
+            const Mount& cur = it->second;
+            bool better = (m.root == "/") != (cur.root == "/") ? m.root == "/" : m.mount_point.size() < cur.mount_point.size();
+            if (better) it->second = std::move(m);
           }
-          const Mount& cur = it->second;
-          bool better = (m.root == "/") != (cur.root == "/") ? m.root == "/" : m.mount_point.size() < cur.mount_point.size();
-          if (better) it->second = std::move(m);
+          for (auto& [mm, m] : by_device) c.disk_mounts.push_back(std::move(m));
+        } else {
+          c.disk_mounts_pid = 0;  // that process is gone: try another next time
         }
-        for (const auto& [mm, m] : by_device) {
+      }
+      std::set<std::string> mount_points;
+      if (!c.disk_mounts.empty()) {
+        StatusOr<cgroup::IoStats> io = cgroup::ReadIoStat(fs, c.paths);
+        for (const Mount& m : c.disk_mounts) {
           StatusOr<BlockDevice> dev = ResolveBlockDevice(options_.sys_root, m.major_minor);
           if (!dev.ok()) continue;
           StatusOr<FsUsage> u = StatFs(root + "/root" + m.mount_point);

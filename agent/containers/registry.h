@@ -29,6 +29,7 @@
 #include "agent/containers/containerd.h"
 #include "agent/containers/crio.h"
 #include "agent/containers/dockerd.h"
+#include "agent/containers/mounts.h"
 #include "lib/base/status.h"
 #include "lib/cgroup/cgroupfs.h"
 #include "lib/cgroup/container_id.h"
@@ -60,6 +61,8 @@ struct RegistryOptions {
   std::chrono::milliseconds min_container_age{30'000};
   bool skip_systemd_system_services = true;
   std::chrono::milliseconds scan_interval{5'000};
+  // While eBPF process events arrive, a scan only reconciles (events lost, cgroup moves).
+  std::chrono::milliseconds scan_interval_with_events{60'000};
   std::chrono::milliseconds dead_container_ttl{10 * 60'000};  // Coroot's GC interval
   std::chrono::milliseconds ignored_ttl{15'000};              // cgroups found not to be containers
   size_t max_containers = 4096;
@@ -115,6 +118,8 @@ class ContainerRegistry : public prom::ICollector {
   // True once the oom/mark_victim hook is attached: container_oom_kills_total then counts the
   // exits of OOM victims instead of reading the cgroup's counter.
   void SetOomKillsFromEbpf(bool on) { oom_from_ebpf_ = on; }
+  // True while process events arrive: /proc is then scanned every scan_interval_with_events.
+  void SetProcessEvents(bool on) { process_events_ = on; }
 
  private:
   struct Process {
@@ -135,6 +140,12 @@ class ContainerRegistry : public prom::ICollector {
     std::optional<Clock::time_point> zombie_since;
     std::shared_ptr<const cgroup::ContainerMetadata> md;
     uint64_t ebpf_starts = 0, oom_kills = 0;
+    // Block-device mounts (one per device) as a process of the container sees them: mountinfo is
+    // the costliest file of a gather, so it is read again only every kMountsEveryGathers gathers
+    // or when that process changes.
+    std::vector<Mount> disk_mounts;
+    int disk_mounts_pid = 0;
+    uint64_t disk_mounts_gather = 0;
     bool started_by_event = false;  // a process event added a process: recheck restarts at the next scan
   };
   struct CgroupDecision {
@@ -170,8 +181,9 @@ class ContainerRegistry : public prom::ICollector {
   std::map<std::string, CgroupDecision> decisions_;       // by cgroup id
   std::map<std::string, uint64_t> dropped_;               // reason → count
   uint64_t scans_ = 0;
+  uint64_t gathers_ = 0;
   std::unordered_map<uint64_t, std::string> v2_ids_;  // v2 cgroup id → cgroup id ("" = not found)
-  std::atomic<bool> oom_from_ebpf_{false};
+  std::atomic<bool> oom_from_ebpf_{false}, process_events_{false};
   struct PidCache {
     uint64_t start_ticks = 0;
     std::string comm;
