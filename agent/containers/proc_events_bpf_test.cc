@@ -38,8 +38,8 @@ RegistryOptions LiveOptions() {
 }
 
 // Feeds the registry as the agent does (agent/main.cc).
-std::unique_ptr<tracer::ProcTracer> StartEvents(ContainerRegistry* r) {
-  auto t = tracer::ProcTracer::Start({}, [r](const coroot_proc_event& e) {
+std::unique_ptr<tracer::ProcTracer> StartEvents(ContainerRegistry* r, tracer::ProcTracerOptions o = {}) {
+  auto t = tracer::ProcTracer::Start(o, [r](const coroot_proc_event& e) {
     if (e.type == COROOT_PROC_START) r->OnProcessStart(static_cast<int>(e.pid), e.cgroup_id, e.ts_ns);
     if (e.type == COROOT_PROC_EXIT)
       r->OnProcessExit(static_cast<int>(e.pid), e.cgroup_id, (e.flags & COROOT_PROC_OOM_KILLED) != 0);
@@ -172,6 +172,42 @@ TEST(ProcEventsBpfTest, OomKillIsCountedFromMarkVictimAndExit) {
   EXPECT_EQ((*oc)["oom_kill"], 1u);
   std::printf("oom via eBPF: container_oom_kills_total=%.0f, kernel oom_kill=%lu\n", reported,
               static_cast<unsigned long>((*oc)["oom_kill"]));
+}
+
+// Without the mark_victim hook (as when it cannot attach) exits carry no OOM mark and the
+// registry falls back to the cgroup's oom_kill counter.
+TEST(ProcEventsBpfTest, WithoutTheOomHookTheCgroupCounterIsUsed) {
+  TestCgroup cg(Name("oomfallback"));
+  REQUIRE_ROOT_AND(cg);
+  ASSERT_TRUE(cg.Set("memory", "memory.limit_in_bytes", "52428800"));
+  cg.Set("memory", "memory.memsw.limit_in_bytes", "52428800");
+  int go = -1;
+  pid_t hog = cg.Spawn(Hog, &go);
+  ASSERT_GT(hog, 0);
+  ContainerRegistry r(LiveOptions());
+  ASSERT_TRUE(r.Init().ok());
+  tracer::ProcTracerOptions o;
+  o.oom_hook = false;
+  auto events = StartEvents(&r, o);
+  ASSERT_NE(events, nullptr);
+  EXPECT_FALSE(events->oom_hook_attached());
+  r.Scan();
+  const std::string id = cg.path();
+  Go(go);
+  int status = cg.Wait(hog);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  auto c = WaitFor(r, *events, id, [](const ContainerInfo& c) { return c.pids.empty(); });
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->oom_kills, 0u);  // the exit came, unmarked
+  std::vector<prom::MetricFamily> fams;
+  r.Collect(&fams);
+  double reported = -1;
+  for (const auto& f : fams)
+    if (f.name == "container_oom_kills_total")
+      for (const auto& s : f.samples)
+        if (std::find(s.labels.begin(), s.labels.end(), prom::Label{"container_id", id}) != s.labels.end())
+          reported = s.value;
+  EXPECT_EQ(reported, 1);  // memory.oom_control's oom_kill
 }
 
 }  // namespace

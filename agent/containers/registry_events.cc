@@ -72,6 +72,11 @@ void ContainerRegistry::OnProcessStart(int pid, uint64_t cgroup_v2_id, uint64_t 
     if (alive) LearnV2IdLocked(paths, cg_id);
   }
 
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto d = decisions_.find(cg_id);
+    if (d == decisions_.end() || d->second.container_id.empty()) return;  // not a container we report
+  }
   Process proc;
   proc.start_ticks = start_ticks;
   if (alive) {
