@@ -106,6 +106,7 @@ TEST(ProcEventsBpfTest, BurstOfShortLivedProcessesIsAttributedWithoutAScan) {
   auto events = StartEvents(&r);
   ASSERT_NE(events, nullptr);
   for (const auto& h : events->hooks()) EXPECT_TRUE(h.attached) << h.hook << ": " << h.error;
+  r.SetProcessEvents(true);  // scans trust the pid cache, exits come as events
   // No scan: the container is known only from the events of its short-lived processes.
   Go(go);
   const std::string id = cg.path();
@@ -123,6 +124,16 @@ TEST(ProcEventsBpfTest, BurstOfShortLivedProcessesIsAttributedWithoutAScan) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->pids, std::vector<int>{spawner});
   EXPECT_EQ(c->restarts, 0u);
+  r.Scan();  // from the pid cache this time
+  EXPECT_EQ(Get(r, id)->pids, std::vector<int>{spawner});
+  // The spawner's exit is an event: the container has no process left, and a scan agrees.
+  kill(spawner, SIGKILL);
+  cg.Wait(spawner);
+  c = WaitFor(r, *events, id, [](const ContainerInfo& c) { return c.pids.empty(); });
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->pids.empty());
+  r.Scan();
+  EXPECT_TRUE(Get(r, id)->pids.empty());
   std::printf("burst: %lu process starts seen in %s, %lu events in all\n",
               static_cast<unsigned long>(c->processes_started), id.c_str(),
               static_cast<unsigned long>(events->events()));

@@ -226,13 +226,30 @@ void ContainerRegistry::Scan() {
   seen.reserve(pids.size());
   const uint64_t scan = scans_ + 1;  // scans_ is only written by Scan(), which does not run concurrently
   std::map<int, PidCache> cache;
+  // With process events, a cached pid that has not exited since the last scan is the same
+  // process: its stat need not be read again (a reused pid shows up as an exit).
+  std::set<int> exited;
+  bool trust_cache = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    trust_cache = process_events_ && !exited_overflow_;
+    exited.swap(exited_pids_);
+    exited_overflow_ = false;
+  }
+  const uint64_t revalidate = static_cast<uint64_t>(std::max(1, options_.revalidate_every_scans));
   for (int pid : pids) {
+    if (auto old = pid_cache_.find(pid); trust_cache && old != pid_cache_.end() && !exited.count(pid) &&
+                                         scan - old->second.read_at_scan < revalidate) {
+      if (old->second.cg) seen.push_back({pid, old->second.start_ticks, old->second.cg, old->second.cg_id});
+      cache.emplace(pid, std::move(old->second));
+      continue;
+    }
     StatusOr<PidStat> st = ReadPidStat(options_.proc_root, pid);
     if (!st.ok()) continue;  // exited (or a kernel oddity): nothing to attribute
     PidCache pc;
     auto old = pid_cache_.find(pid);
     if (old != pid_cache_.end() && old->second.start_ticks == st->start_ticks && old->second.comm == st->comm &&
-        scan - old->second.read_at_scan < static_cast<uint64_t>(std::max(1, options_.revalidate_every_scans))) {
+        scan - old->second.read_at_scan < revalidate) {
       pc = std::move(old->second);
     } else {
       StatusOr<cgroup::ProcCgroup> cg = cgroup::ReadProcCgroup(options_.proc_root, pid, options_.base_cgroup_path);
@@ -292,7 +309,7 @@ void ContainerRegistry::Scan() {
     Container* found = ContainerForLocked(s.cg_id, *s.cg, s.pid, now);
     if (!found) continue;
     Container& c = *found;
-    c.paths = *s.cg;
+    if (c.paths.paths != s.cg->paths) c.paths = *s.cg;  // no copy (allocations) per pid per scan
     auto p = c.processes.find(s.pid);
     if (p == c.processes.end() || p->second.start_ticks != s.start) {
       Process proc;

@@ -182,6 +182,8 @@ class ContainerRegistry : public prom::ICollector {
   std::map<std::string, uint64_t> dropped_;               // reason → count
   uint64_t scans_ = 0;
   uint64_t gathers_ = 0;
+  std::set<int> exited_pids_;     // exits seen by eBPF since the last scan (bounded)
+  bool exited_overflow_ = false;  // more than that: the next scan reads every pid
   std::unordered_map<uint64_t, std::string> v2_ids_;  // v2 cgroup id → cgroup id ("" = not found)
   std::atomic<bool> oom_from_ebpf_{false}, process_events_{false};
   struct PidCache {

@@ -102,7 +102,15 @@ void ContainerRegistry::OnProcessStart(int pid, uint64_t cgroup_v2_id, uint64_t 
 }
 
 void ContainerRegistry::OnProcessExit(int pid, uint64_t cgroup_v2_id, bool oom_killed) {
+  constexpr size_t kMaxExited = 65536;
   std::lock_guard<std::mutex> lock(mu_);
+  if (process_events_) {  // the next scan reads this pid's /proc files again (it may be reused)
+    if (exited_pids_.size() < kMaxExited) {
+      exited_pids_.insert(pid);
+    } else {
+      exited_overflow_ = true;
+    }
+  }
   Container* c = nullptr;
   if (auto v = v2_ids_.find(cgroup_v2_id); v != v2_ids_.end() && !v->second.empty()) {
     if (auto d = decisions_.find(v->second); d != decisions_.end() && !d->second.container_id.empty())
