@@ -12,6 +12,7 @@
 #include "agent/node/machine_identity.h"
 #include "agent/node/node_collector.h"
 #include "agent/tracer/ebpf_collector.h"
+#include "agent/tracer/proc_tracer.h"
 #include "agent/version.h"
 #include "lib/base/log.h"
 #include "lib/http/server.h"
@@ -131,6 +132,31 @@ int main(int argc, char** argv) {
   containers->Start();
   registry.Register(containers);
 
+  // eBPF process events: the registry learns each new process at once (short-lived ones are
+  // attributed to their container between scans), exits, and OOM kills as Coroot counts them.
+  std::unique_ptr<agent::tracer::ProcTracer> proc_events;
+  {
+    auto started = agent::tracer::ProcTracer::Start({}, [c = containers.get()](const coroot_proc_event& e) {
+      if (e.type == COROOT_PROC_START) c->OnProcessStart(static_cast<int>(e.pid), e.cgroup_id, e.ts_ns);
+      if (e.type == COROOT_PROC_EXIT)
+        c->OnProcessExit(static_cast<int>(e.pid), e.cgroup_id, (e.flags & COROOT_PROC_OOM_KILLED) != 0);
+    });
+    if (started.ok()) {
+      proc_events = std::move(started).value();
+      containers->SetProcessEvents(true);
+      if (proc_events->oom_hook_attached()) {
+        containers->SetOomKillsFromEbpf(true);
+      } else {
+        LOG(WARNING) << "OOM kills: the oom/mark_victim hook is not attached; container_oom_kills_total comes from "
+                        "the cgroups' oom_kill counters";
+      }
+    } else {
+      LOG(WARNING) << "eBPF process events are disabled (" << started.status().ToString()
+                   << "): containers learn processes from /proc scans only, OOM kills from the cgroups' oom_kill "
+                      "counters";
+    }
+  }
+
   // eBPF: TCP connection tracking (container_net_tcp_*). Without privileges, BTF or the needed
   // tracepoints the agent keeps running without it. --disable-l7-tracing drops the syscall hooks
   // that only L7 tracing needs (connect's fd; later read/write and TLS); TCP tracking stays on,
@@ -197,6 +223,7 @@ int main(int argc, char** argv) {
   sigwait(&set, &sig);
   LOG(INFO) << "received signal " << sig << ", stopping";
   srv.Stop();
+  if (proc_events) proc_events->Stop();
   containers->Stop();
   if (pusher) pusher->Stop();
   if (sender) sender->Stop();

@@ -6,6 +6,7 @@
 #define COROOT_BPF_MAPS_H
 
 #include "tcp_abi.h"
+#include "proc_abi.h"
 
 /* Per-connection state kept in the kernel, keyed by the socket's address. */
 struct coroot_conn {
@@ -70,5 +71,29 @@ struct {
   __type(key, __u32);
   __type(value, __u64);
 } drops SEC(".maps") __weak;
+
+/* Process start/exit events (proc.bpf.c). A ring of its own: the process loader (ProcTracer)
+ * reads it on its own thread, apart from the TCP events. */
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 256 * 1024);
+} proc_events SEC(".maps") __weak;
+
+/* Processes oom/mark_victim chose, by tgid, until their exit: that exit is the OOM kill. LRU so
+ * that a victim whose exit is never seen cannot fill it. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u32);
+  __type(value, __u64);
+} oom_victims SEC(".maps") __weak;
+
+/* Drop counters of proc.bpf.c (index 0: proc_events full). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u64);
+} proc_drops SEC(".maps") __weak;
 
 #endif

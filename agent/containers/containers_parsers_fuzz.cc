@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "agent/containers/app_type.h"
+#include "agent/containers/containerd.h"
 #include "agent/containers/crio.h"
 #include "agent/containers/dockerd.h"
 #include "agent/containers/jvm.h"
@@ -23,6 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseHttpResponse(text);
   (void)ParseDockerInspect(text);
   (void)ParseCrioInspect(text);
+  coroot::cgroup::ContainerMetadata md;
+  (void)ParseOciSpec(text, &md);
+  (void)ParseCriExtension(text, &md);
+  (void)ParsePidStat(text);
   if (auto pd = ParseHsperfdata(text); pd.ok()) (void)JvmStatsFrom(*pd);
   (void)IsJvm(text);
   return 0;

@@ -33,11 +33,23 @@ std::vector<int> ListPids(const std::string& proc_root, size_t max_pids, bool* t
 StatusOr<uint64_t> ParseStartTicks(std::string_view stat) {
   size_t rp = stat.rfind(')');
   if (rp == std::string_view::npos) return InvalidArgument("stat: no ')'");
-  // After ")": state(3) ppid(4) ... starttime(22) → the 20th field after the command.
-  std::vector<std::string> f = SplitAny(stat.substr(rp + 1), " \n");
-  uint64_t ticks = 0;
-  if (f.size() < 20 || !ParseUint64(f[19], &ticks)) return InvalidArgument("stat: no start time");
-  return ticks;
+  // After ")": state(3) ppid(4) ... starttime(22) → the 20th field after the command. Walked in
+  // place: the registry parses this for every process on every scan.
+  std::string_view rest = stat.substr(rp + 1);
+  size_t i = 0;
+  for (int field = 0; field < 20; field++) {
+    while (i < rest.size() && (rest[i] == ' ' || rest[i] == '\n')) i++;
+    size_t end = i;
+    while (end < rest.size() && rest[end] != ' ' && rest[end] != '\n') end++;
+    if (end == i) break;
+    if (field == 19) {
+      uint64_t ticks = 0;
+      if (!ParseUint64(rest.substr(i, end - i), &ticks)) break;
+      return ticks;
+    }
+    i = end;
+  }
+  return InvalidArgument("stat: no start time");
 }
 
 StatusOr<PidStat> ParsePidStat(std::string_view stat) {

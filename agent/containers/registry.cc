@@ -7,6 +7,7 @@
 
 #include "agent/config/config.h"
 #include "agent/containers/app_type.h"
+#include "agent/containers/cgroup_v2_id.h"
 #include "agent/containers/jvm.h"
 #include "agent/containers/mounts.h"
 #include "agent/containers/proc_pid.h"
@@ -28,6 +29,7 @@ using prom::MetricType;
 
 constexpr size_t kMaxAppTypesPerContainer = 16;
 constexpr size_t kMaxJvmsPerContainer = 8;
+constexpr uint64_t kMountsEveryGathers = 10;
 
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -95,6 +97,11 @@ ContainerRegistry::ContainerRegistry(RegistryOptions options) : options_(std::mo
       crio_ = std::make_unique<CrioClient>(p);
       break;
     }
+  for (const std::string& s : options_.containerd_sockets)
+    if (std::string p = reachable(s); access(p.c_str(), F_OK) == 0) {
+      containerd_ = std::make_unique<ContainerdClient>(p);
+      break;
+    }
   long hz = sysconf(_SC_CLK_TCK);
   if (hz > 0) ticks_per_second_ = static_cast<double>(hz);
   if (StatusOr<std::string> st = ReadFile(options_.proc_root + "/stat", 1 << 20); st.ok()) {
@@ -125,7 +132,8 @@ void ContainerRegistry::Start() {
   Scan();
   thread_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(run_mu_);
-    while (!run_cv_.wait_for(lock, options_.scan_interval, [this] { return stopping_; })) {
+    while (!run_cv_.wait_for(lock, process_events_ ? options_.scan_interval_with_events : options_.scan_interval,
+                             [this] { return stopping_; })) {
       lock.unlock();
       Scan();
       lock.lock();
@@ -163,15 +171,33 @@ ContainerRegistry::CgroupDecision ContainerRegistry::MakeDecision(const std::str
                     c->type == T::kCrio) && !c->id.empty();
     bool have_md = !runtime;
     // Runtime containers need their runtime's metadata to be named (as in Coroot): CRI-O's own
-    // API for CRI-O containers, the Docker Engine API for the others. containerd's gRPC API is
-    // not implemented yet, so containerd-only containers are not reported.
-    const bool crio = c->type == T::kCrio;
-    if (runtime && (crio ? crio_ != nullptr : docker_ != nullptr)) {
-      StatusOr<cgroup::ContainerMetadata> got = crio ? crio_->Inspect(c->id) : docker_->Inspect(c->id);
+    // API for CRI-O containers, containerd's (namespace k8s.io) for the kubelet's containerd
+    // containers, the Docker Engine API for the others, and containerd's `moby` namespace for
+    // Docker's containers when dockerd does not know them or does not answer.
+    if (runtime) {
+      StatusOr<cgroup::ContainerMetadata> got = NotFound("no runtime client");
+      bool asked = false;
+      if (c->type == T::kCrio && crio_) {
+        got = crio_->Inspect(c->id);
+        asked = true;
+      } else if (c->type == T::kContainerd && containerd_) {
+        got = containerd_->Get("k8s.io", c->id);
+        asked = true;
+      } else if (c->type != T::kCrio && c->type != T::kContainerd) {
+        if (docker_) {
+          got = docker_->Inspect(c->id);
+          asked = true;
+        }
+        if (!got.ok() && containerd_) {
+          StatusOr<cgroup::ContainerMetadata> moby = containerd_->Get("moby", c->id);
+          if (moby.ok() || !asked) got = std::move(moby);
+          asked = true;
+        }
+      }
       if (got.ok()) {
         *md = std::move(got).value();
         have_md = true;
-      } else if (got.status().code() != StatusCode::kNotFound) {
+      } else if (asked && got.status().code() != StatusCode::kNotFound) {
         drops->push_back("runtime_unavailable");
       }
     }
@@ -200,13 +226,30 @@ void ContainerRegistry::Scan() {
   seen.reserve(pids.size());
   const uint64_t scan = scans_ + 1;  // scans_ is only written by Scan(), which does not run concurrently
   std::map<int, PidCache> cache;
+  // With process events, a cached pid that has not exited since the last scan is the same
+  // process: its stat need not be read again (a reused pid shows up as an exit).
+  std::set<int> exited;
+  bool trust_cache = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    trust_cache = process_events_ && !exited_overflow_;
+    exited.swap(exited_pids_);
+    exited_overflow_ = false;
+  }
+  const uint64_t revalidate = static_cast<uint64_t>(std::max(1, options_.revalidate_every_scans));
   for (int pid : pids) {
+    if (auto old = pid_cache_.find(pid); trust_cache && old != pid_cache_.end() && !exited.count(pid) &&
+                                         scan - old->second.read_at_scan < revalidate) {
+      if (old->second.cg) seen.push_back({pid, old->second.start_ticks, old->second.cg, old->second.cg_id});
+      cache.emplace(pid, std::move(old->second));
+      continue;
+    }
     StatusOr<PidStat> st = ReadPidStat(options_.proc_root, pid);
     if (!st.ok()) continue;  // exited (or a kernel oddity): nothing to attribute
     PidCache pc;
     auto old = pid_cache_.find(pid);
     if (old != pid_cache_.end() && old->second.start_ticks == st->start_ticks && old->second.comm == st->comm &&
-        scan - old->second.read_at_scan < static_cast<uint64_t>(std::max(1, options_.revalidate_every_scans))) {
+        scan - old->second.read_at_scan < revalidate) {
       pc = std::move(old->second);
     } else {
       StatusOr<cgroup::ProcCgroup> cg = cgroup::ReadProcCgroup(options_.proc_root, pid, options_.base_cgroup_path);
@@ -247,34 +290,26 @@ void ContainerRegistry::Scan() {
     }
     decisions_[cg_id] = std::move(d);
   }
+  if (!made.empty())  // v2 ids of new cgroups, for the eBPF process events
+    for (const Seen& s : seen)
+      if (std::any_of(made.begin(), made.end(), [&](const auto& m) { return m.first == s.cg_id; }))
+        LearnV2IdLocked(*s.cg, s.cg_id);
 
   std::map<std::string, std::set<int>> live;
   std::set<std::string> with_new_process, refused;
   for (Seen& s : seen) {
     auto dit = decisions_.find(s.cg_id);
     if (dit == decisions_.end()) continue;  // forgotten when the cache hit its bound
-    const CgroupDecision& decision = dit->second;
-    const std::string cid = decision.container_id;
+    const std::string cid = dit->second.container_id;
     if (cid.empty()) continue;
-    auto it = containers_.find(cid);
-    if (it == containers_.end()) {
-      if (containers_.size() >= options_.max_containers) {
-        if (refused.insert(cid).second) Drop("max_containers");
-        continue;
-      }
-      Container c;
-      c.id = cid;
-      c.app_id = cgroup::AppIdFor(cid);
-      c.cgroup = cgroup::ClassifyCgroup(s.cg_id).ok() ? *cgroup::ClassifyCgroup(s.cg_id) : cgroup::CgroupContainer{};
-      c.cgroup_id = s.cg_id;
-      c.first_seen = now;
-      c.md = decision.md;
-      it = containers_.emplace(cid, std::move(c)).first;
-      LOG(INFO) << "detected a new container: pid=" << s.pid << " cg=" << s.cg_id << " id=" << cid;
+    if (!containers_.count(cid) && containers_.size() >= options_.max_containers) {
+      if (refused.insert(cid).second) Drop("max_containers");
+      continue;
     }
-    Container& c = it->second;
-    c.paths = *s.cg;
-    c.cgroup_id = s.cg_id;
+    Container* found = ContainerForLocked(s.cg_id, *s.cg, s.pid, now);
+    if (!found) continue;
+    Container& c = *found;
+    if (c.paths.paths != s.cg->paths) c.paths = *s.cg;  // no copy (allocations) per pid per scan
     auto p = c.processes.find(s.pid);
     if (p == c.processes.end() || p->second.start_ticks != s.start) {
       Process proc;
@@ -293,6 +328,10 @@ void ContainerRegistry::Scan() {
     const std::set<int>& alive = live[c.id];
     for (auto p = c.processes.begin(); p != c.processes.end();)
       p = alive.count(p->first) ? std::next(p) : c.processes.erase(p);
+    if (c.started_by_event) {
+      with_new_process.insert(c.id);
+      c.started_by_event = false;
+    }
     if (with_new_process.count(c.id) && !c.processes.empty()) {
       uint64_t oldest = UINT64_MAX;
       for (const auto& [pid, proc] : c.processes) oldest = std::min(oldest, proc.start_ticks);
@@ -319,6 +358,40 @@ void ContainerRegistry::Scan() {
     }
     ++it;
   }
+}
+
+ContainerRegistry::Container* ContainerRegistry::ContainerForLocked(const std::string& cg_id,
+                                                                    const cgroup::ProcCgroup& paths, int pid,
+                                                                    Clock::time_point now) {
+  auto dit = decisions_.find(cg_id);
+  if (dit == decisions_.end() || dit->second.container_id.empty()) return nullptr;
+  const CgroupDecision& decision = dit->second;
+  const std::string& cid = decision.container_id;
+  auto it = containers_.find(cid);
+  if (it == containers_.end()) {
+    if (containers_.size() >= options_.max_containers) return nullptr;
+    Container c;
+    c.id = cid;
+    c.app_id = cgroup::AppIdFor(cid);
+    c.cgroup = cgroup::ClassifyCgroup(cg_id).ok() ? *cgroup::ClassifyCgroup(cg_id) : cgroup::CgroupContainer{};
+    c.cgroup_id = cg_id;
+    c.paths = paths;
+    c.first_seen = now;
+    c.md = decision.md;
+    it = containers_.emplace(cid, std::move(c)).first;
+    LOG(INFO) << "detected a new container: pid=" << pid << " cg=" << cg_id << " id=" << cid;
+  }
+  it->second.cgroup_id = cg_id;
+  return &it->second;
+}
+
+void ContainerRegistry::LearnV2IdLocked(const cgroup::ProcCgroup& paths, const std::string& cg_id) {
+  std::string v2 = paths.Path("");
+  if (v2.empty()) return;
+  uint64_t id = CgroupV2Id(options_.cgroupfs, v2);
+  if (id == 0) return;
+  if (v2_ids_.size() >= options_.max_ignored_cgroups) v2_ids_.clear();  // bounded
+  v2_ids_[id] = cg_id;
 }
 
 bool ContainerRegistry::OldEnough(const Container& c, Clock::time_point now) const {
@@ -352,6 +425,8 @@ std::vector<ContainerInfo> ContainerRegistry::Containers() {
     i.restarts = c.restarts;
     i.reported = OldEnough(c, now);
     if (c.md) i.image = c.md->image;
+    i.processes_started = c.ebpf_starts;
+    i.oom_kills = c.oom_kills;
     out.push_back(std::move(i));
   }
   return out;
@@ -364,7 +439,8 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   Clock::time_point now = Clock::now();
   const cgroup::CgroupFs& fs = options_.cgroupfs;
-  for (const auto& [id, c] : containers_) {
+  gathers_++;
+  for (auto& [id, c] : containers_) {
     if (!OldEnough(c, now)) continue;
     const Labels l = {{"container_id", c.id}, {"app_id", c.app_id}};
     if (c.md && (!c.md->image.empty() || !c.md->systemd_triggered_by.empty()))
@@ -394,10 +470,13 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
       if (m->limit_bytes > 0)
         f.Get("container_resources_memory_limit_bytes", kGauge, "Memory limit of the container")
             .Add(l, static_cast<double>(m->limit_bytes));
-      if (m->oom_kills.value_or(0) > 0)
+      if (!oom_from_ebpf_ && m->oom_kills.value_or(0) > 0)
         f.Get("container_oom_kills_total", kCounter, "Total number of times the container was terminated by the OOM killer")
             .Add(l, static_cast<double>(*m->oom_kills));
     }
+    if (oom_from_ebpf_ && c.oom_kills > 0)
+      f.Get("container_oom_kills_total", kCounter, "Total number of times the container was terminated by the OOM killer")
+          .Add(l, static_cast<double>(c.oom_kills));
     if (StatusOr<cgroup::PsiStat> psi = cgroup::ReadPsi(fs, c.paths); psi.ok()) {
       std::tuple<const char*, const char*, const cgroup::Pressure*> ps[] = {
           {"container_resources_cpu_pressure_waiting_seconds_total", "Total time spent waiting for the CPU", &psi->cpu},
@@ -415,26 +494,35 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
     if (!c.processes.empty()) {
       int pid = c.processes.begin()->first;
       std::string root = options_.proc_root + "/" + std::to_string(pid);
-      StatusOr<std::string> mi = ReadFile(root + "/mountinfo", 4 << 20);
-      StatusOr<cgroup::IoStats> io = cgroup::ReadIoStat(fs, c.paths);
-      std::set<std::string> mount_points;
-      if (mi.ok()) {
-        // The cgroup counts I/O per device, so one mount per device: the whole filesystem (root
-        // "/") in preference to bind mounts of its directories, then the shortest mount point.
-        // (Coroot picks the mounts the container opened files on, seen by eBPF; not done yet.)
-        std::map<std::string, Mount> by_device;
-        for (Mount& m : ParseMountinfo(*mi)) {
-          if (StartsWith(m.major_minor, "0:")) continue;  // anonymous devices: tmpfs, proc, overlay, ...
-          auto it = by_device.find(m.major_minor);
-          if (it == by_device.end()) {
-            if (by_device.size() < options_.max_mounts_per_container) by_device.emplace(m.major_minor, std::move(m));
-            continue;
+      if (pid != c.disk_mounts_pid || gathers_ - c.disk_mounts_gather >= kMountsEveryGathers) {
+        c.disk_mounts.clear();
+        c.disk_mounts_pid = pid;
+        c.disk_mounts_gather = gathers_;
+        if (StatusOr<std::string> mi = ReadFile(root + "/mountinfo", 4 << 20); mi.ok()) {
+          // The cgroup counts I/O per device, so one mount per device: the whole filesystem (root
+          // "/") in preference to bind mounts of its directories, then the shortest mount point.
+          // (Coroot picks the mounts the container opened files on, seen by eBPF; not done yet.)
+          std::map<std::string, Mount> by_device;
+          for (Mount& m : ParseMountinfo(*mi)) {
+            if (StartsWith(m.major_minor, "0:")) continue;  // anonymous devices: tmpfs, proc, overlay, ...
+            auto it = by_device.find(m.major_minor);
+            if (it == by_device.end()) {
+              if (by_device.size() < options_.max_mounts_per_container) by_device.emplace(m.major_minor, std::move(m));
+              continue;
+            }
+            const Mount& cur = it->second;
+            bool better = (m.root == "/") != (cur.root == "/") ? m.root == "/" : m.mount_point.size() < cur.mount_point.size();
+            if (better) it->second = std::move(m);
           }
-          const Mount& cur = it->second;
-          bool better = (m.root == "/") != (cur.root == "/") ? m.root == "/" : m.mount_point.size() < cur.mount_point.size();
-          if (better) it->second = std::move(m);
+          for (auto& [mm, m] : by_device) c.disk_mounts.push_back(std::move(m));
+        } else {
+          c.disk_mounts_pid = 0;  // that process is gone: try another next time
         }
-        for (const auto& [mm, m] : by_device) {
+      }
+      std::set<std::string> mount_points;
+      if (!c.disk_mounts.empty()) {
+        StatusOr<cgroup::IoStats> io = cgroup::ReadIoStat(fs, c.paths);
+        for (const Mount& m : c.disk_mounts) {
           StatusOr<BlockDevice> dev = ResolveBlockDevice(options_.sys_root, m.major_minor);
           if (!dev.ok()) continue;
           StatusOr<FsUsage> u = StatFs(root + "/root" + m.mount_point);

@@ -7,8 +7,11 @@
 // (--min-container-age) and when its last process left (dead containers are dropped after a TTL).
 // Collect() reads the container's cgroup files (v1, v2 or hybrid) at gather time.
 //
-// OOM kills come from the kernel's per-cgroup counter (v1 memory.oom_control / v2 memory.events
-// "oom_kill"), not yet from the eBPF oom/mark_victim tracepoint.
+// With eBPF (agent/tracer/ProcTracer, registry_events.cc) the registry also learns each new process
+// at once, with its cgroup, so short-lived processes are attributed to their container between
+// scans, and process exits; OOM kills are then counted as Coroot counts them: an exit of a process
+// the kernel's oom/mark_victim chose. Without that hook they come from the kernel's per-cgroup
+// counter (v1 memory.oom_control / v2 memory.events "oom_kill").
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -20,10 +23,13 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#include "agent/containers/containerd.h"
 #include "agent/containers/crio.h"
 #include "agent/containers/dockerd.h"
+#include "agent/containers/mounts.h"
 #include "lib/base/status.h"
 #include "lib/cgroup/cgroupfs.h"
 #include "lib/cgroup/container_id.h"
@@ -47,10 +53,16 @@ struct RegistryOptions {
   std::string docker_socket = "/proc/1/root/run/docker.sock";
   // CRI-O's socket: the first of these that exists when the registry starts.
   std::vector<std::string> crio_sockets = {"/proc/1/root/var/run/crio/crio.sock", "/proc/1/root/run/crio/crio.sock"};
+  // containerd's socket: the first of these that exists when the registry starts (spec §1.c order).
+  std::vector<std::string> containerd_sockets = {
+      "/proc/1/root/var/snap/microk8s/common/run/containerd.sock", "/proc/1/root/run/k0s/containerd.sock",
+      "/proc/1/root/run/k3s/containerd/containerd.sock", "/proc/1/root/run/containerd/containerd.sock"};
   std::vector<std::string> allowlist, denylist;  // regexes on container_id (ECMAScript syntax)
   std::chrono::milliseconds min_container_age{30'000};
   bool skip_systemd_system_services = true;
   std::chrono::milliseconds scan_interval{5'000};
+  // While eBPF process events arrive, a scan only reconciles (events lost, cgroup moves).
+  std::chrono::milliseconds scan_interval_with_events{60'000};
   std::chrono::milliseconds dead_container_ttl{10 * 60'000};  // Coroot's GC interval
   std::chrono::milliseconds ignored_ttl{15'000};              // cgroups found not to be containers
   size_t max_containers = 4096;
@@ -75,6 +87,8 @@ struct ContainerInfo {
   bool reported = false;  // old enough for --min-container-age
   std::set<std::string> application_types;
   std::string image;
+  uint64_t processes_started = 0;  // new processes seen by eBPF (short-lived ones included)
+  uint64_t oom_kills = 0;          // OOM-killed processes seen by eBPF
 };
 
 class ContainerRegistry : public prom::ICollector {
@@ -97,6 +111,16 @@ class ContainerRegistry : public prom::ICollector {
   // tracer's events: "" when the cgroup has not been scanned yet or holds no container we report.
   std::string ContainerIdOfCgroup(const std::string& cgroup_id);
 
+  // eBPF process events (registry_events.cc), called from the tracer's thread. cgroup_v2_id is the
+  // kernel's id of the process's v2 cgroup, which still names it after the process is gone.
+  void OnProcessStart(int pid, uint64_t cgroup_v2_id, uint64_t boot_ns);
+  void OnProcessExit(int pid, uint64_t cgroup_v2_id, bool oom_killed);
+  // True once the oom/mark_victim hook is attached: container_oom_kills_total then counts the
+  // exits of OOM victims instead of reading the cgroup's counter.
+  void SetOomKillsFromEbpf(bool on) { oom_from_ebpf_ = on; }
+  // True while process events arrive: /proc is then scanned every scan_interval_with_events.
+  void SetProcessEvents(bool on) { process_events_ = on; }
+
  private:
   struct Process {
     uint64_t start_ticks = 0;
@@ -115,6 +139,14 @@ class ContainerRegistry : public prom::ICollector {
     double created_unix = 0;  // oldest process start at first sight, seconds since the epoch
     std::optional<Clock::time_point> zombie_since;
     std::shared_ptr<const cgroup::ContainerMetadata> md;
+    uint64_t ebpf_starts = 0, oom_kills = 0;
+    // Block-device mounts (one per device) as a process of the container sees them: mountinfo is
+    // the costliest file of a gather, so it is read again only every kMountsEveryGathers gathers
+    // or when that process changes.
+    std::vector<Mount> disk_mounts;
+    int disk_mounts_pid = 0;
+    uint64_t disk_mounts_gather = 0;
+    bool started_by_event = false;  // a process event added a process: recheck restarts at the next scan
   };
   struct CgroupDecision {
     std::string container_id;  // "" = not a container we report
@@ -129,11 +161,18 @@ class ContainerRegistry : public prom::ICollector {
   bool Filtered(const std::string& container_id) const;
   bool OldEnough(const Container& c, Clock::time_point now) const;
   void Drop(const std::string& reason) { dropped_[reason]++; }
+  // Finds or creates the container of a decided cgroup (mu_ held); null when not reported or
+  // max_containers is hit.
+  Container* ContainerForLocked(const std::string& cg_id, const cgroup::ProcCgroup& paths, int pid,
+                                Clock::time_point now);
+  // Remembers a cgroup's v2 id (mu_ held), bounded.
+  void LearnV2IdLocked(const cgroup::ProcCgroup& paths, const std::string& cg_id);
 
   RegistryOptions options_;
   std::vector<std::regex> allow_, deny_;
   std::unique_ptr<DockerClient> docker_;
   std::unique_ptr<CrioClient> crio_;
+  std::unique_ptr<ContainerdClient> containerd_;
   double ticks_per_second_ = 100;
   uint64_t boot_time_ = 0;
 
@@ -142,6 +181,11 @@ class ContainerRegistry : public prom::ICollector {
   std::map<std::string, CgroupDecision> decisions_;       // by cgroup id
   std::map<std::string, uint64_t> dropped_;               // reason → count
   uint64_t scans_ = 0;
+  uint64_t gathers_ = 0;
+  std::set<int> exited_pids_;     // exits seen by eBPF since the last scan (bounded)
+  bool exited_overflow_ = false;  // more than that: the next scan reads every pid
+  std::unordered_map<uint64_t, std::string> v2_ids_;  // v2 cgroup id → cgroup id ("" = not found)
+  std::atomic<bool> oom_from_ebpf_{false}, process_events_{false};
   struct PidCache {
     uint64_t start_ticks = 0;
     std::string comm;

@@ -128,6 +128,13 @@ Status Tracer::Init(const TracerOptions& options) {
       if (!load) bpf_program__set_autoload(prog, false);
       hooks_.push_back(h);
     }
+    // Programs of other loaders in the same object (e.g. ProcTracer's) are not this one's to load.
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, skel_->obj) {
+      const char* name = bpf_program__name(prog);
+      if (std::none_of(std::begin(specs), std::end(specs), [&](const Spec& s) { return strcmp(s.program, name) == 0; }))
+        bpf_program__set_autoload(prog, false);
+    }
     int err = coroot_bpf__load(skel_);
     if (err == 0) break;
     coroot_bpf__destroy(skel_);

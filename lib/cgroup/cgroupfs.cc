@@ -1,3 +1,4 @@
+#include "lib/cgroup/file_cache.h"
 #include "lib/cgroup/cgroupfs.h"
 
 #include "lib/base/file.h"
@@ -59,7 +60,7 @@ std::map<std::string, uint64_t> ParseFlatKeyed(std::string_view text, int* skipp
 }
 
 StatusOr<std::map<std::string, uint64_t>> ReadFlatKeyed(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxStatFileBytes));
+  ASSIGN_OR_RETURN(std::string text, ReadCgroupFile(path, kMaxStatFileBytes));
   return ParseFlatKeyed(text);
 }
 
@@ -73,7 +74,7 @@ StatusOr<int64_t> ParseSingleInt(std::string_view text) {
 }
 
 StatusOr<int64_t> ReadSingleInt(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string text, ReadFile(path, 4096));
+  ASSIGN_OR_RETURN(std::string text, ReadCgroupFile(path, 4096));
   StatusOr<int64_t> v = ParseSingleInt(text);
   if (!v.ok()) return v.status().WithContext(path);
   return v;

@@ -1,3 +1,4 @@
+#include "lib/cgroup/file_cache.h"
 #include "lib/cgroup/cpu.h"
 
 #include "lib/base/file.h"
@@ -39,7 +40,7 @@ StatusOr<CpuStat> ReadCpuStat(const CgroupFs& fs, const ProcCgroup& cg) {
   s.usage_seconds = static_cast<double>(stat["usage_usec"]) / 1e6;
   s.throttled_seconds = static_cast<double>(stat["throttled_usec"]) / 1e6;
   // cpu.max exists only where the cpu controller is enabled for v2; absent means no limit.
-  if (StatusOr<std::string> max = ReadFile(fs.V2(v2) + "/cpu.max", 4096); max.ok()) {
+  if (StatusOr<std::string> max = ReadCgroupFile(fs.V2(v2) + "/cpu.max", 4096); max.ok()) {
     ASSIGN_OR_RETURN(s.limit_cores, ParseCpuMax(*max));
   }
   return s;

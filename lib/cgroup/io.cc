@@ -1,3 +1,4 @@
+#include "lib/cgroup/file_cache.h"
 #include "lib/cgroup/io.h"
 
 #include "lib/base/file.h"
@@ -75,13 +76,13 @@ IoStats ParseIoStat(std::string_view text, int* skipped) {
 StatusOr<IoStats> ReadIoStat(const CgroupFs& fs, const ProcCgroup& cg) {
   if (std::string blkio = cg.Path("blkio"); !blkio.empty()) {
     std::string dir = fs.V1("blkio", blkio);
-    ASSIGN_OR_RETURN(std::string ops, ReadFile(dir + "/blkio.throttle.io_serviced", 1 << 20));
-    ASSIGN_OR_RETURN(std::string bytes, ReadFile(dir + "/blkio.throttle.io_service_bytes", 1 << 20));
+    ASSIGN_OR_RETURN(std::string ops, ReadCgroupFile(dir + "/blkio.throttle.io_serviced", 1 << 20));
+    ASSIGN_OR_RETURN(std::string bytes, ReadCgroupFile(dir + "/blkio.throttle.io_service_bytes", 1 << 20));
     return ParseBlkio(ops, bytes);
   }
   std::string v2 = cg.Path("");
   if (v2.empty()) return NotFound("no io cgroup");
-  ASSIGN_OR_RETURN(std::string text, ReadFile(fs.V2(v2) + "/io.stat", 1 << 20));
+  ASSIGN_OR_RETURN(std::string text, ReadCgroupFile(fs.V2(v2) + "/io.stat", 1 << 20));
   return ParseIoStat(text);
 }
 

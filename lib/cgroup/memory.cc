@@ -1,3 +1,4 @@
+#include "lib/cgroup/file_cache.h"
 #include "lib/cgroup/memory.h"
 
 #include "lib/base/file.h"
@@ -44,7 +45,7 @@ StatusOr<MemoryStat> ReadMemoryStat(const CgroupFs& fs, const ProcCgroup& cg) {
   if (v2.empty()) return NotFound("no memory cgroup");
   std::string dir = fs.V2(v2);
   ASSIGN_OR_RETURN(auto stat, ReadFlatKeyed(dir + "/memory.stat"));
-  StatusOr<std::string> max = ReadFile(dir + "/memory.max", 4096);
+  StatusOr<std::string> max = ReadCgroupFile(dir + "/memory.max", 4096);
   MemoryStat s = MemoryFromV2Stat(stat, max.ok() ? std::string_view(*max) : std::string_view());
   if (auto ev = ReadFlatKeyed(dir + "/memory.events"); ev.ok() && ev->count("oom_kill")) s.oom_kills = (*ev)["oom_kill"];
   return s;

@@ -1,3 +1,4 @@
+#include "lib/cgroup/file_cache.h"
 #include "lib/cgroup/psi.h"
 
 #include "lib/base/file.h"
@@ -33,7 +34,7 @@ StatusOr<PsiStat> ReadPsi(const CgroupFs& fs, const ProcCgroup& cg) {
   std::pair<const char*, Pressure*> files[] = {{"cpu", &s.cpu}, {"memory", &s.memory}, {"io", &s.io}};
   for (auto& [name, dst] : files) {
     std::string path = fs.V2(v2) + "/" + name + ".pressure";
-    ASSIGN_OR_RETURN(std::string text, ReadFile(path, 4096));
+    ASSIGN_OR_RETURN(std::string text, ReadCgroupFile(path, 4096));
     StatusOr<Pressure> p = ParsePressure(text);
     if (!p.ok()) return p.status().WithContext(path);
     *dst = *p;

@@ -1,0 +1,225 @@
+// eBPF process events into the container registry, against the real kernel (label `bpf`, root):
+// the test makes its own cgroups, runs real processes in them (a burst of short-lived ones, a
+// memory hog the kernel OOM-kills), and checks what the registry learned from ProcTracer's
+// events. Only events of the test's cgroups matter: other processes on the machine go to other
+// containers or to none.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <cstdlib>
+#include <thread>
+
+#include "agent/containers/registry.h"
+#include "agent/containers/test_cgroup.h"
+#include "agent/tracer/proc_tracer.h"
+#include "lib/cgroup/cgroupfs.h"
+
+namespace coroot::agent::containers {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kBurst = 50;
+
+std::string Name(const char* what) { return "coroot-test-" + std::to_string(getpid()) + "-" + what + ".service"; }
+
+RegistryOptions LiveOptions() {
+  RegistryOptions o;
+  o.cgroupfs = cgroup::DetectCgroupFs("/sys/fs/cgroup");
+  o.min_container_age = 0ms;
+  o.dead_container_ttl = 1h;
+  return o;
+}
+
+// Feeds the registry as the agent does (agent/main.cc).
+std::unique_ptr<tracer::ProcTracer> StartEvents(ContainerRegistry* r, tracer::ProcTracerOptions o = {}) {
+  auto t = tracer::ProcTracer::Start(o, [r](const coroot_proc_event& e) {
+    if (e.type == COROOT_PROC_START) r->OnProcessStart(static_cast<int>(e.pid), e.cgroup_id, e.ts_ns);
+    if (e.type == COROOT_PROC_EXIT)
+      r->OnProcessExit(static_cast<int>(e.pid), e.cgroup_id, (e.flags & COROOT_PROC_OOM_KILLED) != 0);
+  });
+  EXPECT_TRUE(t.ok()) << t.status().ToString();
+  return t.ok() ? std::move(t).value() : nullptr;
+}
+
+std::optional<ContainerInfo> Get(ContainerRegistry& r, const std::string& id) {
+  for (ContainerInfo& c : r.Containers())
+    if (c.id == id) return c;
+  return std::nullopt;
+}
+
+// Waits (draining the ring) until pred holds for the container, or 10 s.
+template <typename Pred>
+std::optional<ContainerInfo> WaitFor(ContainerRegistry& r, tracer::ProcTracer& t, const std::string& id, Pred pred) {
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  std::optional<ContainerInfo> c;
+  while (std::chrono::steady_clock::now() < deadline) {
+    t.Drain();
+    c = Get(r, id);
+    if (c && pred(*c)) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  return c;
+}
+
+// Forks kBurst children that exit at once (each waited for), then stays.
+void Burst() {
+  for (int i = 0; i < kBurst; i++) {
+    pid_t p = fork();
+    if (p == 0) _exit(0);
+    if (p > 0) waitpid(p, nullptr, 0);
+  }
+  for (;;) pause();
+}
+
+void Hog() {
+  std::vector<char*> chunks;
+  for (int i = 0; i < 4096; i++) {  // up to 4 GiB; the 50 MB limit ends this long before
+    char* c = static_cast<char*>(malloc(1 << 20));
+    if (c == nullptr) _exit(4);
+    memset(c, i & 0xff, 1 << 20);
+    chunks.push_back(c);
+  }
+  _exit(5);
+}
+
+#define REQUIRE_ROOT_AND(cg)                                                      \
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (cgroups, BPF)";                \
+  if (!(cg).ok()) GTEST_SKIP() << "cannot make test cgroups: " << (cg).error()
+
+TEST(ProcEventsBpfTest, BurstOfShortLivedProcessesIsAttributedWithoutAScan) {
+  TestCgroup cg(Name("burst"));
+  REQUIRE_ROOT_AND(cg);
+  if (cg.dir("v2").empty()) GTEST_SKIP() << "no writable cgroup v2 hierarchy: eBPF cgroup ids name nothing here";
+  int go = -1;
+  pid_t spawner = cg.Spawn(Burst, &go);
+  ASSERT_GT(spawner, 0);
+
+  ContainerRegistry r(LiveOptions());
+  ASSERT_TRUE(r.Init().ok());
+  auto events = StartEvents(&r);
+  ASSERT_NE(events, nullptr);
+  for (const auto& h : events->hooks()) EXPECT_TRUE(h.attached) << h.hook << ": " << h.error;
+  r.SetProcessEvents(true);  // scans trust the pid cache, exits come as events
+  // No scan: the container is known only from the events of its short-lived processes.
+  Go(go);
+  const std::string id = cg.path();
+  auto c = WaitFor(r, *events, id, [](const ContainerInfo& c) {
+    return c.processes_started >= kBurst && c.pids.empty();
+  });
+  ASSERT_TRUE(c) << "the registry did not learn " << id << " from process events";
+  EXPECT_EQ(c->processes_started, static_cast<uint64_t>(kBurst));  // exactly the burst, nothing else
+  EXPECT_TRUE(c->pids.empty()) << "every burst process has exited";
+  EXPECT_EQ(c->type, cgroup::ContainerType::kSystemdService);
+
+  // A scan then finds the long-lived spawner; the short-lived processes were no restart.
+  r.Scan();
+  c = Get(r, id);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->pids, std::vector<int>{spawner});
+  EXPECT_EQ(c->restarts, 0u);
+  r.Scan();  // from the pid cache this time
+  EXPECT_EQ(Get(r, id)->pids, std::vector<int>{spawner});
+  // The spawner's exit is an event: the container has no process left, and a scan agrees.
+  kill(spawner, SIGKILL);
+  cg.Wait(spawner);
+  c = WaitFor(r, *events, id, [](const ContainerInfo& c) { return c.pids.empty(); });
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->pids.empty());
+  r.Scan();
+  EXPECT_TRUE(Get(r, id)->pids.empty());
+  std::printf("burst: %lu process starts seen in %s, %lu events in all\n",
+              static_cast<unsigned long>(c->processes_started), id.c_str(),
+              static_cast<unsigned long>(events->events()));
+  EXPECT_EQ(events->kernel_drops(), 0u);
+}
+
+TEST(ProcEventsBpfTest, OomKillIsCountedFromMarkVictimAndExit) {
+  TestCgroup cg(Name("oomebpf"));
+  REQUIRE_ROOT_AND(cg);
+  ASSERT_TRUE(cg.Set("memory", "memory.limit_in_bytes", "52428800"));
+  cg.Set("memory", "memory.memsw.limit_in_bytes", "52428800");  // no swap escape where swap exists
+  int go = -1;
+  pid_t hog = cg.Spawn(Hog, &go);
+  ASSERT_GT(hog, 0);
+
+  ContainerRegistry r(LiveOptions());
+  ASSERT_TRUE(r.Init().ok());
+  auto events = StartEvents(&r);
+  ASSERT_NE(events, nullptr);
+  ASSERT_TRUE(events->oom_hook_attached());
+  r.SetOomKillsFromEbpf(true);  // from here on the cgroup's counter is not read
+  r.Scan();
+  const std::string id = cg.path();
+  ASSERT_TRUE(Get(r, id)) << "the scan did not find " << id;
+
+  Go(go);
+  int status = cg.Wait(hog);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the hog was not killed, status " << status;
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  auto c = WaitFor(r, *events, id, [](const ContainerInfo& c) { return c.oom_kills > 0; });
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->oom_kills, 1u);
+  EXPECT_TRUE(c->pids.empty()) << "the exit event took the hog off";
+
+  std::vector<prom::MetricFamily> fams;
+  r.Collect(&fams);
+  double reported = -1;
+  for (const auto& f : fams)
+    if (f.name == "container_oom_kills_total")
+      for (const auto& s : f.samples)
+        if (std::find(s.labels.begin(), s.labels.end(), prom::Label{"container_id", id}) != s.labels.end())
+          reported = s.value;
+  EXPECT_EQ(reported, 1);
+  // The kernel agrees.
+  auto oc = cgroup::ReadFlatKeyed(cg.dir("memory") + "/memory.oom_control");
+  ASSERT_TRUE(oc.ok());
+  EXPECT_EQ((*oc)["oom_kill"], 1u);
+  std::printf("oom via eBPF: container_oom_kills_total=%.0f, kernel oom_kill=%lu\n", reported,
+              static_cast<unsigned long>((*oc)["oom_kill"]));
+}
+
+// Without the mark_victim hook (as when it cannot attach) exits carry no OOM mark and the
+// registry falls back to the cgroup's oom_kill counter.
+TEST(ProcEventsBpfTest, WithoutTheOomHookTheCgroupCounterIsUsed) {
+  TestCgroup cg(Name("oomfallback"));
+  REQUIRE_ROOT_AND(cg);
+  ASSERT_TRUE(cg.Set("memory", "memory.limit_in_bytes", "52428800"));
+  cg.Set("memory", "memory.memsw.limit_in_bytes", "52428800");
+  int go = -1;
+  pid_t hog = cg.Spawn(Hog, &go);
+  ASSERT_GT(hog, 0);
+  ContainerRegistry r(LiveOptions());
+  ASSERT_TRUE(r.Init().ok());
+  tracer::ProcTracerOptions o;
+  o.oom_hook = false;
+  auto events = StartEvents(&r, o);
+  ASSERT_NE(events, nullptr);
+  EXPECT_FALSE(events->oom_hook_attached());
+  r.Scan();
+  const std::string id = cg.path();
+  Go(go);
+  int status = cg.Wait(hog);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  auto c = WaitFor(r, *events, id, [](const ContainerInfo& c) { return c.pids.empty(); });
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->oom_kills, 0u);  // the exit came, unmarked
+  std::vector<prom::MetricFamily> fams;
+  r.Collect(&fams);
+  double reported = -1;
+  for (const auto& f : fams)
+    if (f.name == "container_oom_kills_total")
+      for (const auto& s : f.samples)
+        if (std::find(s.labels.begin(), s.labels.end(), prom::Label{"container_id", id}) != s.labels.end())
+          reported = s.value;
+  EXPECT_EQ(reported, 1);  // memory.oom_control's oom_kill
+}
+
+}  // namespace
+}  // namespace coroot::agent::containers

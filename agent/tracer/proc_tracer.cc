@@ -1,0 +1,185 @@
+#include "agent/tracer/proc_tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "coroot.skel.h"
+#include "lib/base/log.h"
+
+namespace coroot::agent::tracer {
+
+namespace {
+
+bool Exists(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+struct Spec {
+  const char* program;
+  bool required;
+};
+const Spec kSpecs[] = {
+    {"coroot_task_newtask", true},
+    {"coroot_sched_process_exit", true},
+    {"coroot_oom_mark_victim", false},
+};
+// The maps those programs use; every other map of the object is not created by this instance.
+const std::set<std::string> kMaps = {"proc_events", "oom_victims", "proc_drops"};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<ProcTracer>> ProcTracer::Start(const ProcTracerOptions& options, EventHandler handler) {
+  std::unique_ptr<ProcTracer> t(new ProcTracer());
+  t->handler_ = std::move(handler);
+  if (auto st = t->Init(options); !st.ok()) return st;
+  t->thread_ = std::thread([p = t.get()] { p->Run(); });
+  return t;
+}
+
+Status ProcTracer::Init(const ProcTracerOptions& options) {
+  options_ = options;
+  if (!Exists("/sys/kernel/btf/vmlinux"))
+    return Unavailable("the kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot be relocated");
+  if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, nullptr) != 1)
+    return PermissionDenied("this process cannot load BPF tracepoint programs (needs root, or CAP_BPF and CAP_PERFMON)");
+  std::string tracefs = options.tracefs;
+  if (tracefs.empty())
+    for (const char* p : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"})
+      if (Exists(std::string(p) + "/events")) {
+        tracefs = p;
+        break;
+      }
+
+  skel_ = coroot_bpf__open();
+  if (!skel_) return ErrnoStatus("opening the BPF object", errno);
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    const char* name = bpf_program__name(prog);
+    const Spec* spec = nullptr;
+    for (const Spec& s : kSpecs)
+      if (strcmp(s.program, name) == 0) spec = &s;
+    if (!spec) {
+      bpf_program__set_autoload(prog, false);  // another loader's program
+      continue;
+    }
+    HookState h;
+    h.program = name;
+    h.required = spec->required;
+    h.hook = bpf_program__section_name(prog);
+    std::string tp = h.hook.rfind("tracepoint/", 0) == 0 ? h.hook.substr(strlen("tracepoint/")) : "";
+    if (!tp.empty() && !tracefs.empty() && !Exists(tracefs + "/events/" + tp))
+      h.error = "tracepoint " + tp + " does not exist on this kernel";
+    if (h.program == "coroot_oom_mark_victim" && !options.oom_hook) h.error = "disabled by configuration";
+    if (!h.error.empty()) bpf_program__set_autoload(prog, false);
+    hooks_.push_back(h);
+  }
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, skel_->obj) {
+    std::string name = bpf_map__name(map);
+    if (!kMaps.count(name) && name.find('.') == std::string::npos) bpf_map__set_autocreate(map, false);
+  }
+  if (int err = coroot_bpf__load(skel_); err != 0)
+    return ErrnoStatus("loading the process BPF programs (verifier or permissions)", -err);
+
+  for (auto& h : hooks_) {
+    if (!h.error.empty()) continue;
+    bpf_link* link = bpf_program__attach(bpf_object__find_program_by_name(skel_->obj, h.program.c_str()));
+    if (!link) {
+      h.error = std::string("attach failed: ") + strerror(errno);
+      continue;
+    }
+    links_.push_back(link);
+    h.attached = true;
+  }
+  for (const auto& h : hooks_) {
+    if (h.attached) {
+      LOG(INFO) << "eBPF hook " << h.hook << " (" << h.program << "): attached";
+    } else {
+      LOG(WARNING) << "eBPF hook " << h.hook << " (" << h.program << "): NOT attached: " << h.error
+                   << (h.required ? "" : "; continuing without it");
+    }
+  }
+  for (const Spec& s : kSpecs) {
+    auto it = std::find_if(hooks_.begin(), hooks_.end(), [&](const HookState& h) { return h.program == s.program; });
+    if (it == hooks_.end()) return Internal(std::string("BPF program ") + s.program + " is not in the object");
+    if (s.required && !it->attached)
+      return Unavailable("required eBPF hook " + it->hook + " is not attached: " + it->error);
+  }
+  rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.proc_events), &ProcTracer::OnSample, this, nullptr);
+  if (!rb_) return ErrnoStatus("creating the process ring buffer reader", errno);
+  return Status::Ok();
+}
+
+bool ProcTracer::oom_hook_attached() const {
+  for (const auto& h : hooks_)
+    if (h.program == "coroot_oom_mark_victim") return h.attached;
+  return false;
+}
+
+int ProcTracer::OnSample(void* ctx, void* data, size_t size) {
+  auto* t = static_cast<ProcTracer*>(ctx);
+  if (size < sizeof(coroot_proc_event)) {
+    t->malformed_++;
+    return 0;
+  }
+  coroot_proc_event e;
+  std::memcpy(&e, data, sizeof(e));
+  t->events_++;
+  t->handler_(e);
+  return 0;
+}
+
+void ProcTracer::Run() {
+  while (!stop_.load()) {
+    int n;
+    {
+      std::lock_guard<std::mutex> lock(rb_mu_);
+      n = ring_buffer__poll(rb_, static_cast<int>(options_.poll_timeout.count()));
+    }
+    if (n < 0 && n != -EINTR) {
+      LOG(ERROR) << "eBPF: process ring buffer poll failed: " << strerror(-n);
+      std::this_thread::sleep_for(options_.poll_timeout);
+    }
+  }
+}
+
+void ProcTracer::Drain() {
+  std::lock_guard<std::mutex> lock(rb_mu_);
+  if (rb_) ring_buffer__consume(rb_);
+}
+
+uint64_t ProcTracer::kernel_drops() {
+  if (!skel_) return 0;
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return 0;
+  std::vector<__u64> values(static_cast<size_t>(ncpu));
+  __u32 zero = 0;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.proc_drops), &zero, values.data()) != 0) return 0;
+  uint64_t sum = 0;
+  for (auto v : values) sum += v;
+  return sum;
+}
+
+void ProcTracer::Stop() {
+  if (stop_.exchange(true)) return;
+  if (thread_.joinable()) thread_.join();
+  Drain();
+  std::lock_guard<std::mutex> lock(rb_mu_);
+  if (rb_) ring_buffer__free(rb_);
+  rb_ = nullptr;
+  for (auto* l : links_) bpf_link__destroy(l);
+  links_.clear();
+  if (skel_) coroot_bpf__destroy(skel_);
+  skel_ = nullptr;
+}
+
+ProcTracer::~ProcTracer() { Stop(); }
+
+}  // namespace coroot::agent::tracer

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/* Process lifecycle events (bpf/proc.bpf.c -> agent/tracer/proc_tracer.cc). Fixed layout, no
+ * implicit padding: both sides check the size. */
+#ifndef COROOT_BPF_PROC_ABI_H
+#define COROOT_BPF_PROC_ABI_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+enum coroot_proc_event_type {
+  COROOT_PROC_START = 1, /* task/task_newtask of a new process (threads are left out) */
+  COROOT_PROC_EXIT = 2,  /* sched/sched_process_exit of a process's last thread */
+};
+
+/* flags of coroot_proc_event */
+#define COROOT_PROC_OOM_KILLED 1 /* EXIT of a process that oom/mark_victim chose */
+
+struct coroot_proc_event {
+  __u64 ts_ns;      /* bpf_ktime_get_boot_ns(): START ~ the new process's start time since boot */
+  __u64 cgroup_id;  /* cgroup v2 id (inode of the v2 dir) of the process */
+  __u32 type;       /* enum coroot_proc_event_type */
+  __u32 pid;        /* tgid */
+  __u32 exit_code;  /* EXIT: task->exit_code (signal in the low 7 bits, status << 8) */
+  __u32 flags;      /* COROOT_PROC_* */
+};
+
+#ifdef __cplusplus
+static_assert(sizeof(struct coroot_proc_event) == 32, "coroot_proc_event layout");
+#else
+_Static_assert(sizeof(struct coroot_proc_event) == 32, "coroot_proc_event layout");
+#endif
+
+#endif

@@ -1,0 +1,19 @@
+#pragma once
+// Cgroup files are read again and again (every container, every gather). Opening one walks the
+// kernfs path each time; keeping it open and re-reading it with pread(fd, offset 0) costs a
+// fraction of that (here: 10 → 2 µs for cpu.stat, 19 → 10 µs for memory.stat). The cache is
+// process-wide and bounded (at most 4096 files, and half of RLIMIT_NOFILE); a file whose cgroup is
+// gone (ENODEV) is closed and opened again once.
+#include <cstddef>
+#include <string>
+
+#include "lib/base/status.h"
+
+namespace coroot::cgroup {
+
+StatusOr<std::string> ReadCgroupFile(const std::string& path, size_t max_bytes);
+
+// Files currently held open (tests, self-metrics).
+size_t OpenCgroupFiles();
+
+}  // namespace coroot::cgroup
