@@ -1,0 +1,276 @@
+// L7 tracing against the real kernel: real servers (python http.server, PostgreSQL, Redis,
+// memcached, MariaDB) and real clients (curl, psql, redis-cli, a raw-socket client, mariadb) on
+// loopback, each in its own cgroup v2 so that the container_id label singles out the test's
+// processes among everything else on the machine. Exact counts: N requests made => N counted, with
+// the right status and destination. Needs root; servers that are not installed skip their test.
+// CTest label: bpf.
+#include <gtest/gtest.h>
+#include <pwd.h>
+
+#include <fstream>
+
+#include "agent/tracer/bpf_test_util.h"
+#include "agent/tracer/ebpf_collector.h"
+#include "lib/testing/process.h"
+
+namespace coroot::agent::tracer {
+namespace {
+
+using namespace bpf_test;
+
+bool Installed(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
+
+// Runs a shell command in the test's own cgroup (servers' setup, not traced work).
+int Sh(const std::string& cmd) { return system(cmd.c_str()); }
+
+class L7BpfTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (geteuid() != 0 || Cgroup2Root().empty()) return;
+    EbpfOptions o;
+    o.reconcile = false;
+    o.tracer.ring_buffer_bytes = 8 << 20;
+    auto c = EbpfCollector::Start(o);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    collector_ = *c;
+  }
+  static void TearDownTestSuite() { collector_.reset(); }
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (eBPF, cgroups)";
+    if (Cgroup2Root().empty()) GTEST_SKIP() << "no cgroup v2 mount";
+    dir_ = testing::MakeTempDir("l7_bpf_test_");
+    chmod(dir_.c_str(), 0755);  // servers that run as their own user (postgres, mysql) work in it
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  std::string Name(const std::string& what) { return "coroot_l7_test_" + std::to_string(getpid()) + "_" + what; }
+
+  // Counter value of the series of `family` whose labels include all of `want`; -1 when absent.
+  static double Value(const std::string& family, const prom::Labels& want) {
+    std::vector<prom::MetricFamily> out;
+    collector_->Collect(&out);
+    for (const auto& f : out) {
+      if (f.name != family) continue;
+      for (const auto& s : f.samples)
+        if (Matches(s.labels, want)) return s.value;
+      for (const auto& h : f.histograms)
+        if (Matches(h.labels, want)) return static_cast<double>(h.count);
+    }
+    return -1;
+  }
+  static bool Matches(const prom::Labels& have, const prom::Labels& want) {
+    for (const auto& l : want) {
+      bool found = false;
+      for (const auto& h : have) found |= h == l;
+      if (!found) return false;
+    }
+    return true;
+  }
+  // Polls until the series has the value; then checks it stays (nothing counted twice, late).
+  static void ExpectCount(const std::string& family, const prom::Labels& want, double n) {
+    bool reached = testing::WaitFor([&] { return Value(family, want) == n; }, 15s);
+    if (reached) std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(Value(family, want), n) << family;
+  }
+  static bool WaitLog(const Proc& p, const std::string& text, std::chrono::milliseconds limit = 30s) {
+    return testing::WaitFor([&] { return p.Log().find(text) != std::string::npos; }, limit);
+  }
+  static bool WaitPort(int port, std::chrono::milliseconds limit = 30s) {
+    return testing::WaitFor(
+        [&] {
+          int fd = socket(AF_INET, SOCK_STREAM, 0);
+          sockaddr_in a{};
+          a.sin_family = AF_INET;
+          a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+          a.sin_port = htons(static_cast<uint16_t>(port));
+          bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+          close(fd);
+          return ok;
+        },
+        limit);
+  }
+  // Runs a client in cg to completion; returns its exit code.
+  int Run(const TestCgroup& cg, std::vector<std::string> argv, std::vector<std::string> env = {}) {
+    Proc p(cg, std::move(argv), dir_ + "/client.log", std::move(env));
+    return p.Wait();
+  }
+
+  static std::shared_ptr<EbpfCollector> collector_;
+  std::string dir_;
+};
+std::shared_ptr<EbpfCollector> L7BpfTest::collector_;
+
+TEST_F(L7BpfTest, HooksAttach) {
+  for (const char* p : {"coroot_l7_enter_write", "coroot_l7_enter_sendto", "coroot_l7_enter_sendmsg",
+                        "coroot_l7_enter_writev", "coroot_l7_exit_read", "coroot_l7_exit_recvfrom",
+                        "coroot_l7_exit_recvmsg", "coroot_l7_exit_readv", "coroot_l7_exit_accept4",
+                        "coroot_l7_enter_close"})
+    EXPECT_EQ(Value("coroot_node_agent_ebpf_hook_attached", {{"program", p}}), 1) << p;
+}
+
+// curl (send/recv) against python's http.server (recv_into/sendall, a thread per request).
+TEST_F(L7BpfTest, HttpCurlAgainstPythonHttpServer) {
+  TestCgroup server_cg(Name("httpsrv")), client_cg(Name("httpcli"));
+  int port = FreeStablePort();
+  fs::create_directories(dir_ + "/www");
+  std::ofstream(dir_ + "/www/index.html") << "hello\n";
+  Proc server(server_cg, {"python3", "-u", "-m", "http.server", std::to_string(port), "--bind", "127.0.0.1",
+                          "--directory", dir_ + "/www"},
+              dir_ + "/srv.log");
+  ASSERT_TRUE(WaitPort(port)) << server.Log();
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  for (int i = 0; i < 5; i++) ASSERT_EQ(Run(client_cg, {"curl", "-sf", "-o", "/dev/null", base + "/index.html"}), 0);
+  for (int i = 0; i < 3; i++) ASSERT_EQ(Run(client_cg, {"curl", "-s", "-o", "/dev/null", base + "/missing"}), 0);
+
+  std::string dest = "127.0.0.1:" + std::to_string(port);
+  prom::Labels out{{"container_id", client_cg.key()}, {"destination", dest}};
+  auto with = [](prom::Labels l, const std::string& status) {
+    l.push_back({"status", status});
+    return l;
+  };
+  ExpectCount("container_http_requests_total", with(out, "2xx"), 5);
+  ExpectCount("container_http_requests_total", with(out, "4xx"), 3);
+  ExpectCount("container_http_requests_duration_seconds_total", out, 8);
+  prom::Labels in{{"container_id", server_cg.key()}};
+  ExpectCount("container_http_inbound_requests_total", with(in, "2xx"), 5);
+  ExpectCount("container_http_inbound_requests_total", with(in, "4xx"), 3);
+  ExpectCount("container_http_inbound_requests_duration_seconds_total", in, 8);
+}
+
+// redis-cli (one command per process) against redis-server; an unknown command is an error reply.
+TEST_F(L7BpfTest, RedisCli) {
+  if (!Installed("/usr/bin/redis-server") || !Installed("/usr/bin/redis-cli")) GTEST_SKIP() << "no redis";
+  TestCgroup server_cg(Name("redissrv")), client_cg(Name("rediscli"));
+  int port = FreeStablePort();
+  Proc server(server_cg, {"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no", "--dir", dir_},
+              dir_ + "/srv.log");
+  ASSERT_TRUE(WaitPort(port)) << server.Log();
+  std::string p = std::to_string(port);
+  for (auto cmd : std::vector<std::vector<std::string>>{{"SET", "k", "v"}, {"GET", "k"}, {"INCR", "n"}, {"DEL", "k"}}) {
+    std::vector<std::string> argv{"redis-cli", "-p", p};
+    argv.insert(argv.end(), cmd.begin(), cmd.end());
+    ASSERT_EQ(Run(client_cg, argv), 0);
+  }
+  for (int i = 0; i < 2; i++) ASSERT_EQ(Run(client_cg, {"redis-cli", "-p", p, "NOSUCHCMD", "x"}), 0);
+
+  prom::Labels out{{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + p}};
+  auto with = [](prom::Labels l, const std::string& status) {
+    l.push_back({"status", status});
+    return l;
+  };
+  ExpectCount("container_redis_queries_total", with(out, "ok"), 4);
+  ExpectCount("container_redis_queries_total", with(out, "failed"), 2);
+  ExpectCount("container_redis_inbound_queries_total", with({{"container_id", server_cg.key()}}, "ok"), 4);
+  ExpectCount("container_redis_inbound_queries_total", with({{"container_id", server_cg.key()}}, "failed"), 2);
+}
+
+// A raw text-protocol client (python, send/recv) against memcached (read/sendmsg).
+TEST_F(L7BpfTest, Memcached) {
+  if (!Installed("/usr/bin/memcached")) GTEST_SKIP() << "no memcached";
+  TestCgroup server_cg(Name("mcsrv")), client_cg(Name("mccli"));
+  int port = FreeStablePort();
+  Proc server(server_cg, {"memcached", "-l", "127.0.0.1", "-p", std::to_string(port), "-U", "0", "-u", "nobody"},
+              dir_ + "/srv.log");
+  ASSERT_TRUE(WaitPort(port)) << server.Log();
+  // set, get, get of a missing key, touch: ok; incr of a non-number: CLIENT_ERROR; "bogus" is no request.
+  const char* client = R"(
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+for cmd in [b"set greeting 0 60 5\r\nhello\r\n", b"get greeting\r\n", b"get missing\r\n",
+            b"touch greeting 10\r\n", b"incr greeting 1\r\n", b"bogus\r\n"]:
+    s.sendall(cmd)
+    buf = b""
+    while not buf.endswith(b"\r\n"):
+        buf += s.recv(4096)
+    if cmd.startswith(b"get greeting") and not buf.endswith(b"END\r\n"):
+        buf += s.recv(4096)
+s.close()
+)";
+  ASSERT_EQ(Run(client_cg, {"python3", "-c", client, std::to_string(port)}), 0);
+  prom::Labels out{{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + std::to_string(port)}};
+  auto with = [](prom::Labels l, const std::string& status) {
+    l.push_back({"status", status});
+    return l;
+  };
+  ExpectCount("container_memcached_queries_total", with(out, "ok"), 4);
+  ExpectCount("container_memcached_queries_total", with(out, "failed"), 1);
+  ExpectCount("container_memcached_inbound_queries_total", with({{"container_id", server_cg.key()}}, "ok"), 4);
+  ExpectCount("container_memcached_inbound_queries_total", with({{"container_id", server_cg.key()}}, "failed"), 1);
+}
+
+const char* kPgBin = "/usr/lib/postgresql/15/bin";
+
+// psql (libpq, simple query protocol) against PostgreSQL 15; a query of a missing table fails.
+TEST_F(L7BpfTest, PostgresPsql) {
+  if (!Installed(std::string(kPgBin) + "/postgres") || !Installed("/usr/bin/psql") || !getpwnam("postgres"))
+    GTEST_SKIP() << "no postgresql-15";
+  TestCgroup server_cg(Name("pgsrv")), client_cg(Name("pgcli"));
+  int port = FreeStablePort();
+  std::string data = dir_ + "/pg";
+  fs::create_directories(data + "/run");
+  ASSERT_EQ(Sh("chown -R postgres:postgres " + data + " && runuser -u postgres -- " + kPgBin + "/initdb -D " + data +
+               "/data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 > " + dir_ + "/initdb.log 2>&1"),
+            0);
+  Proc server(server_cg, {"runuser", "-u", "postgres", "--", std::string(kPgBin) + "/postgres", "-D", data + "/data",
+                          "-c", "listen_addresses=127.0.0.1", "-c", "port=" + std::to_string(port), "-c",
+                          "unix_socket_directories=" + data + "/run", "-c", "fsync=off"},
+              dir_ + "/srv.log");
+  ASSERT_TRUE(WaitLog(server, "ready to accept connections")) << server.Log();
+  std::vector<std::string> env{"PGSSLMODE=disable", "PGGSSENCMODE=disable"};
+  std::string p = std::to_string(port);
+  for (int i = 0; i < 3; i++)
+    ASSERT_EQ(Run(client_cg, {"psql", "-h", "127.0.0.1", "-p", p, "-U", "postgres", "-qAt", "-c", "SELECT 1"}, env), 0);
+  for (int i = 0; i < 2; i++)
+    EXPECT_NE(Run(client_cg, {"psql", "-h", "127.0.0.1", "-p", p, "-U", "postgres", "-qAt", "-c",
+                              "SELECT * FROM no_such_table"},
+                  env),
+              0);
+  prom::Labels out{{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + p}};
+  auto with = [](prom::Labels l, const std::string& status) {
+    l.push_back({"status", status});
+    return l;
+  };
+  ExpectCount("container_postgres_queries_total", with(out, "ok"), 3);
+  ExpectCount("container_postgres_queries_total", with(out, "failed"), 2);
+  ExpectCount("container_postgres_queries_duration_seconds_total", out, 5);
+}
+
+// The mariadb client (COM_QUERY) against MariaDB; a query of a missing table fails.
+TEST_F(L7BpfTest, MariadbClient) {
+  if (!Installed("/usr/sbin/mariadbd") || !Installed("/usr/bin/mariadb") || !getpwnam("mysql"))
+    GTEST_SKIP() << "no mariadb";
+  TestCgroup server_cg(Name("mysqlsrv")), client_cg(Name("mysqlcli"));
+  int port = FreeStablePort();
+  std::string data = dir_ + "/my";
+  fs::create_directories(data + "/run");
+  ASSERT_EQ(Sh("chown -R mysql:mysql " + data + " && mariadb-install-db --no-defaults --user=mysql --datadir=" +
+               data + "/data --auth-root-authentication-method=normal --skip-test-db > " + dir_ +
+               "/install.log 2>&1"),
+            0);
+  Proc server(server_cg, {"/usr/sbin/mariadbd", "--no-defaults", "--user=mysql", "--datadir=" + data + "/data",
+                          "--socket=" + data + "/run/m.sock", "--pid-file=" + data + "/run/m.pid",
+                          "--bind-address=127.0.0.1", "--port=" + std::to_string(port)},
+              dir_ + "/srv.log");
+  ASSERT_TRUE(WaitLog(server, "ready for connections", 60s)) << server.Log();
+  std::string p = std::to_string(port);
+  auto client = [&](const std::string& sql) {
+    return Run(client_cg, {"mariadb", "--no-defaults", "--protocol=tcp", "-h", "127.0.0.1", "-P", p, "-u", "root",
+                           "--skip-ssl", "-e", sql});
+  };
+  for (int i = 0; i < 3; i++) ASSERT_EQ(client("SELECT 1"), 0);
+  for (int i = 0; i < 2; i++) EXPECT_NE(client("SELECT * FROM mysql.no_such_table"), 0);
+  prom::Labels out{{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + p}};
+  auto with = [](prom::Labels l, const std::string& status) {
+    l.push_back({"status", status});
+    return l;
+  };
+  ExpectCount("container_mysql_queries_total", with(out, "ok"), 3);
+  ExpectCount("container_mysql_queries_total", with(out, "failed"), 2);
+  ExpectCount("container_mysql_inbound_queries_total", with({{"container_id", server_cg.key()}}, "ok"), 3);
+  ExpectCount("container_mysql_inbound_queries_total", with({{"container_id", server_cg.key()}}, "failed"), 2);
+}
+
+}  // namespace
+}  // namespace coroot::agent::tracer
