@@ -140,6 +140,90 @@ static __always_inline bool is_mysql_request(const char *p, __u64 size)
   return p[4] == MYSQL_COM_QUERY || p[4] == MYSQL_COM_STMT_PREPARE || p[4] == MYSQL_COM_STMT_EXECUTE;
 }
 
+static __always_inline __u16 be16(const char *p) { return ((__u16)(__u8)p[0] << 8) | (__u8)p[1]; }
+
+// The message's own length field matches the syscall's size (or the message goes on beyond the
+// copied head, when the syscall was bigger than it).
+static __always_inline bool length_fits(__u64 total, __u64 size) { return total == size || (size >= COROOT_L7_PAYLOAD && total > size); }
+
+#define MONGO_OP_COMPRESSED 2012
+#define MONGO_OP_MSG 2013
+
+// Header: length, requestID, responseTo (0 in a request), opCode; all little-endian.
+static __always_inline bool is_mongo_request(const char *p, __u64 size)
+{
+  if (size < 16)
+    return false;
+  __u32 op = le32(p + 12);
+  return (op == MONGO_OP_MSG || op == MONGO_OP_COMPRESSED) && le32(p + 8) == 0 && length_fits((__u64)le32(p) , size);
+}
+
+// size, api_key, api_version, correlation_id (big-endian).
+static __always_inline bool is_kafka_request(const char *p, __u64 size)
+{
+  if (size < 14)
+    return false;
+  __s32 len = be32(p);
+  __s16 api_key = be16(p + 4), api_version = be16(p + 6);
+  __s32 correlation = be32(p + 8);
+  return len >= 8 && length_fits((__u64)len + 4, size) && api_key >= 0 && api_key <= 67 && api_version >= 0 &&
+         api_version <= 20 && correlation > 0;
+}
+
+// Native protocol v4 frame: version 0x04, flags, stream, opcode QUERY(7) / EXECUTE(10) / BATCH(13).
+static __always_inline bool is_cassandra_request(const char *p, __u64 size)
+{
+  if (size < 9 || p[0] != 0x04 || (__s16)be16(p + 2) < 0)
+    return false;
+  return (p[4] == 0x07 || p[4] == 0x0a || p[4] == 0x0d) && length_fits((__u64)be32(p + 5) + 9, size);
+}
+
+// Magic 0xdabb, flags: request (0x80) + two-way (0x40), not an event (0x20).
+static __always_inline bool is_dubbo_request(const char *p, __u64 size)
+{
+  if (size < 16 || (__u8)p[0] != 0xda || (__u8)p[1] != 0xbb)
+    return false;
+  return (p[2] & 0x80) && (p[2] & 0x40) && !(p[2] & 0x20);
+}
+
+// length, xid, opcode (big-endian); xid -2 is a ping, -8 set-watches; ops of the ZooKeeper API.
+static __always_inline bool is_zookeeper_request(const char *p, __u64 size)
+{
+  if (size < 12)
+    return false;
+  __s32 len = be32(p), xid = be32(p + 4), op = be32(p + 8);
+  if (len < 8 || !length_fits((__u64)len + 4, size) || (xid < 0 && xid != -2 && xid != -8))
+    return false;
+  return (op >= 1 && op <= 9) || (op >= 11 && op <= 22) || op == -11 || op == 101 || op == 103;
+}
+
+// AMQP 0-9-1 method frame of class Basic (60): Publish (40) when sent, Deliver (60) when received.
+static __always_inline bool is_amqp_basic(const char *p, __u64 size, __u16 method)
+{
+  if (size < 12 || p[0] != 1)
+    return false;
+  __u32 len = be32(p + 3);
+  if (be16(p + 7) != 60 || be16(p + 9) != method)
+    return false;
+  if ((__u64)len + 8 > size)
+    return false;
+  if ((__u64)len + 8 > COROOT_L7_PAYLOAD)
+    return true;  // the frame-end is beyond the copied head: trust the header
+  __u32 end = len + 7;
+  asm volatile("%[e] &= 1023" : [e] "+r"(end));  // the verifier needs the mask it cannot see in C
+  return (__u8)p[end] == 0xce;
+}
+
+// NATS: PUB / HPUB sent, MSG / HMSG received.
+static __always_inline bool is_nats(const char *p, __u64 size, bool sent)
+{
+  if (size < 6)
+    return false;
+  if (sent)
+    return word(p, "PUB", 3) || word(p, "HPUB", 4);
+  return word(p, "MSG", 3) || word(p, "HMSG", 4);
+}
+
 static __always_inline __u8 detect_request(const char *p, __u64 size)
 {
   if (is_http_request(p, size))
@@ -152,18 +236,41 @@ static __always_inline __u8 detect_request(const char *p, __u64 size)
     return COROOT_L7_MYSQL;
   if (is_memcached_request(p, size))
     return COROOT_L7_MEMCACHED;
+  if (is_mongo_request(p, size))
+    return COROOT_L7_MONGO;
+  if (is_kafka_request(p, size))
+    return COROOT_L7_KAFKA;
+  if (is_cassandra_request(p, size))
+    return COROOT_L7_CASSANDRA;
+  if (is_dubbo_request(p, size))
+    return COROOT_L7_DUBBO2;
+  if (is_zookeeper_request(p, size))
+    return COROOT_L7_ZOOKEEPER;
+  return 0;
+}
+
+// Fire-and-forget messages (no response): counted as produce when sent, consume when received.
+static __always_inline __u8 detect_message(const char *p, __u64 size, bool sent)
+{
+  if (is_amqp_basic(p, size, sent ? 40 : 60))
+    return COROOT_L7_RABBITMQ;
+  if (is_nats(p, size, sent))
+    return COROOT_L7_NATS;
   return 0;
 }
 
 // ---- response classifiers: h = the first RESP_HEAD bytes (zero-filled), n = bytes read ----
+// NO_MATCH: not a response to the pending request (it stays pending). ZooKeeper's status is its
+// err code, where 0 means ok, hence a sentinel rather than 0.
+#define NO_MATCH (-0x7fffffff)
 
 // Status code of "HTTP/1.x ddd", 0 when h is not a status line.
 static __always_inline int http_status(const char *h)
 {
   if (h[0] != 'H' || h[1] != 'T' || h[2] != 'T' || h[3] != 'P' || h[4] != '/' || h[8] != ' ')
-    return 0;
+    return NO_MATCH;
   if (!is_digit(h[9]) || !is_digit(h[10]) || !is_digit(h[11]))
-    return 0;
+    return NO_MATCH;
   return (h[9] - '0') * 100 + (h[10] - '0') * 10 + (h[11] - '0');
 }
 
@@ -184,7 +291,7 @@ static __always_inline int postgres_status(const char *h)
   if (t == 'T' || t == 'D' || t == 'C' || t == 'I' || t == 'n' || t == 's' || t == 'Z' || t == 't' || t == 'N' ||
       t == 'S' || t == '1' || t == '2' || t == '3')
     return COROOT_L7_STATUS_OK;
-  return 0;
+  return NO_MATCH;
 }
 
 static __always_inline int redis_status(const char *h)
@@ -195,7 +302,7 @@ static __always_inline int redis_status(const char *h)
   case '|': case '>':
     return COROOT_L7_STATUS_OK;
   }
-  return 0;
+  return NO_MATCH;
 }
 
 static __always_inline bool starts(const char *h, const char *w, int n)
@@ -213,20 +320,65 @@ static __always_inline int memcached_status(const char *h)
   if (starts(h, "VALUE", 5) || starts(h, "STORED", 6) || starts(h, "DELETED", 7) || starts(h, "TOUCHED", 7) ||
       starts(h, "NOT_", 4) || starts(h, "EXISTS", 6) || starts(h, "END", 3) || is_digit(h[0]))
     return COROOT_L7_STATUS_OK;
-  return 0;
+  return NO_MATCH;
 }
 
 // The first packet of the response (sequence > 0): ERR = failed; OK, EOF or a result set = ok.
-static __always_inline int mysql_status(const char *h, __u32 *stmt_id)
+// partial: the client read the packet header on its own (h[0..3] are zero).
+static __always_inline int mysql_status(const char *h, bool partial, __u32 *stmt_id)
 {
-  if (h[3] == 0)
-    return 0;
-  __u8 t = h[4];
+  if (!partial && h[3] == 0)
+    return NO_MATCH;
+  const char *b = h + 4;
+  __u8 t = b[0];
   if (t == 0xff)
     return COROOT_L7_STATUS_FAILED;
   if (t == 0x00)
-    *stmt_id = le32(h + 5);  // COM_STMT_PREPARE_OK: status(0) + statement id
+    *stmt_id = le32(b + 1);  // COM_STMT_PREPARE_OK: status(0) + statement id
   return COROOT_L7_STATUS_OK;
+}
+
+// OP_MSG / OP_COMPRESSED with responseTo set.
+static __always_inline int mongo_status(const char *h)
+{
+  return le32(h + 8) != 0 ? COROOT_L7_STATUS_OK : NO_MATCH;
+}
+
+// The response's correlation id is the request's.
+static __always_inline int kafka_status(const char *h, const char *req)
+{
+  return be32(h + 4) == be32(req + 8) ? COROOT_L7_STATUS_OK : NO_MATCH;
+}
+
+// v4 response (0x84) on the request's stream: RESULT ok, ERROR failed.
+static __always_inline int cassandra_status(const char *h, const char *req)
+{
+  if ((__u8)h[0] != 0x84 || h[2] != req[2] || h[3] != req[3])
+    return NO_MATCH;
+  if (h[4] == 0x08)
+    return COROOT_L7_STATUS_OK;
+  if (h[4] == 0x00)
+    return COROOT_L7_STATUS_FAILED;
+  return NO_MATCH;
+}
+
+// Response (no request flag) with the request's id; status 20 = OK.
+static __always_inline int dubbo_status(const char *h, const char *req)
+{
+  if ((__u8)h[0] != 0xda || (__u8)h[1] != 0xbb || (h[2] & 0x80))
+    return NO_MATCH;
+  for (int i = 4; i < 12; i++)
+    if (h[i] != req[i])
+      return NO_MATCH;
+  return h[3] == 20 ? COROOT_L7_STATUS_OK : COROOT_L7_STATUS_FAILED;
+}
+
+// length, xid (the request's), zxid, err: the status is err.
+static __always_inline int zookeeper_status(const char *h, const char *req)
+{
+  if (be32(h + 4) != be32(req + 4))
+    return NO_MATCH;
+  return (__s32)be32(h + 16);
 }
 
 // ---- pairing ----
@@ -254,52 +406,113 @@ static __always_inline void emit(__u64 key, const struct coroot_l7_sock *s, cons
   bpf_ringbuf_submit(e, coroot_rb_flags());
 }
 
-// Data the socket's owner sent or received that may be a request: copy its head and classify it.
-static __always_inline void on_request(__u64 key, const void *buf, __u64 size)
+// Copies the head of the data (up to 1024 bytes) into the per-CPU scratch request.
+static __always_inline struct coroot_l7_request *copy_head(const void *buf, __u64 size)
 {
   __u32 zero = 0;
   struct coroot_l7_request *r = bpf_map_lookup_elem(&l7_scratch, &zero);
   if (!r)
-    return;
+    return 0;
   __u64 n = size;
   CLAMP(n, COROOT_L7_PAYLOAD);
   if (bpf_probe_read_user(r->payload, n, buf) != 0)
-    return;
-  __u8 proto = detect_request(r->payload, size);
-  if (!proto)
-    return;
+    return 0;
   r->ts_ns = bpf_ktime_get_ns();
   r->payload_size = size;
-  r->protocol = proto;
   r->method = 0;
-  bpf_map_update_elem(&l7_requests, &key, r, BPF_ANY);
+  r->skip = 0;
+  return r;
+}
+
+// Data that may be a request: sent on an outbound socket, received on an inbound one.
+static __always_inline void on_request(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size)
+{
+  struct coroot_l7_request *r = copy_head(buf, size);
+  if (!r)
+    return;
+  __u8 proto = detect_request(r->payload, size);
+  if (proto) {
+    r->protocol = proto;
+    bpf_map_update_elem(&l7_requests, &key, r, BPF_ANY);
+    return;
+  }
+  // A message a client publishes (Coroot counts messages on the client side only).
+  if (!s->inbound && (proto = detect_message(r->payload, size, true))) {
+    r->protocol = proto;
+    emit(key, s, r, COROOT_L7_STATUS_OK, 0);
+  }
+}
+
+// A client received data that answers no request: a message delivered to a consumer?
+static __always_inline void on_unsolicited(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size)
+{
+  char h[4] = {};
+  if (size < 6 || bpf_probe_read_user(h, sizeof(h), buf) != 0)
+    return;
+  if (h[0] != 1 && h[0] != 'M' && h[0] != 'H')
+    return;  // cheap pre-check before copying the head
+  struct coroot_l7_request *r = copy_head(buf, size);
+  if (!r)
+    return;
+  __u8 proto = detect_message(r->payload, size, false);
+  if (!proto)
+    return;
+  r->protocol = proto;
+  emit(key, s, r, COROOT_L7_STATUS_OK, 0);
 }
 
 // Data that may be the response to the socket's pending request.
 static __always_inline void on_response(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size)
 {
   struct coroot_l7_request *req = bpf_map_lookup_elem(&l7_requests, &key);
-  if (!req)
+  if (!req) {
+    if (!s->inbound)
+      on_unsolicited(key, s, buf, size);
     return;
+  }
+  // h = the response from its first byte on. After a 4-byte length prefix read on its own
+  // (partial), this read's data goes at h + 4 so that every field is at its protocol offset.
   char h[RESP_HEAD] = {};
+  bool partial = req->skip != 0;
   __u64 n = size;
-  CLAMP(n, RESP_HEAD);
-  if (bpf_probe_read_user(h, n, buf) != 0)
-    return;
-  int status = 0;
+  if (partial) {
+    CLAMP(n, RESP_HEAD - 4);
+    if (bpf_probe_read_user(h + 4, n, buf) != 0)
+      return;
+  } else {
+    CLAMP(n, RESP_HEAD);
+    if (bpf_probe_read_user(h, n, buf) != 0)
+      return;
+  }
+  int status = NO_MATCH;
   __u32 stmt_id = 0;
   switch (req->protocol) {
   case COROOT_L7_HTTP: status = http_status(h); break;
   case COROOT_L7_POSTGRES: status = postgres_status(h); break;
   case COROOT_L7_REDIS: status = redis_status(h); break;
   case COROOT_L7_MEMCACHED: status = memcached_status(h); break;
+  case COROOT_L7_CASSANDRA: status = cassandra_status(h, req->payload); break;
+  case COROOT_L7_DUBBO2: status = dubbo_status(h, req->payload); break;
   case COROOT_L7_MYSQL:
-    if (size < 5)
-      return;  // the client read only the 4-byte header: the rest follows
-    status = mysql_status(h, &stmt_id);
+  case COROOT_L7_MONGO:
+  case COROOT_L7_KAFKA:
+  case COROOT_L7_ZOOKEEPER:
+    // Clients of these length-prefixed protocols often read the 4-byte length on its own.
+    if (size == 4 && !partial) {
+      req->skip = 4;
+      return;
+    }
+    if (req->protocol == COROOT_L7_MYSQL)
+      status = mysql_status(h, partial, &stmt_id);
+    else if (req->protocol == COROOT_L7_MONGO)
+      status = mongo_status(h);
+    else if (req->protocol == COROOT_L7_KAFKA)
+      status = kafka_status(h, req->payload);
+    else
+      status = zookeeper_status(h, req->payload);
     break;
   }
-  if (!status)
+  if (status == NO_MATCH)
     return;  // not a response of this protocol: keep waiting
   emit(key, s, req, status, stmt_id);
   bpf_map_delete_elem(&l7_requests, &key);
@@ -317,7 +530,7 @@ static __always_inline void on_write(__u64 fd, const void *buf, __u64 size)
   if (s->inbound)
     on_response(key, s, buf, size);
   else
-    on_request(key, buf, size);
+    on_request(key, s, buf, size);
 }
 
 static __always_inline void read_enter(__u64 fd, const void *buf, __u64 cap)
@@ -345,7 +558,7 @@ static __always_inline void read_exit(long ret)
   if (!s)
     return;
   if (s->inbound)
-    on_request(key, (const void *)buf, n);
+    on_request(key, s, (const void *)buf, n);
   else
     on_response(key, s, (const void *)buf, n);
 }

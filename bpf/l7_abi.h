@@ -17,6 +17,13 @@ enum coroot_l7_protocol {
   COROOT_L7_REDIS = 3,
   COROOT_L7_MEMCACHED = 4,
   COROOT_L7_MYSQL = 5,
+  COROOT_L7_MONGO = 6,
+  COROOT_L7_KAFKA = 7,
+  COROOT_L7_CASSANDRA = 8,
+  COROOT_L7_RABBITMQ = 9,
+  COROOT_L7_NATS = 10,
+  COROOT_L7_DUBBO2 = 12,
+  COROOT_L7_ZOOKEEPER = 15,
 };
 
 /* Numeric status for protocols without their own code (HTTP carries its status code). */

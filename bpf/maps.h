@@ -97,7 +97,8 @@ struct coroot_l7_request {
   __u64 payload_size;
   __u8 protocol;
   __u8 method;
-  __u8 reserved[6];
+  __u8 skip; /* bytes of the response's header already read (a length prefix read on its own) */
+  __u8 reserved[5];
   char payload[COROOT_L7_PAYLOAD];
 };
 struct {
