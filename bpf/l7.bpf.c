@@ -424,18 +424,59 @@ static __always_inline struct coroot_l7_request *copy_head(const void *buf, __u6
   return r;
 }
 
+// A MySQL server reads each packet's 4-byte header on its own and then the body: the header is
+// kept (as a request of protocol 0) and put back in front of the body when that arrives.
+static __always_inline struct coroot_l7_request *join_mysql_header(__u64 key, const void *buf, __u64 *size)
+{
+  struct coroot_l7_request *prev = bpf_map_lookup_elem(&l7_requests, &key);
+  if (!prev || prev->protocol != 0)
+    return 0;
+  __u32 zero = 0;
+  struct coroot_l7_request *r = bpf_map_lookup_elem(&l7_scratch, &zero);
+  if (!r)
+    return 0;
+  __builtin_memcpy(r->payload, prev->payload, 4);
+  __u64 n = *size;
+  CLAMP(n, COROOT_L7_PAYLOAD - 4);
+  if (bpf_probe_read_user(r->payload + 4, n, buf) != 0)
+    return 0;
+  *size += 4;
+  r->ts_ns = bpf_ktime_get_ns();
+  r->payload_size = *size;
+  r->method = 0;
+  r->skip = 0;
+  return r;
+}
+
+static __always_inline bool is_mysql_header(const char *p, __u64 size)
+{
+  return size == 4 && p[3] == 0 && (p[0] || p[1] || p[2]);
+}
+
 // Data that may be a request: sent on an outbound socket, received on an inbound one.
 static __always_inline void on_request(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size)
 {
-  struct coroot_l7_request *r = copy_head(buf, size);
+  struct coroot_l7_request *r = 0;
+  if (s->inbound)
+    r = join_mysql_header(key, buf, &size);
+  bool joined = r != 0;
+  if (!r)
+    r = copy_head(buf, size);
   if (!r)
     return;
+  if (s->inbound && is_mysql_header(r->payload, size)) {
+    r->protocol = 0;
+    bpf_map_update_elem(&l7_requests, &key, r, BPF_ANY);
+    return;
+  }
   __u8 proto = detect_request(r->payload, size);
   if (proto) {
     r->protocol = proto;
     bpf_map_update_elem(&l7_requests, &key, r, BPF_ANY);
     return;
   }
+  if (joined)
+    bpf_map_delete_elem(&l7_requests, &key);  // a kept MySQL header whose body is no request
   // A message a client publishes (Coroot counts messages on the client side only).
   if (!s->inbound && (proto = detect_message(r->payload, size, true))) {
     r->protocol = proto;
