@@ -109,6 +109,39 @@ TEST_F(L7BpfTest, HooksAttach) {
     EXPECT_EQ(Value("coroot_node_agent_ebpf_hook_attached", {{"program", p}}), 1) << p;
 }
 
+// --disable-l7-tracing: no L7 hook is attached and no L7 series appears; TCP tracking goes on.
+TEST_F(L7BpfTest, DisabledL7TracingAttachesNothing) {
+  EbpfOptions o;
+  o.reconcile = false;
+  o.l7 = false;
+  auto c = EbpfCollector::Start(o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)->l7(), nullptr);
+  for (const auto& h : (*c)->tracer().hooks())
+    if (h.program.rfind("coroot_l7_", 0) == 0) EXPECT_FALSE(h.attached) << h.program;
+  TestCgroup server_cg(Name("offsrv")), client_cg(Name("offcli"));
+  int port = FreeStablePort();
+  fs::create_directories(dir_ + "/www");
+  Proc server(server_cg, {"python3", "-u", "-m", "http.server", std::to_string(port), "--bind", "127.0.0.1",
+                          "--directory", dir_ + "/www"},
+              dir_ + "/srv.log");
+  ASSERT_TRUE(WaitPort(port)) << server.Log();
+  ASSERT_EQ(Run(client_cg, {"curl", "-s", "-o", "/dev/null", "http://127.0.0.1:" + std::to_string(port) + "/"}), 0);
+  prom::Labels conn{{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + std::to_string(port)}};
+  auto value = [&](const std::string& family) {
+    std::vector<prom::MetricFamily> out;
+    (*c)->Collect(&out);
+    for (const auto& f : out)
+      if (f.name == family)
+        for (const auto& s : f.samples)
+          if (Matches(s.labels, conn)) return s.value;
+    return -1.0;
+  };
+  EXPECT_TRUE(testing::WaitFor([&] { return value("container_net_tcp_successful_connects_total") == 1; }, 15s));
+  EXPECT_EQ(value("container_http_requests_total"), -1);
+  (*c)->Stop();
+}
+
 // curl (send/recv) against python's http.server (recv_into/sendall, a thread per request).
 TEST_F(L7BpfTest, HttpCurlAgainstPythonHttpServer) {
   TestCgroup server_cg(Name("httpsrv")), client_cg(Name("httpcli"));
