@@ -547,8 +547,14 @@ static __always_inline void on_response(__u64 key, const struct coroot_l7_sock *
       status = mysql_status(h, partial, &stmt_id);
     else if (req->protocol == COROOT_L7_MONGO)
       status = mongo_status(h);
-    else if (req->protocol == COROOT_L7_KAFKA)
+    else if (req->protocol == COROOT_L7_KAFKA) {
       status = kafka_status(h, req->payload);
+      // A ZooKeeper request can also pass for a Kafka one (xid = api key + version, op code =
+      // correlation id); its response tells them apart: the xid comes back, not the opcode.
+      if (status == NO_MATCH && is_zookeeper_request(req->payload, req->payload_size) &&
+          (status = zookeeper_status(h, req->payload)) != NO_MATCH)
+        req->protocol = COROOT_L7_ZOOKEEPER;
+    }
     else
       status = zookeeper_status(h, req->payload);
     break;

@@ -117,8 +117,10 @@ TEST_F(L7BpfTest, DisabledL7TracingAttachesNothing) {
   auto c = EbpfCollector::Start(o);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ((*c)->l7(), nullptr);
-  for (const auto& h : (*c)->tracer().hooks())
-    if (h.program.rfind("coroot_l7_", 0) == 0) EXPECT_FALSE(h.attached) << h.program;
+  for (const auto& h : (*c)->tracer().hooks()) {
+    if (h.program.rfind("coroot_l7_", 0) != 0) continue;
+    EXPECT_FALSE(h.attached) << h.program;
+  }
   TestCgroup server_cg(Name("offsrv")), client_cg(Name("offcli"));
   int port = FreeStablePort();
   fs::create_directories(dir_ + "/www");
