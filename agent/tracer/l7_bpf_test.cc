@@ -144,6 +144,69 @@ TEST_F(L7BpfTest, DisabledL7TracingAttachesNothing) {
   (*c)->Stop();
 }
 
+// A ring buffer that is not drained overflows: lost L7 events are counted, never silent.
+TEST_F(L7BpfTest, LostL7EventsAreCounted) {
+  EbpfOptions o;
+  o.reconcile = false;
+  o.tracer.ring_buffer_bytes = 64 << 10;          // room for ~60 L7 events
+  o.tracer.wakeup_bytes = 1 << 30;                // never wake the reader
+  o.tracer.poll_interval = std::chrono::hours(1);  // and it never drains on its own
+  auto c = EbpfCollector::Start(o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  TestCgroup server_cg(Name("lostsrv")), client_cg(Name("lostcli"));
+  int port = FreeStablePort();
+  const int kRequests = 300;
+  // One connection, kRequests RESP PINGs answered by +PONG: 2 events each (client and server side).
+  const char* py = R"(
+import socket, sys
+role, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+if role == "server":
+    ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port)); ls.listen(1); print("ready", flush=True)
+    c, _ = ls.accept()
+    for i in range(n):
+        buf = b""
+        while len(buf) < 14: buf += c.recv(14 - len(buf))
+        c.sendall(b"+PONG
+")
+else:
+    s = socket.create_connection(("127.0.0.1", port))
+    for i in range(n):
+        s.sendall(b"*1
+$4
+PING
+")
+        buf = b""
+        while len(buf) < 7: buf += s.recv(7 - len(buf))
+)";
+  Proc server(server_cg, {"python3", "-c", py, "server", std::to_string(port), std::to_string(kRequests)},
+              dir_ + "/srv.log");
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  Proc client(client_cg, {"python3", "-c", py, "client", std::to_string(port), std::to_string(kRequests)},
+              dir_ + "/cli.log");
+  ASSERT_EQ(client.Wait(), 0) << client.Log();
+  ASSERT_EQ(server.Wait(), 0) << server.Log();
+  std::vector<prom::MetricFamily> out;
+  (*c)->Collect(&out);  // drains what fitted
+  auto find = [&](const std::string& family, const prom::Labels& want) {
+    for (const auto& f : out)
+      if (f.name == family)
+        for (const auto& s : f.samples)
+          if (Matches(s.labels, want)) return s.value;
+    return -1.0;
+  };
+  double lost = find("coroot_node_agent_ebpf_events_lost_total", {});
+  double counted = find("container_redis_queries_total",
+                        {{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + std::to_string(port)}});
+  auto counters = (*c)->tracer().ReadCounters();
+  EXPECT_GT(lost, 0);
+  EXPECT_LE(counters.l7_events, (64u << 10) / sizeof(coroot_l7_event));
+  EXPECT_GE(lost + static_cast<double>(counters.l7_events), 2 * kRequests);  // other traffic only adds
+  EXPECT_LT(counted, kRequests);
+  EXPECT_EQ(find("coroot_node_agent_ebpf_dropped_total", {{"reason", "ring_buffer_full"}}), lost);
+  (*c)->Stop();
+}
+
 // curl (send/recv) against python's http.server (recv_into/sendall, a thread per request).
 TEST_F(L7BpfTest, HttpCurlAgainstPythonHttpServer) {
   TestCgroup server_cg(Name("httpsrv")), client_cg(Name("httpcli"));
