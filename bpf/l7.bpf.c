@@ -424,9 +424,10 @@ static __always_inline struct coroot_l7_request *copy_head(const void *buf, __u6
   return r;
 }
 
-// A MySQL server reads each packet's 4-byte header on its own and then the body: the header is
-// kept (as a request of protocol 0) and put back in front of the body when that arrives.
-static __always_inline struct coroot_l7_request *join_mysql_header(__u64 key, const void *buf, __u64 *size)
+// Servers of length-prefixed protocols (MySQL, Mongo, Kafka, ZooKeeper) often read the 4-byte
+// header on its own and then the body: the header is kept (as a request of protocol 0) and put
+// back in front of the body when that arrives, so the detectors see the whole message.
+static __always_inline struct coroot_l7_request *join_header(__u64 key, const void *buf, __u64 *size)
 {
   struct coroot_l7_request *prev = bpf_map_lookup_elem(&l7_requests, &key);
   if (!prev || prev->protocol != 0)
@@ -448,25 +449,22 @@ static __always_inline struct coroot_l7_request *join_mysql_header(__u64 key, co
   return r;
 }
 
-static __always_inline bool is_mysql_header(const char *p, __u64 size)
-{
-  return size == 4 && p[3] == 0 && (p[0] || p[1] || p[2]);
-}
 
 // Data that may be a request: sent on an outbound socket, received on an inbound one.
 static __always_inline void on_request(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size)
 {
   struct coroot_l7_request *r = 0;
   if (s->inbound)
-    r = join_mysql_header(key, buf, &size);
+    r = join_header(key, buf, &size);
   bool joined = r != 0;
   if (!r)
     r = copy_head(buf, size);
   if (!r)
     return;
-  if (s->inbound && is_mysql_header(r->payload, size)) {
+  if (s->inbound && size == 4 && !joined) {
+    // Possibly a header read on its own; never in place of a request that awaits its response.
     r->protocol = 0;
-    bpf_map_update_elem(&l7_requests, &key, r, BPF_ANY);
+    bpf_map_update_elem(&l7_requests, &key, r, BPF_NOEXIST);
     return;
   }
   __u8 proto = detect_request(r->payload, size);
@@ -476,7 +474,7 @@ static __always_inline void on_request(__u64 key, const struct coroot_l7_sock *s
     return;
   }
   if (joined)
-    bpf_map_delete_elem(&l7_requests, &key);  // a kept MySQL header whose body is no request
+    bpf_map_delete_elem(&l7_requests, &key);  // a kept header whose body makes no request
   // A message a client publishes (Coroot counts messages on the client side only).
   if (!s->inbound && (proto = detect_message(r->payload, size, true))) {
     r->protocol = proto;

@@ -414,7 +414,8 @@ if role == "server":
     ls.bind(("127.0.0.1", port)); ls.listen(1); print("ready", flush=True)
     c, _ = ls.accept()
     for req, resp in X:
-        if req: recv_exact(c, len(req))
+        # Servers of length-prefixed protocols read the 4-byte header on its own.
+        if req: recv_exact(c, len(req), 4 if proto in ("kafka", "zookeeper", "mongo") else 0)
         if resp: c.sendall(resp)
         if not req: recv_exact(c, 2)  # the client's ack: the message was read on its own
     c.close()
@@ -432,13 +433,17 @@ TEST_F(L7BpfTest, ProtocolsWithoutAServerHere) {
   struct Case {
     std::string proto, family;
     std::vector<std::pair<prom::Labels, double>> want;  // extra labels -> count
+    std::string inbound_family = "";                    // the server side: same counts by status
   };
   std::vector<Case> cases = {
-      {"kafka", "container_kafka_requests_total", {{{{"status", "ok"}}, 2}}},
-      {"mongo", "container_mongo_queries_total", {{{{"status", "ok"}}, 2}}},
-      {"cassandra", "container_cassandra_queries_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}}},
-      {"dubbo", "container_dubbo_requests_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}}},
-      {"zookeeper", "container_zookeeper_requests_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}}},
+      {"kafka", "container_kafka_requests_total", {{{{"status", "ok"}}, 2}}, "container_kafka_inbound_requests_total"},
+      {"mongo", "container_mongo_queries_total", {{{{"status", "ok"}}, 2}}, "container_mongo_inbound_queries_total"},
+      {"cassandra", "container_cassandra_queries_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}},
+       "container_cassandra_inbound_queries_total"},
+      {"dubbo", "container_dubbo_requests_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}},
+       "container_dubbo_inbound_requests_total"},
+      {"zookeeper", "container_zookeeper_requests_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}},
+       "container_zookeeper_inbound_requests_total"},
       {"nats", "container_nats_messages_total", {{{{"method", "produce"}}, 2}, {{{"method", "consume"}}, 1}}},
       {"rabbitmq", "container_rabbitmq_messages_total", {{{{"method", "produce"}}, 1}, {{{"method", "consume"}}, 1}}},
   };
@@ -456,6 +461,10 @@ TEST_F(L7BpfTest, ProtocolsWithoutAServerHere) {
       prom::Labels want{{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + p}};
       want.insert(want.end(), extra.begin(), extra.end());
       ExpectCount(c.family, want, n);
+      if (c.inbound_family.empty()) continue;
+      prom::Labels in{{"container_id", server_cg.key()}};
+      in.insert(in.end(), extra.begin(), extra.end());
+      ExpectCount(c.inbound_family, in, n);
     }
   }
 }
