@@ -451,6 +451,18 @@ static __always_inline struct coroot_l7_request *join_header(__u64 key, const vo
 }
 
 
+// The id a response of this protocol will carry, for the protocols that pipeline (false: one
+// request at a time, kept in l7_requests).
+static __always_inline bool stream_of(const char *p, __u64 size, __u8 proto, __u32 *stream)
+{
+  switch (proto) {
+  case COROOT_L7_KAFKA: *stream = be32(p + 8); return true;
+  case COROOT_L7_CASSANDRA: *stream = be16(p + 2); return true;
+  case COROOT_L7_DUBBO2: *stream = be32(p + 8); return true;
+  }
+  return false;
+}
+
 // Data that may be a request: sent on an outbound socket, received on an inbound one.
 static __always_inline void on_request(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size)
 {
@@ -471,7 +483,14 @@ static __always_inline void on_request(__u64 key, const struct coroot_l7_sock *s
   __u8 proto = detect_request(r->payload, size);
   if (proto) {
     r->protocol = proto;
-    bpf_map_update_elem(&l7_requests, &key, r, BPF_ANY);
+    struct coroot_l7_stream_key sk = {.sock = key};
+    bool by_stream = stream_of(r->payload, size, proto, &sk.stream);
+    if (by_stream)
+      bpf_map_update_elem(&l7_stream_requests, &sk, r, BPF_ANY);
+    // A Kafka request that could also be ZooKeeper's is kept both ways: its response decides
+    // (the correlation id or the xid comes back).
+    if (!by_stream || (proto == COROOT_L7_KAFKA && is_zookeeper_request(r->payload, size)))
+      bpf_map_update_elem(&l7_requests, &key, r, BPF_ANY);
     return;
   }
   if (joined)
@@ -501,12 +520,60 @@ static __always_inline void on_unsolicited(__u64 key, const struct coroot_l7_soc
   emit(key, s, r, COROOT_L7_STATUS_OK, 0);
 }
 
+// A response that names its request (Kafka, Cassandra, Dubbo2): looked up by that id. True when
+// it was one (or may be: a 4-byte length prefix read alone, remembered in s->partial).
+static __always_inline bool on_stream_response(__u64 key, struct coroot_l7_sock *s, const void *buf, __u64 size)
+{
+  char h[RESP_HEAD] = {};
+  bool partial = s->partial;
+  s->partial = 0;
+  __u64 n = size;
+  if (partial) {
+    CLAMP(n, RESP_HEAD - 4);
+    if (bpf_probe_read_user(h + 4, n, buf) != 0)
+      return false;
+  } else {
+    if (size == 4) {
+      s->partial = 1;
+      return true;
+    }
+    CLAMP(n, RESP_HEAD);
+    if (bpf_probe_read_user(h, n, buf) != 0)
+      return false;
+  }
+  struct coroot_l7_stream_key sk = {.sock = key};
+  struct coroot_l7_request *req;
+  int status = NO_MATCH;
+  // Cassandra v4 response / Dubbo2 magic: the id is at a fixed place; anything else may be Kafka.
+  if ((__u8)h[0] == 0x84) {
+    sk.stream = be16(h + 2);
+    req = bpf_map_lookup_elem(&l7_stream_requests, &sk);
+    if (req && req->protocol == COROOT_L7_CASSANDRA)
+      status = cassandra_status(h, req->payload);
+  } else if ((__u8)h[0] == 0xda && (__u8)h[1] == 0xbb) {
+    sk.stream = be32(h + 8);
+    req = bpf_map_lookup_elem(&l7_stream_requests, &sk);
+    if (req && req->protocol == COROOT_L7_DUBBO2)
+      status = dubbo_status(h, req->payload);
+  } else {
+    sk.stream = be32(h + 4);
+    req = bpf_map_lookup_elem(&l7_stream_requests, &sk);
+    if (req && req->protocol == COROOT_L7_KAFKA)
+      status = COROOT_L7_STATUS_OK;
+  }
+  if (!req || status == NO_MATCH)
+    return false;
+  emit(key, s, req, status, 0);
+  bpf_map_delete_elem(&l7_stream_requests, &sk);
+  return true;
+}
+
 // Data that may be the response to the socket's pending request.
-static __always_inline void on_response(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size)
+static __always_inline void on_response(__u64 key, struct coroot_l7_sock *s, const void *buf, __u64 size)
 {
   struct coroot_l7_request *req = bpf_map_lookup_elem(&l7_requests, &key);
   if (!req) {
-    if (!s->inbound)
+    if (!on_stream_response(key, s, buf, size) && !s->inbound)
       on_unsolicited(key, s, buf, size);
     return;
   }
@@ -540,6 +607,7 @@ static __always_inline void on_response(__u64 key, const struct coroot_l7_sock *
     // Clients of these length-prefixed protocols often read the 4-byte length on its own.
     if (size == 4 && !partial) {
       req->skip = 4;
+      s->partial = 1;  // for on_stream_response, should this request not be the one answered
       return;
     }
     if (req->protocol == COROOT_L7_MYSQL)
@@ -558,8 +626,16 @@ static __always_inline void on_response(__u64 key, const struct coroot_l7_sock *
       status = zookeeper_status(h, req->payload);
     break;
   }
-  if (status == NO_MATCH)
-    return;  // not a response of this protocol: keep waiting
+  if (status == NO_MATCH) {
+    // Not the response to this request: maybe to a pipelined one (kept by id).
+    on_stream_response(key, s, buf, size);
+    return;
+  }
+  s->partial = 0;
+  if (req->protocol == COROOT_L7_KAFKA) {
+    struct coroot_l7_stream_key sk = {.sock = key, .stream = be32(req->payload + 8)};
+    bpf_map_delete_elem(&l7_stream_requests, &sk);  // its other copy
+  }
   emit(key, s, req, status, stmt_id);
   bpf_map_delete_elem(&l7_requests, &key);
 }

@@ -83,7 +83,7 @@ struct coroot_l7_sock {
   __u64 ts_ns; /* connect / accept time: the connection's identity with (pid, fd) */
   __u64 cgroup_id;
   __u32 inbound;
-  __u32 reserved;
+  __u32 partial; /* the last read was a 4-byte length prefix alone (stream protocols) */
 };
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -129,3 +129,18 @@ struct {
   __type(key, __u64);
   __type(value, struct coroot_l7_read);
 } l7_reads SEC(".maps") __weak;
+
+/* Requests of protocols whose responses name their request (Kafka: correlation id, Cassandra:
+ * stream, Dubbo2: request id), so that pipelined requests each find their response. Not removed
+ * at close(2): an unanswered one ages out of the LRU. */
+struct coroot_l7_stream_key {
+  __u64 sock; /* l7_socks key */
+  __u32 stream;
+  __u32 reserved;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct coroot_l7_stream_key);
+  __type(value, struct coroot_l7_request);
+} l7_stream_requests SEC(".maps") __weak;

@@ -414,7 +414,12 @@ X = {
   "zookeeper": [(zk_req(5), zk_resp(5, 0)), (zk_req(6), zk_resp(6, -4))],
   "nats": [(b"PUB orders.new 5\r\nhello\r\n", b""), (b"PUB orders.new 5\r\nhello\r\n", b""), (b"", b"MSG orders.new 9 5\r\nhello\r\n")],
   "rabbitmq": [(amqp_publish, b""), (b"", amqp_deliver)],
+  # Pipelined: every request is sent before any response is read (Cassandra answers out of order).
+  "kafka_pipelined": [(kafka_req(11), kafka_resp(11)), (kafka_req(12), kafka_resp(12)), (kafka_req(13), kafka_resp(13))],
+  "cassandra_pipelined": [(cql(4, 7, 0x07, struct.pack(">i", 15) + b"SELECT * FROM t\0\x01\0"), cql(0x84, 8, 0x08, struct.pack(">i", 1))),
+                          (cql(4, 8, 0x07, struct.pack(">i", 15) + b"SELECT * FROM u\0\x01\0"), cql(0x84, 7, 0x00, struct.pack(">i", 0x2200) + b"\0\0"))],
 }[proto]
+pipelined = proto.endswith("_pipelined")
 def recv_exact(s, n, first=0):
     buf = b""
     if first: buf = s.recv(first, socket.MSG_WAITALL)  # a length prefix on its own, as Kafka/ZK clients read it
@@ -424,6 +429,10 @@ if role == "server":
     ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", port)); ls.listen(1); print("ready", flush=True)
     c, _ = ls.accept()
+    if pipelined:
+        for req, _ in X: recv_exact(c, len(req))
+        for _, resp in X: c.sendall(resp)
+        X = []
     for req, resp in X:
         # Servers of length-prefixed protocols read the 4-byte header on its own.
         if req: recv_exact(c, len(req), 4 if proto in ("kafka", "zookeeper", "mongo") else 0)
@@ -432,6 +441,10 @@ if role == "server":
     c.close()
 else:
     s = socket.create_connection(("127.0.0.1", port))
+    if pipelined:
+        for req, _ in X: s.sendall(req)
+        for _, resp in X: recv_exact(s, len(resp), 4 if proto.startswith("kafka") else 0)
+        X = []
     for req, resp in X:
         if req: s.sendall(req)
         if resp:
@@ -448,6 +461,10 @@ TEST_F(L7BpfTest, ProtocolsWithoutAServerHere) {
   };
   std::vector<Case> cases = {
       {"kafka", "container_kafka_requests_total", {{{{"status", "ok"}}, 2}}, "container_kafka_inbound_requests_total"},
+      {"kafka_pipelined", "container_kafka_requests_total", {{{{"status", "ok"}}, 3}},
+       "container_kafka_inbound_requests_total"},
+      {"cassandra_pipelined", "container_cassandra_queries_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}},
+       "container_cassandra_inbound_queries_total"},
       {"mongo", "container_mongo_queries_total", {{{{"status", "ok"}}, 2}}, "container_mongo_inbound_queries_total"},
       {"cassandra", "container_cassandra_queries_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}},
        "container_cassandra_inbound_queries_total"},
