@@ -10,8 +10,10 @@
 //
 // Write-like: write, writev, sendto, sendmsg (payload at sys_enter). Read-like: read, readv,
 // recvfrom, recvmsg (buffer remembered at sys_enter, payload read at sys_exit). Vectored calls are
-// classified on their first iovec. One request is pending per socket: pipelined requests are
-// paired last-request-wins (Coroot tracks no pipelines for these protocols).
+// classified on their first iovec. One request is pending per socket (l7_requests: a new one
+// replaces it, as Coroot does), except for protocols whose responses name their request (Kafka
+// correlation id, Cassandra stream, Dubbo2 request id: l7_stream_requests), which pipeline.
+// Fire-and-forget messages (RabbitMQ, NATS) are one event at once, without a response.
 #include "common.h"
 
 char LICENSE[] SEC("license") = "GPL";
