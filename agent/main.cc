@@ -157,16 +157,21 @@ int main(int argc, char** argv) {
     }
   }
 
-  // eBPF: TCP connection tracking (container_net_tcp_*). Without privileges, BTF or the needed
-  // tracepoints the agent keeps running without it. --disable-l7-tracing drops the syscall hooks
-  // that only L7 tracing needs (connect's fd; later read/write and TLS); TCP tracking stays on,
-  // as in Coroot.
+  // eBPF: TCP connection tracking (container_net_tcp_*) and L7 request tracing (container_http_*,
+  // container_postgres_*, ...). Without privileges, BTF or the needed tracepoints the agent keeps
+  // running without it. --disable-l7-tracing drops the syscall hooks that only L7 tracing needs
+  // (connect's fd, read/write/accept/close); TCP tracking stays on, as in Coroot.
   std::shared_ptr<agent::tracer::EbpfCollector> ebpf;
   {
     agent::tracer::EbpfOptions eo;
     eo.ephemeral_port_range = cfg.ephemeral_port_range;
     eo.track_public_network = cfg.track_public_network;
     eo.tracer.connect_fd_hooks = !cfg.disable_l7_tracing;
+    eo.l7 = !cfg.disable_l7_tracing;
+    // L7 events are 1 KiB each: a ring that holds ~8k of them between two drains.
+    if (eo.l7) eo.tracer.ring_buffer_bytes = 8 << 20;
+    eo.l7_metrics.max_fqdns_per_container = static_cast<size_t>(cfg.max_fqdns_per_container);
+    eo.l7_metrics.http_exclude = agent::protocols::http::PathFilter(cfg.exclude_http_requests_by_path);
     eo.resolver = std::make_shared<RegistryResolver>(containers);
     auto started = agent::tracer::EbpfCollector::Start(eo);
     if (started.ok()) {

@@ -97,3 +97,75 @@ struct {
 } proc_drops SEC(".maps") __weak;
 
 #endif
+
+/* ---- L7 tracing (bpf/l7.bpf.c) ---- */
+#include "l7_abi.h"
+
+/* A TCP socket whose reads and writes are traced, keyed by coroot_l7_key(tgid, fd). Outbound:
+ * added by tcp.bpf.c at SYN_SENT (fd from connect(2)); inbound: by accept(2)/accept4(2). Removed
+ * by close(2); LRU because a process that exits does not close its fds one by one. */
+struct coroot_l7_sock {
+  __u64 ts_ns; /* connect / accept time: the connection's identity with (pid, fd) */
+  __u64 cgroup_id;
+  __u32 inbound;
+  __u32 partial; /* the last read was a 4-byte length prefix alone (stream protocols) */
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, __u64);
+  __type(value, struct coroot_l7_sock);
+} l7_socks SEC(".maps") __weak;
+
+/* The request waiting for its response, one per socket (pipelined requests: the last one wins). */
+struct coroot_l7_request {
+  __u64 ts_ns;
+  __u64 payload_size;
+  __u8 protocol;
+  __u8 method;
+  __u8 skip; /* bytes of the response's header already read (a length prefix read on its own) */
+  __u8 reserved[5];
+  char payload[COROOT_L7_PAYLOAD];
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u64);
+  __type(value, struct coroot_l7_request);
+} l7_requests SEC(".maps") __weak;
+
+/* Per-CPU room to build a request in (too big for the 512-byte BPF stack). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct coroot_l7_request);
+} l7_scratch SEC(".maps") __weak;
+
+/* A read in flight on a traced socket (sys_enter -> sys_exit), keyed by pid_tgid. */
+struct coroot_l7_read {
+  __u64 key;  /* l7_socks key */
+  __u64 buf;  /* user buffer (the first iovec's for readv/recvmsg) */
+  __u64 cap;  /* its size */
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 10240);
+  __type(key, __u64);
+  __type(value, struct coroot_l7_read);
+} l7_reads SEC(".maps") __weak;
+
+/* Requests of protocols whose responses name their request (Kafka: correlation id, Cassandra:
+ * stream, Dubbo2: request id), so that pipelined requests each find their response. Not removed
+ * at close(2): an unanswered one ages out of the LRU. */
+struct coroot_l7_stream_key {
+  __u64 sock; /* l7_socks key */
+  __u32 stream;
+  __u32 reserved;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct coroot_l7_stream_key);
+  __type(value, struct coroot_l7_request);
+} l7_stream_requests SEC(".maps") __weak;

@@ -57,9 +57,15 @@ StatusOr<std::shared_ptr<EbpfCollector>> EbpfCollector::Start(EbpfOptions option
   }
   c->tracker_ = std::make_shared<TcpTracker>(std::move(filter), resolver, options.tracker);
   auto tracker = c->tracker_;
-  ASSIGN_OR_RETURN(c->tracer_, Tracer::Start(options.tracer, [tracker](const coroot_tcp_event& e) {
-                     tracker->OnEvent(e);
-                   }));
+  Tracer::L7Handler on_l7;
+  options.tracer.l7_hooks = options.l7 && options.tracer.connect_fd_hooks;
+  if (options.tracer.l7_hooks) {
+    c->l7_ = std::make_shared<L7Tracker>(c->tracker_, resolver, options.l7_metrics);
+    on_l7 = [l7 = c->l7_](const coroot_l7_event& e) { l7->OnEvent(e); };
+  }
+  ASSIGN_OR_RETURN(c->tracer_, Tracer::Start(
+                                   options.tracer, [tracker](const coroot_tcp_event& e) { tracker->OnEvent(e); },
+                                   std::move(on_l7)));
   if (options.reconcile) {
     // After attaching, so nothing falls between the scan and the hooks; the tracker ignores a
     // connection that it already learned from an event.
@@ -116,6 +122,7 @@ void EbpfCollector::Collect(std::vector<prom::MetricFamily>* out) {
     tracer_->CollectSelfMetrics(out);
   }
   tracker_->Collect(out);
+  if (l7_) l7_->Collect(out);
   prom::MetricFamily ct("coroot_node_agent_conntrack_lookups_total", prom::MetricType::kCounter,
                         "Conntrack lookups of new connections (actual_destination), by result");
   ct.Add({{"result", "found"}}, static_cast<double>(conntrack_stats_->found.load()));

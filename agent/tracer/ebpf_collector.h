@@ -9,6 +9,7 @@
 
 #include "agent/tracer/conntrack.h"
 #include "agent/tracer/container_resolver.h"
+#include "agent/tracer/l7_tracker.h"
 #include "agent/tracer/tcp_tracker.h"
 #include "agent/tracer/tracer.h"
 #include "lib/base/status.h"
@@ -25,6 +26,9 @@ struct EbpfOptions {
   bool reconcile = true;  // seed state from /proc at start
   bool conntrack = true;  // actual_destination from the conntrack table (netlink)
   std::shared_ptr<IContainerResolver> resolver;  // default: ProcCgroupResolver
+  // L7 tracing (--disable-l7-tracing turns it off): the read/write hooks and the L7 metrics.
+  bool l7 = true;
+  protocols::L7MetricsOptions l7_metrics;
 };
 
 class EbpfCollector : public prom::ICollector {
@@ -38,6 +42,7 @@ class EbpfCollector : public prom::ICollector {
   void Stop();
 
   TcpTracker& tracker() { return *tracker_; }
+  L7Tracker* l7() { return l7_.get(); }  // null when L7 tracing is off
   Tracer& tracer() { return *tracer_; }
   // Number of pre-existing connections and listens found at start.
   size_t reconciled() const { return reconciled_; }
@@ -51,6 +56,7 @@ class EbpfCollector : public prom::ICollector {
   };
   std::shared_ptr<ConntrackStats> conntrack_stats_ = std::make_shared<ConntrackStats>();
   std::shared_ptr<TcpTracker> tracker_;
+  std::shared_ptr<L7Tracker> l7_;
   std::unique_ptr<Tracer> tracer_;
   size_t reconciled_ = 0;
   std::string proc_root_ = "/proc";

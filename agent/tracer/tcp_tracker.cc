@@ -45,6 +45,22 @@ TcpTracker::Series* TcpTracker::SeriesFor(const SeriesKey& key) {
   return s;
 }
 
+namespace {
+uint64_t FdKey(uint32_t pid, int64_t fd) { return (static_cast<uint64_t>(pid) << 32) | static_cast<uint32_t>(fd); }
+}  // namespace
+
+bool TcpTracker::LookupConnection(uint32_t pid, int64_t fd, ConnectionLabels* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto f = by_fd_.find(FdKey(pid, fd));
+  if (f == by_fd_.end()) return false;
+  auto it = conns_.find(f->second);
+  if (it == conns_.end()) return false;
+  out->container = it->second.key.container;
+  out->destination = it->second.key.destination;
+  out->actual_destination = it->second.key.actual_destination;
+  return true;
+}
+
 void TcpTracker::OnEvent(const coroot_tcp_event& e) {
   // Resolving the container reads /proc: do it before taking the lock.
   std::string container;
@@ -101,6 +117,7 @@ void TcpTracker::OnEvent(const coroot_tcp_event& e) {
       c.netns = e.netns;
       c.tuple = TupleKey(e.netns, src, e.sport, dst, e.dport);
       by_tuple_[c.tuple] = e.sk;
+      if (e.fd >= 0) by_fd_[FdKey(e.pid, e.fd)] = e.sk;
       return;
     }
     case COROOT_TCP_CLOSE: {
@@ -201,6 +218,10 @@ void TcpTracker::CloseConn(std::unordered_map<uint64_t, Conn>::iterator it, cons
   }
   auto t = by_tuple_.find(c.tuple);
   if (t != by_tuple_.end() && t->second == it->first) by_tuple_.erase(t);
+  if (c.fd >= 0) {
+    auto f = by_fd_.find(FdKey(c.pid, c.fd));
+    if (f != by_fd_.end() && f->second == it->first) by_fd_.erase(f);
+  }
   conns_.erase(it);
 }
 

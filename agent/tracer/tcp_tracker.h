@@ -53,6 +53,13 @@ class TcpTracker : public prom::ICollector {
 
   void Collect(std::vector<prom::MetricFamily>* out) override;
 
+  // Labels of the open connection that process pid made on fd (L7 requests are counted under
+  // them). False when there is none: not connected under the agent, or skipped by the rules.
+  struct ConnectionLabels {
+    std::string container, destination, actual_destination;
+  };
+  bool LookupConnection(uint32_t pid, int64_t fd, ConnectionLabels* out) const;
+
   size_t open_connections() const;
   // Network namespaces with open connections, each with the pid of one process in it.
   std::map<uint32_t, uint32_t> OpenConnectionNamespaces() const;
@@ -105,6 +112,7 @@ class TcpTracker : public prom::ICollector {
   std::map<SeriesKey, Series> series_;
   std::unordered_map<uint64_t, Conn> conns_;              // by kernel socket address (or synthetic id)
   std::unordered_map<std::string, uint64_t> by_tuple_;  // tuple -> key in conns_
+  std::unordered_map<uint64_t, uint64_t> by_fd_;          // pid << 32 | fd -> key in conns_
   uint64_t next_synthetic_id_ = 1;                        // below any kernel address
   std::map<ListenKey, Listen> listens_;
   // The listen_addr entries of one socket (several when 0.0.0.0 / :: was expanded).

@@ -56,9 +56,11 @@ const char* DropReasonName(int i) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Tracer>> Tracer::Start(const TracerOptions& options, EventHandler handler) {
+StatusOr<std::unique_ptr<Tracer>> Tracer::Start(const TracerOptions& options, EventHandler handler,
+                                                L7Handler l7_handler) {
   std::unique_ptr<Tracer> t(new Tracer());
   t->handler_ = std::move(handler);
+  t->l7_handler_ = std::move(l7_handler);
   if (auto st = t->Init(options); !st.ok()) return st;
   t->thread_ = std::thread([p = t.get()] { p->Run(); });
   return t;
@@ -85,6 +87,22 @@ Status Tracer::Init(const TracerOptions& options) {
       {"coroot_sys_enter_connect", false},
       {"coroot_sys_exit_connect", false},
       {"coroot_conn_bytes_iter", false},
+      // L7 tracing (bpf/l7.bpf.c).
+      {"coroot_l7_enter_write", false},
+      {"coroot_l7_enter_writev", false},
+      {"coroot_l7_enter_sendto", false},
+      {"coroot_l7_enter_sendmsg", false},
+      {"coroot_l7_enter_read", false},
+      {"coroot_l7_exit_read", false},
+      {"coroot_l7_enter_readv", false},
+      {"coroot_l7_exit_readv", false},
+      {"coroot_l7_enter_recvfrom", false},
+      {"coroot_l7_exit_recvfrom", false},
+      {"coroot_l7_enter_recvmsg", false},
+      {"coroot_l7_exit_recvmsg", false},
+      {"coroot_l7_exit_accept", false},
+      {"coroot_l7_exit_accept4", false},
+      {"coroot_l7_enter_close", false},
   };
 
   for (int attempt = 0; attempt < 2; attempt++) {
@@ -123,6 +141,10 @@ Status Tracer::Init(const TracerOptions& options) {
       if ((h.program == "coroot_sys_enter_connect" || h.program == "coroot_sys_exit_connect") &&
           !options.connect_fd_hooks) {
         h.error = "not needed: L7 tracing is disabled (connections are reported without their fd)";
+        load = false;
+      }
+      if (h.program.rfind("coroot_l7_", 0) == 0 && load && !(options.l7_hooks && options.connect_fd_hooks)) {
+        h.error = "L7 tracing is disabled";
         load = false;
       }
       if (!load) bpf_program__set_autoload(prog, false);
@@ -186,6 +208,13 @@ Status Tracer::Init(const TracerOptions& options) {
 
 int Tracer::OnSample(void* ctx, void* data, size_t size) {
   auto* t = static_cast<Tracer*>(ctx);
+  // The two kinds of record in the ring have different fixed sizes.
+  static_assert(sizeof(coroot_l7_event) != sizeof(coroot_tcp_event));
+  if (size == sizeof(coroot_l7_event)) {
+    t->l7_events_++;
+    if (t->l7_handler_) t->l7_handler_(*static_cast<const coroot_l7_event*>(data));
+    return 0;
+  }
   if (size < sizeof(coroot_tcp_event)) {
     t->malformed_++;
     return 0;
@@ -294,6 +323,7 @@ Tracer::Counters Tracer::ReadCounters() {
   Counters c;
   c.events = events_.load();
   c.malformed = malformed_.load();
+  c.l7_events = l7_events_.load();
   if (!skel_) return c;
   int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) return c;
@@ -330,7 +360,7 @@ void Tracer::CollectSelfMetrics(std::vector<prom::MetricFamily>* out) {
   Counters c = ReadCounters();
   MetricFamily events("coroot_node_agent_ebpf_events_total", MetricType::kCounter,
                       "Events read from the eBPF ring buffer");
-  events.Add({}, static_cast<double>(c.events));
+  events.Add({}, static_cast<double>(c.events + c.l7_events));
   MetricFamily lost("coroot_node_agent_ebpf_events_lost_total", MetricType::kCounter,
                     "Events the kernel could not write because the ring buffer was full");
   lost.Add({}, static_cast<double>(c.kernel_drops[COROOT_DROP_RINGBUF_FULL]));

@@ -15,6 +15,7 @@
 
 #include "lib/base/status.h"
 #include "lib/prom/metric.h"
+#include "l7_abi.h"
 #include "tcp_abi.h"
 
 struct coroot_bpf;
@@ -35,6 +36,8 @@ struct TracerOptions {
   // requests to connections). Any enabled syscall tracepoint sends every syscall of every process
   // through the kernel's tracing slow path, so they are off when L7 tracing is disabled.
   bool connect_fd_hooks = true;
+  // The read/write/accept/close syscall hooks of L7 tracing (bpf/l7.bpf.c); need connect_fd_hooks.
+  bool l7_hooks = true;
   // Root of tracefs, to check that each tracepoint exists before loading ("" = detect).
   std::string tracefs;
 };
@@ -50,11 +53,15 @@ struct HookState {
 class Tracer {
  public:
   using EventHandler = std::function<void(const coroot_tcp_event&)>;
+  // L7 events come through the same ring (so in order with the connects); raw bytes, in the
+  // layout of agent/protocols/l7_event.h.
+  using L7Handler = std::function<void(const coroot_l7_event&)>;
 
   // Loads, attaches and starts the reader thread. Fails (and the caller carries on without eBPF)
   // when the object cannot be loaded or a required hook cannot attach; optional hooks that fail
   // are logged and left out.
-  static StatusOr<std::unique_ptr<Tracer>> Start(const TracerOptions& options, EventHandler handler);
+  static StatusOr<std::unique_ptr<Tracer>> Start(const TracerOptions& options, EventHandler handler,
+                                                 L7Handler l7_handler = nullptr);
   ~Tracer();
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
@@ -72,7 +79,7 @@ class Tracer {
   void Drain();
 
   struct Counters {
-    uint64_t events = 0, malformed = 0;
+    uint64_t events = 0, malformed = 0, l7_events = 0;
     uint64_t kernel_drops[COROOT_DROP_MAX] = {};
   };
   Counters ReadCounters();
@@ -95,6 +102,7 @@ class Tracer {
 
   TracerOptions options_;
   EventHandler handler_;
+  L7Handler l7_handler_;
   coroot_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
   bpf_link* iter_link_ = nullptr;
@@ -103,7 +111,7 @@ class Tracer {
   std::mutex rb_mu_;  // ring_buffer__consume is not reentrant
   std::atomic<bool> stop_{false};
   std::thread thread_;
-  std::atomic<uint64_t> events_{0}, malformed_{0};
+  std::atomic<uint64_t> events_{0}, malformed_{0}, l7_events_{0};
 };
 
 }  // namespace coroot::agent::tracer

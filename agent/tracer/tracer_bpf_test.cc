@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/tracer/bpf_test_util.h"
 #include "agent/tracer/ebpf_collector.h"
 #include "agent/tracer/netns_addrs.h"
 #include "lib/base/file.h"
@@ -34,107 +35,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-std::string Cgroup2Root() {
-  for (const char* p : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
-    struct statfs st;
-    if (statfs(p, &st) == 0 && st.f_type == 0x63677270) return p;
-  }
-  return "";
-}
-
-// A TCP port on 127.0.0.1 outside the ephemeral range (ports in it are skipped by design), free now.
-int FreeStablePort() {
-  static int next = 20000 + (getpid() % 5000);
-  for (int i = 0; i < 2000; i++) {
-    int port = next++;
-    if (next > 32000) next = 20000;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-    close(fd);
-    if (ok) return port;
-  }
-  return 0;
-}
-
-// A cgroup v2 directory for one test process ("container"); removed (once empty) at the end.
-class TestCgroup {
- public:
-  explicit TestCgroup(const std::string& name) {
-    path_ = Cgroup2Root() + "/" + name;
-    key_ = "/" + name;
-    fs::create_directories(path_);
-  }
-  ~TestCgroup() {
-    for (int i = 0; i < 100 && rmdir(path_.c_str()) != 0 && errno == EBUSY; i++) std::this_thread::sleep_for(20ms);
-  }
-  const std::string& path() const { return path_; }
-  const std::string& key() const { return key_; }  // container_id label given by ProcCgroupResolver
-
- private:
-  std::string path_, key_;
-};
-
-// A process started inside a cgroup, output to a log file; killed by pid (its process group).
-class Proc {
- public:
-  Proc(const TestCgroup& cg, std::vector<std::string> argv, const std::string& log,
-       std::vector<std::string> env = {})
-      : log_(log) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      setpgid(0, 0);
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a test binary that was killed
-      for (const auto& e : env) putenv(strdup(e.c_str()));
-      int c = open((cg.path() + "/cgroup.procs").c_str(), O_WRONLY);
-      if (c < 0 || write(c, "0", 1) != 1) _exit(126);
-      close(c);
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-      }
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
-  }
-  ~Proc() { Kill(); }
-  pid_t pid() const { return pid_; }
-  // Waits for the exit; returns the exit code (-1 on timeout, after killing it).
-  int Wait(std::chrono::milliseconds limit = 60s) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
-      int st;
-      if (waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    Kill();
-    return -1;
-  }
-  void Kill() {
-    if (pid_ <= 0) return;
-    kill(-pid_, SIGKILL);
-    kill(pid_, SIGKILL);
-    int st;
-    waitpid(pid_, &st, 0);
-    pid_ = -1;
-  }
-  std::string Log() const { return ReadFile(log_).ok() ? *ReadFile(log_) : ""; }
-
- private:
-  pid_t pid_ = -1;
-  std::string log_;
-};
+using namespace bpf_test;
 
 // Echo-like server: reads each connection to EOF, then writes `resp` bytes and closes.
 const char* kServerPy = R"(
@@ -304,6 +205,11 @@ TEST_F(TracerBpfTest, MissingHooksAreReportedAndTheRequiredOneIsEnforced) {
   fs::create_directories(fake + "/events/sock/inet_sock_set_state");
   fs::create_directories(fake + "/events/syscalls/sys_enter_connect");
   fs::create_directories(fake + "/events/syscalls/sys_exit_connect");
+  for (const char* tp : {"sys_enter_write", "sys_enter_writev", "sys_enter_sendto", "sys_enter_sendmsg", "sys_enter_read",
+                         "sys_exit_read", "sys_enter_readv", "sys_exit_readv", "sys_enter_recvfrom", "sys_exit_recvfrom",
+                         "sys_enter_recvmsg", "sys_exit_recvmsg", "sys_exit_accept", "sys_exit_accept4",
+                         "sys_enter_close"})
+    fs::create_directories(fake + "/events/syscalls/" + tp);
   std::vector<HookState> hooks;
   auto t = Tracer::Start(TracerOptions{.tracefs = fake}, [](const coroot_tcp_event&) {});
   ASSERT_TRUE(t.ok()) << t.status().ToString();

@@ -1,0 +1,59 @@
+#include "agent/tracer/l7_tracker.h"
+
+#include <cstddef>
+#include <string_view>
+
+#include "agent/protocols/l7_event.h"
+
+namespace coroot::agent::tracer {
+
+namespace protocols = coroot::agent::protocols;
+
+L7Tracker::L7Tracker(std::shared_ptr<TcpTracker> tcp, std::shared_ptr<IContainerResolver> resolver,
+                     protocols::L7MetricsOptions options)
+    : tcp_(std::move(tcp)), resolver_(std::move(resolver)), metrics_(std::move(options)) {}
+
+void L7Tracker::OnEvent(const coroot_l7_event& e) {
+  static_assert(offsetof(coroot_l7_event, cgroup_id) == protocols::kL7EventSize,
+                "bpf/l7_abi.h and l7_event.h disagree");
+  protocols::L7Event ev;
+  std::string_view raw(reinterpret_cast<const char*>(&e), protocols::kL7EventSize);
+  auto drop = [this](const char* reason) {
+    std::lock_guard<std::mutex> lock(mu_);
+    dropped_[reason]++;
+  };
+  if (protocols::DecodeL7Event(raw, &ev) != protocols::ParseResult::kSuccess) return drop("malformed");
+
+  TcpTracker::ConnectionLabels labels;
+  if (ev.is_inbound) {
+    labels.container = resolver_->ContainerKey(ev.pid, e.cgroup_id);
+  } else if (!tcp_->LookupConnection(ev.pid, static_cast<int64_t>(ev.fd), &labels)) {
+    return drop("untracked_connection");  // skipped by the destination rules, or not seen connecting
+  }
+  if (labels.container.empty()) return drop("unknown_container");
+
+  protocols::L7Request req;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    decoder_.Decode(ev, &req);  // kInvalid still leaves the common fields (status, duration) valid
+  }
+  metrics_.Add(labels.container, labels.destination, labels.actual_destination, req);
+}
+
+void L7Tracker::Collect(std::vector<prom::MetricFamily>* out) {
+  metrics_.Collect(out);
+  prom::MetricFamily f("coroot_node_agent_l7_events_dropped_total", prom::MetricType::kCounter,
+                       "Kernel L7 events that could not be attributed to a container/connection, by reason");
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const char* r : {"malformed", "untracked_connection", "unknown_container"})
+    f.Add({{"reason", r}}, static_cast<double>(dropped_.count(r) ? dropped_.at(r) : 0));
+  out->push_back(std::move(f));
+}
+
+uint64_t L7Tracker::dropped(const std::string& reason) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = dropped_.find(reason);
+  return it == dropped_.end() ? 0 : it->second;
+}
+
+}  // namespace coroot::agent::tracer

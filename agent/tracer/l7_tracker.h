@@ -1,0 +1,42 @@
+#pragma once
+// L7Tracker: the kernel's L7 events (bpf/l7.bpf.c) -> L7Decoder -> L7Metrics (Coroot's
+// container_<protocol>_* families). Outbound requests are counted under the container,
+// destination and actual_destination of the connection the TCP tracker knows for (pid, fd);
+// inbound ones under the container of the process that accepted (by the cgroup id the kernel
+// recorded at accept: the resolver caches by it, and it works after the process has exited). Events that cannot be
+// attributed are counted in coroot_node_agent_l7_events_dropped_total{reason}.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "agent/protocols/decoder.h"
+#include "agent/protocols/l7_metrics.h"
+#include "agent/tracer/container_resolver.h"
+#include "agent/tracer/tcp_tracker.h"
+#include "l7_abi.h"
+#include "lib/prom/metric.h"
+
+namespace coroot::agent::tracer {
+
+class L7Tracker : public prom::ICollector {
+ public:
+  L7Tracker(std::shared_ptr<TcpTracker> tcp, std::shared_ptr<IContainerResolver> resolver,
+            protocols::L7MetricsOptions options = {});
+
+  void OnEvent(const coroot_l7_event& e);  // any thread
+  void Collect(std::vector<prom::MetricFamily>* out) override;
+
+  uint64_t dropped(const std::string& reason) const;
+
+ private:
+  std::shared_ptr<TcpTracker> tcp_;
+  std::shared_ptr<IContainerResolver> resolver_;
+  protocols::L7Metrics metrics_;
+  mutable std::mutex mu_;
+  protocols::L7Decoder decoder_;            // guarded by mu_
+  std::map<std::string, uint64_t> dropped_;  // guarded by mu_
+};
+
+}  // namespace coroot::agent::tracer

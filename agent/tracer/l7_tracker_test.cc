@@ -1,0 +1,109 @@
+#include "agent/tracer/l7_tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace coroot::agent::tracer {
+namespace {
+
+constexpr uint32_t kHostNs = 4026531840u;
+
+class Resolver : public IContainerResolver {
+ public:
+  std::string ContainerKey(uint32_t pid, uint64_t) override { return pid == 13 ? "" : "/app" + std::to_string(pid); }
+};
+
+coroot_tcp_event Conn(uint32_t type, uint64_t sk, uint32_t pid, int64_t fd, uint16_t dport) {
+  coroot_tcp_event e{};
+  e.type = type;
+  e.sk = sk;
+  e.pid = pid;
+  e.fd = fd;
+  e.netns = kHostNs;
+  e.family = 2;
+  e.sport = 40001;
+  e.dport = dport;
+  Ip a = IpV4(10, 0, 0, 5);
+  std::memcpy(e.saddr, a.data(), 16);
+  std::memcpy(e.daddr, a.data(), 16);
+  return e;
+}
+
+coroot_l7_event Request(uint32_t pid, uint64_t fd, uint8_t proto, int32_t status, bool inbound, const std::string& p) {
+  coroot_l7_event e{};
+  e.pid = pid;
+  e.fd = fd;
+  e.protocol = proto;
+  e.status = status;
+  e.duration_ns = 2000000;
+  e.is_inbound = inbound;
+  e.payload_size = p.size();
+  std::memcpy(e.payload, p.data(), p.size());
+  return e;
+}
+
+double Value(L7Tracker& t, const std::string& family, const prom::Labels& want) {
+  std::vector<prom::MetricFamily> out;
+  t.Collect(&out);
+  for (const auto& f : out) {
+    if (f.name != family) continue;
+    for (const auto& s : f.samples) {
+      bool match = true;
+      for (const auto& l : want) {
+        bool found = false;
+        for (const auto& h : s.labels) found |= h == l;
+        match &= found;
+      }
+      if (match) return s.value;
+    }
+  }
+  return -1;
+}
+
+TEST(L7TrackerTest, OutboundRequestsTakeTheLabelsOfTheirConnection) {
+  auto tcp = std::make_shared<TcpTracker>(*DestinationFilter::Create("32768-60999", "0.0.0.0/0", kHostNs),
+                                          std::make_shared<Resolver>());
+  L7Tracker l7(tcp, std::make_shared<Resolver>());
+  tcp->OnEvent(Conn(COROOT_TCP_CONNECT_OK, 0x1000, 7, 5, 5432));
+  const std::string q("Q\0\0\0\015SELECT 1\0", 14);
+  l7.OnEvent(Request(7, 5, COROOT_L7_POSTGRES, 200, false, q));
+  l7.OnEvent(Request(7, 5, COROOT_L7_POSTGRES, 500, false, q));
+  l7.OnEvent(Request(7, 5, COROOT_L7_POSTGRES, 200, false, q));
+  prom::Labels labels{{"container_id", "/app7"}, {"destination", "10.0.0.5:5432"}};
+  auto with = [&](const std::string& st) {
+    auto l = labels;
+    l.push_back({"status", st});
+    return l;
+  };
+  EXPECT_EQ(Value(l7, "container_postgres_queries_total", with("ok")), 2);
+  EXPECT_EQ(Value(l7, "container_postgres_queries_total", with("failed")), 1);
+
+  // Another fd of the same process, never seen connecting: not attributable.
+  l7.OnEvent(Request(7, 6, COROOT_L7_POSTGRES, 200, false, q));
+  EXPECT_EQ(l7.dropped("untracked_connection"), 1u);
+  // After the close, the fd no longer maps to the connection.
+  auto close = Conn(COROOT_TCP_CLOSE, 0x1000, 7, 5, 5432);
+  tcp->OnEvent(close);
+  l7.OnEvent(Request(7, 5, COROOT_L7_POSTGRES, 200, false, q));
+  EXPECT_EQ(l7.dropped("untracked_connection"), 2u);
+  EXPECT_EQ(Value(l7, "container_postgres_queries_total", with("ok")), 2);
+}
+
+TEST(L7TrackerTest, InboundRequestsAreCountedUnderTheServersContainer) {
+  auto tcp = std::make_shared<TcpTracker>(*DestinationFilter::Create("32768-60999", "0.0.0.0/0", kHostNs),
+                                          std::make_shared<Resolver>());
+  L7Tracker l7(tcp, std::make_shared<Resolver>());
+  l7.OnEvent(Request(9, 4, COROOT_L7_HTTP, 404, true, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"));
+  l7.OnEvent(Request(9, 4, COROOT_L7_HTTP, 200, true, "GET /y HTTP/1.1\r\nHost: a\r\n\r\n"));
+  EXPECT_EQ(Value(l7, "container_http_inbound_requests_total", {{"container_id", "/app9"}, {"status", "4xx"}}), 1);
+  EXPECT_EQ(Value(l7, "container_http_inbound_requests_total", {{"container_id", "/app9"}, {"status", "2xx"}}), 1);
+  l7.OnEvent(Request(13, 4, COROOT_L7_HTTP, 200, true, "GET /y HTTP/1.1\r\nHost: a\r\n\r\n"));
+  EXPECT_EQ(l7.dropped("unknown_container"), 1u);
+  coroot_l7_event bad = Request(9, 4, 0, 200, true, "");
+  l7.OnEvent(bad);
+  EXPECT_EQ(l7.dropped("malformed"), 1u);
+}
+
+}  // namespace
+}  // namespace coroot::agent::tracer

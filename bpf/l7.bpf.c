@@ -1,0 +1,861 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// L7 request tracing from syscall tracepoints (no kprobes/fentry on this kernel).
+//
+// Only sockets in l7_socks are looked at: outbound TCP connections (tcp.bpf.c adds them at
+// SYN_SENT with the fd of connect(2)) and accepted ones (accept/accept4 below); close(2) removes them.
+//
+//   outbound: write-like syscall = request (classified, kept in l7_requests), the next read-like
+//             syscall = its response -> one coroot_l7_event
+//   inbound:  the mirror: a read is the request, the next write the response
+//
+// Write-like: write, writev, sendto, sendmsg (payload at sys_enter). Read-like: read, readv,
+// recvfrom, recvmsg (buffer remembered at sys_enter, payload read at sys_exit). Vectored calls are
+// classified on their first iovec. One request is pending per socket (l7_requests: a new one
+// replaces it, as Coroot does), except for protocols whose responses name their request (Kafka
+// correlation id, Cassandra stream, Dubbo2 request id: l7_stream_requests), which pipeline.
+// Fire-and-forget messages (RabbitMQ, NATS) are one event at once, without a response.
+#include "common.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define IPPROTO_TCP_ 6
+#define SOCK_STREAM_ 1
+#define S_IFMT_ 00170000
+#define S_IFSOCK_ 0140000
+
+// Bytes of a response looked at to classify it.
+#define RESP_HEAD 32
+
+static __always_inline __u64 l7_key(__u32 tgid, __u64 fd) { return ((__u64)tgid << 32) | (__u32)fd; }
+
+// n = min(n, MAX), done in inline asm for the verifier: with a plain ternary clang 14 may test a
+// copy of the register and pass the unbounded original to the helper.
+#define CLAMP(n, MAX) asm volatile("if %[v] <= %[m] goto +1\n\t%[v] = %[m]" : [v] "+r"(n) : [m] "i"(MAX))
+
+static __always_inline __u32 le32(const char *p)
+{
+  return (__u8)p[0] | ((__u32)(__u8)p[1] << 8) | ((__u32)(__u8)p[2] << 16) | ((__u32)(__u8)p[3] << 24);
+}
+static __always_inline __u32 be32(const char *p)
+{
+  return ((__u32)(__u8)p[0] << 24) | ((__u32)(__u8)p[1] << 16) | ((__u32)(__u8)p[2] << 8) | (__u8)p[3];
+}
+
+// ---- request detectors: p = the first min(size, 1024) bytes, size = bytes in the syscall ----
+
+static __always_inline bool is_http_request(const char *p, __u64 size)
+{
+  if (size < 16)
+    return false;
+  switch (p[0]) {
+  case 'G': return p[1] == 'E' && p[2] == 'T' && p[3] == ' ';
+  case 'P':
+    return (p[1] == 'O' && p[2] == 'S' && p[3] == 'T' && p[4] == ' ') || (p[1] == 'U' && p[2] == 'T' && p[3] == ' ') ||
+           (p[1] == 'A' && p[2] == 'T' && p[3] == 'C' && p[4] == 'H' && p[5] == ' ');
+  case 'H': return p[1] == 'E' && p[2] == 'A' && p[3] == 'D' && p[4] == ' ';
+  case 'D': return p[1] == 'E' && p[2] == 'L' && p[3] == 'E' && p[4] == 'T' && p[5] == 'E' && p[6] == ' ';
+  case 'C':
+    return p[1] == 'O' && p[2] == 'N' && p[3] == 'N' && p[4] == 'E' && p[5] == 'C' && p[6] == 'T' && p[7] == ' ';
+  case 'O':
+    return p[1] == 'P' && p[2] == 'T' && p[3] == 'I' && p[4] == 'O' && p[5] == 'N' && p[6] == 'S' && p[7] == ' ';
+  }
+  return false;
+}
+
+// Simple query (Q) or Close (C) as one whole message, or an extended-protocol batch ending in Sync.
+static __always_inline bool is_postgres_request(const char *p, __u64 size)
+{
+  if (size < 5)
+    return false;
+  if ((p[0] == 'Q' || p[0] == 'C') && (__u64)be32(p + 1) + 1 == size)
+    return true;
+  if (size > COROOT_L7_PAYLOAD)
+    return false;  // the Sync would be beyond the copied head
+  __u32 o = size - 5;
+  return p[o & (COROOT_L7_PAYLOAD - 1)] == 'S' && p[(o + 1) & (COROOT_L7_PAYLOAD - 1)] == 0 &&
+         p[(o + 2) & (COROOT_L7_PAYLOAD - 1)] == 0 && p[(o + 3) & (COROOT_L7_PAYLOAD - 1)] == 0 &&
+         p[(o + 4) & (COROOT_L7_PAYLOAD - 1)] == 4;
+}
+
+static __always_inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static __always_inline bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// RESP array of bulk strings: *<n>\r\n$<len>\r\n<command letters>
+static __always_inline bool is_redis_request(const char *p, __u64 size)
+{
+  if (size < 10 || p[0] != '*' || !is_digit(p[1]))
+    return false;
+  int i = 2;
+  if (is_digit(p[2]))
+    i = 3;
+  if (p[i] != '\r' || p[i + 1] != '\n' || p[i + 2] != '$' || !is_digit(p[i + 3]))
+    return false;
+  i += 4;
+  if (is_digit(p[i]))
+    i++;
+  return p[i] == '\r' && p[i + 1] == '\n' && is_alpha(p[i + 2]);
+}
+
+// "<word> " at the start of p.
+static __always_inline bool word(const char *p, const char *w, int n)
+{
+  for (int i = 0; i < n; i++)
+    if (p[i] != w[i])
+      return false;
+  return p[n] == ' ';
+}
+
+static __always_inline bool is_memcached_request(const char *p, __u64 size)
+{
+  if (size < 6 || size > COROOT_L7_PAYLOAD)
+    return false;
+  __u32 o = size - 2;
+  if (p[o & (COROOT_L7_PAYLOAD - 1)] != '\r' || p[(o + 1) & (COROOT_L7_PAYLOAD - 1)] != '\n')
+    return false;
+  switch (p[0]) {
+  case 's': return word(p, "set", 3);
+  case 'a': return word(p, "add", 3) || word(p, "append", 6);
+  case 'c': return word(p, "cas", 3);
+  case 'g': return word(p, "get", 3) || word(p, "gets", 4) || word(p, "gat", 3) || word(p, "gats", 4);
+  case 'i': return word(p, "incr", 4);
+  case 'd': return word(p, "decr", 4) || word(p, "delete", 6);
+  case 't': return word(p, "touch", 5);
+  case 'p': return word(p, "prepend", 7);
+  case 'r': return word(p, "replace", 7);
+  }
+  return false;
+}
+
+#define MYSQL_COM_QUERY 0x03
+#define MYSQL_COM_STMT_PREPARE 0x16
+#define MYSQL_COM_STMT_EXECUTE 0x17
+
+// One packet (3-byte length, sequence 0) carrying a query, a prepare or an execute.
+// (COM_STMT_CLOSE has no response, so it is not paired.)
+static __always_inline bool is_mysql_request(const char *p, __u64 size)
+{
+  if (size < 5 || p[3] != 0)
+    return false;
+  __u32 len = (__u8)p[0] | ((__u32)(__u8)p[1] << 8) | ((__u32)(__u8)p[2] << 16);
+  if ((__u64)len + 4 != size)
+    return false;
+  return p[4] == MYSQL_COM_QUERY || p[4] == MYSQL_COM_STMT_PREPARE || p[4] == MYSQL_COM_STMT_EXECUTE;
+}
+
+static __always_inline __u16 be16(const char *p) { return ((__u16)(__u8)p[0] << 8) | (__u8)p[1]; }
+
+// The message's own length field matches the syscall's size (or the message goes on beyond the
+// copied head, when the syscall was bigger than it).
+static __always_inline bool length_fits(__u64 total, __u64 size) { return total == size || (size >= COROOT_L7_PAYLOAD && total > size); }
+
+#define MONGO_OP_COMPRESSED 2012
+#define MONGO_OP_MSG 2013
+
+// Header: length, requestID, responseTo (0 in a request), opCode; all little-endian.
+static __always_inline bool is_mongo_request(const char *p, __u64 size)
+{
+  if (size < 16)
+    return false;
+  __u32 op = le32(p + 12);
+  return (op == MONGO_OP_MSG || op == MONGO_OP_COMPRESSED) && le32(p + 8) == 0 && length_fits((__u64)le32(p) , size);
+}
+
+// size, api_key, api_version, correlation_id (big-endian).
+static __always_inline bool is_kafka_request(const char *p, __u64 size)
+{
+  if (size < 14)
+    return false;
+  __s32 len = be32(p);
+  __s16 api_key = be16(p + 4), api_version = be16(p + 6);
+  __s32 correlation = be32(p + 8);
+  return len >= 8 && length_fits((__u64)len + 4, size) && api_key >= 0 && api_key <= 67 && api_version >= 0 &&
+         api_version <= 20 && correlation > 0;
+}
+
+// Native protocol v4 frame: version 0x04, flags, stream, opcode QUERY(7) / EXECUTE(10) / BATCH(13).
+static __always_inline bool is_cassandra_request(const char *p, __u64 size)
+{
+  if (size < 9 || p[0] != 0x04 || (__s16)be16(p + 2) < 0)
+    return false;
+  return (p[4] == 0x07 || p[4] == 0x0a || p[4] == 0x0d) && length_fits((__u64)be32(p + 5) + 9, size);
+}
+
+// Magic 0xdabb, flags: request (0x80) + two-way (0x40), not an event (0x20).
+static __always_inline bool is_dubbo_request(const char *p, __u64 size)
+{
+  if (size < 16 || (__u8)p[0] != 0xda || (__u8)p[1] != 0xbb)
+    return false;
+  return (p[2] & 0x80) && (p[2] & 0x40) && !(p[2] & 0x20);
+}
+
+// length, xid, opcode (big-endian); xid -2 is a ping, -8 set-watches; ops of the ZooKeeper API.
+static __always_inline bool is_zookeeper_request(const char *p, __u64 size)
+{
+  if (size < 12)
+    return false;
+  __s32 len = be32(p), xid = be32(p + 4), op = be32(p + 8);
+  if (len < 8 || !length_fits((__u64)len + 4, size) || (xid < 0 && xid != -2 && xid != -8))
+    return false;
+  return (op >= 1 && op <= 9) || (op >= 11 && op <= 22) || op == -11 || op == 101 || op == 103;
+}
+
+// AMQP 0-9-1 method frame of class Basic (60): Publish (40) when sent, Deliver (60) when received.
+static __always_inline bool is_amqp_basic(const char *p, __u64 size, __u16 method)
+{
+  if (size < 12 || p[0] != 1)
+    return false;
+  __u32 len = be32(p + 3);
+  if (be16(p + 7) != 60 || be16(p + 9) != method)
+    return false;
+  if ((__u64)len + 8 > size)
+    return false;
+  if ((__u64)len + 8 > COROOT_L7_PAYLOAD)
+    return true;  // the frame-end is beyond the copied head: trust the header
+  __u32 end = len + 7;
+  asm volatile("%[e] &= 1023" : [e] "+r"(end));  // the verifier needs the mask it cannot see in C
+  return (__u8)p[end] == 0xce;
+}
+
+// NATS: PUB / HPUB sent, MSG / HMSG received.
+static __always_inline bool is_nats(const char *p, __u64 size, bool sent)
+{
+  if (size < 6)
+    return false;
+  if (sent)
+    return word(p, "PUB", 3) || word(p, "HPUB", 4);
+  return word(p, "MSG", 3) || word(p, "HMSG", 4);
+}
+
+static __always_inline __u8 detect_request(const char *p, __u64 size)
+{
+  if (is_http_request(p, size))
+    return COROOT_L7_HTTP;
+  if (is_postgres_request(p, size))
+    return COROOT_L7_POSTGRES;
+  if (is_redis_request(p, size))
+    return COROOT_L7_REDIS;
+  if (is_mysql_request(p, size))
+    return COROOT_L7_MYSQL;
+  if (is_memcached_request(p, size))
+    return COROOT_L7_MEMCACHED;
+  if (is_mongo_request(p, size))
+    return COROOT_L7_MONGO;
+  if (is_kafka_request(p, size))
+    return COROOT_L7_KAFKA;
+  if (is_cassandra_request(p, size))
+    return COROOT_L7_CASSANDRA;
+  if (is_dubbo_request(p, size))
+    return COROOT_L7_DUBBO2;
+  if (is_zookeeper_request(p, size))
+    return COROOT_L7_ZOOKEEPER;
+  return 0;
+}
+
+// Fire-and-forget messages (no response): counted as produce when sent, consume when received.
+static __always_inline __u8 detect_message(const char *p, __u64 size, bool sent)
+{
+  if (is_amqp_basic(p, size, sent ? 40 : 60))
+    return COROOT_L7_RABBITMQ;
+  if (is_nats(p, size, sent))
+    return COROOT_L7_NATS;
+  return 0;
+}
+
+// ---- response classifiers: h = the first RESP_HEAD bytes (zero-filled), n = bytes read ----
+// NO_MATCH: not a response to the pending request (it stays pending). ZooKeeper's status is its
+// err code, where 0 means ok, hence a sentinel rather than 0.
+#define NO_MATCH (-0x7fffffff)
+
+// Status code of "HTTP/1.x ddd", 0 when h is not a status line.
+static __always_inline int http_status(const char *h)
+{
+  if (h[0] != 'H' || h[1] != 'T' || h[2] != 'T' || h[3] != 'P' || h[4] != '/' || h[8] != ' ')
+    return NO_MATCH;
+  if (!is_digit(h[9]) || !is_digit(h[10]) || !is_digit(h[11]))
+    return NO_MATCH;
+  return (h[9] - '0') * 100 + (h[10] - '0') * 10 + (h[11] - '0');
+}
+
+// First message after ParseComplete / BindComplete / CloseComplete: ErrorResponse = failed.
+static __always_inline int postgres_status(const char *h)
+{
+  int o = 0;
+#pragma unroll
+  for (int i = 0; i < 4; i++) {
+    char t = h[o & (RESP_HEAD - 1)];
+    if (t != '1' && t != '2' && t != '3')
+      break;
+    o += 5;
+  }
+  char t = h[o & (RESP_HEAD - 1)];
+  if (t == 'E')
+    return COROOT_L7_STATUS_FAILED;
+  if (t == 'T' || t == 'D' || t == 'C' || t == 'I' || t == 'n' || t == 's' || t == 'Z' || t == 't' || t == 'N' ||
+      t == 'S' || t == '1' || t == '2' || t == '3')
+    return COROOT_L7_STATUS_OK;
+  return NO_MATCH;
+}
+
+static __always_inline int redis_status(const char *h)
+{
+  switch (h[0]) {
+  case '-': case '!': return COROOT_L7_STATUS_FAILED;
+  case '+': case ':': case '$': case '*': case '_': case ',': case '#': case '%': case '~': case '=': case '(':
+  case '|': case '>':
+    return COROOT_L7_STATUS_OK;
+  }
+  return NO_MATCH;
+}
+
+static __always_inline bool starts(const char *h, const char *w, int n)
+{
+  for (int i = 0; i < n; i++)
+    if (h[i] != w[i])
+      return false;
+  return true;
+}
+
+static __always_inline int memcached_status(const char *h)
+{
+  if (starts(h, "ERROR", 5) || starts(h, "CLIENT_ERROR", 12) || starts(h, "SERVER_ERROR", 12))
+    return COROOT_L7_STATUS_FAILED;
+  if (starts(h, "VALUE", 5) || starts(h, "STORED", 6) || starts(h, "DELETED", 7) || starts(h, "TOUCHED", 7) ||
+      starts(h, "NOT_", 4) || starts(h, "EXISTS", 6) || starts(h, "END", 3) || is_digit(h[0]))
+    return COROOT_L7_STATUS_OK;
+  return NO_MATCH;
+}
+
+// The first packet of the response (sequence > 0): ERR = failed; OK, EOF or a result set = ok.
+// partial: the client read the packet header on its own (h[0..3] are zero).
+static __always_inline int mysql_status(const char *h, bool partial, __u32 *stmt_id)
+{
+  if (!partial && h[3] == 0)
+    return NO_MATCH;
+  const char *b = h + 4;
+  __u8 t = b[0];
+  if (t == 0xff)
+    return COROOT_L7_STATUS_FAILED;
+  if (t == 0x00)
+    *stmt_id = le32(b + 1);  // COM_STMT_PREPARE_OK: status(0) + statement id
+  return COROOT_L7_STATUS_OK;
+}
+
+// OP_MSG / OP_COMPRESSED with responseTo set.
+static __always_inline int mongo_status(const char *h)
+{
+  return le32(h + 8) != 0 ? COROOT_L7_STATUS_OK : NO_MATCH;
+}
+
+// The response's correlation id is the request's.
+static __always_inline int kafka_status(const char *h, const char *req)
+{
+  return be32(h + 4) == be32(req + 8) ? COROOT_L7_STATUS_OK : NO_MATCH;
+}
+
+// v4 response (0x84) on the request's stream: RESULT ok, ERROR failed.
+static __always_inline int cassandra_status(const char *h, const char *req)
+{
+  if ((__u8)h[0] != 0x84 || h[2] != req[2] || h[3] != req[3])
+    return NO_MATCH;
+  if (h[4] == 0x08)
+    return COROOT_L7_STATUS_OK;
+  if (h[4] == 0x00)
+    return COROOT_L7_STATUS_FAILED;
+  return NO_MATCH;
+}
+
+// Response (no request flag) with the request's id; status 20 = OK.
+static __always_inline int dubbo_status(const char *h, const char *req)
+{
+  if ((__u8)h[0] != 0xda || (__u8)h[1] != 0xbb || (h[2] & 0x80))
+    return NO_MATCH;
+  for (int i = 4; i < 12; i++)
+    if (h[i] != req[i])
+      return NO_MATCH;
+  return h[3] == 20 ? COROOT_L7_STATUS_OK : COROOT_L7_STATUS_FAILED;
+}
+
+// length, xid (the request's), zxid, err: the status is err.
+static __always_inline int zookeeper_status(const char *h, const char *req)
+{
+  if (be32(h + 4) != be32(req + 4))
+    return NO_MATCH;
+  return (__s32)be32(h + 16);
+}
+
+// ---- pairing ----
+
+static __always_inline void emit(__u64 key, const struct coroot_l7_sock *s, const struct coroot_l7_request *req,
+                                 int status, __u32 stmt_id)
+{
+  struct coroot_l7_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    coroot_count_drop(COROOT_DROP_RINGBUF_FULL);
+    return;
+  }
+  e->fd = (__u32)key;
+  e->connection_timestamp = s->ts_ns;
+  e->pid = key >> 32;
+  e->status = status;
+  e->duration_ns = bpf_ktime_get_ns() - req->ts_ns;
+  e->protocol = req->protocol;
+  e->method = req->method;
+  e->is_inbound = s->inbound;
+  e->pad = 0;
+  e->statement_id = stmt_id;
+  e->payload_size = req->payload_size;
+  bpf_probe_read_kernel(e->payload, sizeof(e->payload), req->payload);
+  e->cgroup_id = s->cgroup_id;
+  bpf_ringbuf_submit(e, coroot_rb_flags());
+}
+
+// Copies the head of the data (up to 1024 bytes) into the per-CPU scratch request.
+static __always_inline struct coroot_l7_request *copy_head(const void *buf, __u64 size)
+{
+  __u32 zero = 0;
+  struct coroot_l7_request *r = bpf_map_lookup_elem(&l7_scratch, &zero);
+  if (!r)
+    return 0;
+  __u64 n = size;
+  CLAMP(n, COROOT_L7_PAYLOAD);
+  if (bpf_probe_read_user(r->payload, n, buf) != 0)
+    return 0;
+  r->ts_ns = bpf_ktime_get_ns();
+  r->payload_size = size;
+  r->method = 0;
+  r->skip = 0;
+  return r;
+}
+
+// Servers of length-prefixed protocols (MySQL, Mongo, Kafka, ZooKeeper) often read the 4-byte
+// header on its own and then the body: the header is kept (as a request of protocol 0) and put
+// back in front of the body when that arrives, so the detectors see the whole message.
+static __always_inline struct coroot_l7_request *join_header(__u64 key, const void *buf, __u64 *size)
+{
+  struct coroot_l7_request *prev = bpf_map_lookup_elem(&l7_requests, &key);
+  if (!prev || prev->protocol != 0)
+    return 0;
+  __u32 zero = 0;
+  struct coroot_l7_request *r = bpf_map_lookup_elem(&l7_scratch, &zero);
+  if (!r)
+    return 0;
+  __builtin_memcpy(r->payload, prev->payload, 4);
+  __u64 n = *size;
+  CLAMP(n, COROOT_L7_PAYLOAD - 4);
+  if (bpf_probe_read_user(r->payload + 4, n, buf) != 0)
+    return 0;
+  *size += 4;
+  r->ts_ns = bpf_ktime_get_ns();
+  r->payload_size = *size;
+  r->method = 0;
+  r->skip = 0;
+  return r;
+}
+
+
+// The id a response of this protocol will carry, for the protocols that pipeline (false: one
+// request at a time, kept in l7_requests).
+static __always_inline bool stream_of(const char *p, __u64 size, __u8 proto, __u32 *stream)
+{
+  switch (proto) {
+  case COROOT_L7_KAFKA: *stream = be32(p + 8); return true;
+  case COROOT_L7_CASSANDRA: *stream = be16(p + 2); return true;
+  case COROOT_L7_DUBBO2: *stream = be32(p + 8); return true;
+  }
+  return false;
+}
+
+// Data that may be a request: sent on an outbound socket, received on an inbound one.
+static __always_inline void on_request(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size)
+{
+  struct coroot_l7_request *r = 0;
+  if (s->inbound)
+    r = join_header(key, buf, &size);
+  bool joined = r != 0;
+  if (!r)
+    r = copy_head(buf, size);
+  if (!r)
+    return;
+  if (s->inbound && size == 4 && !joined) {
+    // Possibly a header read on its own; never in place of a request that awaits its response.
+    r->protocol = 0;
+    bpf_map_update_elem(&l7_requests, &key, r, BPF_NOEXIST);
+    return;
+  }
+  __u8 proto = detect_request(r->payload, size);
+  if (proto) {
+    r->protocol = proto;
+    struct coroot_l7_stream_key sk = {.sock = key};
+    bool by_stream = stream_of(r->payload, size, proto, &sk.stream);
+    if (by_stream)
+      bpf_map_update_elem(&l7_stream_requests, &sk, r, BPF_ANY);
+    // A Kafka request that could also be ZooKeeper's is kept both ways: its response decides
+    // (the correlation id or the xid comes back).
+    if (!by_stream || (proto == COROOT_L7_KAFKA && is_zookeeper_request(r->payload, size)))
+      bpf_map_update_elem(&l7_requests, &key, r, BPF_ANY);
+    return;
+  }
+  if (joined)
+    bpf_map_delete_elem(&l7_requests, &key);  // a kept header whose body makes no request
+  // A message a client publishes (Coroot counts messages on the client side only).
+  if (!s->inbound && (proto = detect_message(r->payload, size, true))) {
+    r->protocol = proto;
+    emit(key, s, r, COROOT_L7_STATUS_OK, 0);
+  }
+}
+
+// A client received data that answers no request: a message delivered to a consumer?
+static __always_inline void on_unsolicited(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size)
+{
+  char h[4] = {};
+  if (size < 6 || bpf_probe_read_user(h, sizeof(h), buf) != 0)
+    return;
+  if (h[0] != 1 && h[0] != 'M' && h[0] != 'H')
+    return;  // cheap pre-check before copying the head
+  struct coroot_l7_request *r = copy_head(buf, size);
+  if (!r)
+    return;
+  __u8 proto = detect_message(r->payload, size, false);
+  if (!proto)
+    return;
+  r->protocol = proto;
+  emit(key, s, r, COROOT_L7_STATUS_OK, 0);
+}
+
+// A response that names its request (Kafka, Cassandra, Dubbo2): looked up by that id. True when
+// it was one (or may be: a 4-byte length prefix read alone, remembered in s->partial).
+static __always_inline bool on_stream_response(__u64 key, struct coroot_l7_sock *s, const void *buf, __u64 size)
+{
+  char h[RESP_HEAD] = {};
+  bool partial = s->partial;
+  s->partial = 0;
+  __u64 n = size;
+  if (partial) {
+    CLAMP(n, RESP_HEAD - 4);
+    if (bpf_probe_read_user(h + 4, n, buf) != 0)
+      return false;
+  } else {
+    if (size == 4) {
+      s->partial = 1;
+      return true;
+    }
+    CLAMP(n, RESP_HEAD);
+    if (bpf_probe_read_user(h, n, buf) != 0)
+      return false;
+  }
+  struct coroot_l7_stream_key sk = {.sock = key};
+  struct coroot_l7_request *req;
+  int status = NO_MATCH;
+  // Cassandra v4 response / Dubbo2 magic: the id is at a fixed place; anything else may be Kafka.
+  if ((__u8)h[0] == 0x84) {
+    sk.stream = be16(h + 2);
+    req = bpf_map_lookup_elem(&l7_stream_requests, &sk);
+    if (req && req->protocol == COROOT_L7_CASSANDRA)
+      status = cassandra_status(h, req->payload);
+  } else if ((__u8)h[0] == 0xda && (__u8)h[1] == 0xbb) {
+    sk.stream = be32(h + 8);
+    req = bpf_map_lookup_elem(&l7_stream_requests, &sk);
+    if (req && req->protocol == COROOT_L7_DUBBO2)
+      status = dubbo_status(h, req->payload);
+  } else {
+    sk.stream = be32(h + 4);
+    req = bpf_map_lookup_elem(&l7_stream_requests, &sk);
+    if (req && req->protocol == COROOT_L7_KAFKA)
+      status = COROOT_L7_STATUS_OK;
+  }
+  if (!req || status == NO_MATCH)
+    return false;
+  emit(key, s, req, status, 0);
+  bpf_map_delete_elem(&l7_stream_requests, &sk);
+  return true;
+}
+
+// Data that may be the response to the socket's pending request.
+static __always_inline void on_response(__u64 key, struct coroot_l7_sock *s, const void *buf, __u64 size)
+{
+  struct coroot_l7_request *req = bpf_map_lookup_elem(&l7_requests, &key);
+  if (!req) {
+    if (!on_stream_response(key, s, buf, size) && !s->inbound)
+      on_unsolicited(key, s, buf, size);
+    return;
+  }
+  // h = the response from its first byte on. After a 4-byte length prefix read on its own
+  // (partial), this read's data goes at h + 4 so that every field is at its protocol offset.
+  char h[RESP_HEAD] = {};
+  bool partial = req->skip != 0;
+  __u64 n = size;
+  if (partial) {
+    CLAMP(n, RESP_HEAD - 4);
+    if (bpf_probe_read_user(h + 4, n, buf) != 0)
+      return;
+  } else {
+    CLAMP(n, RESP_HEAD);
+    if (bpf_probe_read_user(h, n, buf) != 0)
+      return;
+  }
+  int status = NO_MATCH;
+  __u32 stmt_id = 0;
+  switch (req->protocol) {
+  case COROOT_L7_HTTP: status = http_status(h); break;
+  case COROOT_L7_POSTGRES: status = postgres_status(h); break;
+  case COROOT_L7_REDIS: status = redis_status(h); break;
+  case COROOT_L7_MEMCACHED: status = memcached_status(h); break;
+  case COROOT_L7_CASSANDRA: status = cassandra_status(h, req->payload); break;
+  case COROOT_L7_DUBBO2: status = dubbo_status(h, req->payload); break;
+  case COROOT_L7_MYSQL:
+  case COROOT_L7_MONGO:
+  case COROOT_L7_KAFKA:
+  case COROOT_L7_ZOOKEEPER:
+    // Clients of these length-prefixed protocols often read the 4-byte length on its own.
+    if (size == 4 && !partial) {
+      req->skip = 4;
+      s->partial = 1;  // for on_stream_response, should this request not be the one answered
+      return;
+    }
+    if (req->protocol == COROOT_L7_MYSQL)
+      status = mysql_status(h, partial, &stmt_id);
+    else if (req->protocol == COROOT_L7_MONGO)
+      status = mongo_status(h);
+    else if (req->protocol == COROOT_L7_KAFKA) {
+      status = kafka_status(h, req->payload);
+      // A ZooKeeper request can also pass for a Kafka one (xid = api key + version, op code =
+      // correlation id); its response tells them apart: the xid comes back, not the opcode.
+      if (status == NO_MATCH && is_zookeeper_request(req->payload, req->payload_size) &&
+          (status = zookeeper_status(h, req->payload)) != NO_MATCH)
+        req->protocol = COROOT_L7_ZOOKEEPER;
+    }
+    else
+      status = zookeeper_status(h, req->payload);
+    break;
+  }
+  if (status == NO_MATCH) {
+    // Not the response to this request: maybe to a pipelined one (kept by id).
+    on_stream_response(key, s, buf, size);
+    return;
+  }
+  s->partial = 0;
+  if (req->protocol == COROOT_L7_KAFKA) {
+    struct coroot_l7_stream_key sk = {.sock = key, .stream = be32(req->payload + 8)};
+    bpf_map_delete_elem(&l7_stream_requests, &sk);  // its other copy
+  }
+  emit(key, s, req, status, stmt_id);
+  bpf_map_delete_elem(&l7_requests, &key);
+}
+
+// A write-like syscall on fd: buf/size of its (first) buffer.
+static __always_inline void on_write(__u64 fd, const void *buf, __u64 size)
+{
+  if (size == 0)
+    return;
+  __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, fd);
+  struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
+  if (!s)
+    return;
+  if (s->inbound)
+    on_response(key, s, buf, size);
+  else
+    on_request(key, s, buf, size);
+}
+
+static __always_inline void read_enter(__u64 fd, const void *buf, __u64 cap)
+{
+  __u64 id = bpf_get_current_pid_tgid();
+  __u64 key = l7_key(id >> 32, fd);
+  if (!bpf_map_lookup_elem(&l7_socks, &key))
+    return;
+  struct coroot_l7_read r = {.key = key, .buf = (__u64)buf, .cap = cap};
+  bpf_map_update_elem(&l7_reads, &id, &r, BPF_ANY);
+}
+
+static __always_inline void read_exit(long ret)
+{
+  __u64 id = bpf_get_current_pid_tgid();
+  struct coroot_l7_read *r = bpf_map_lookup_elem(&l7_reads, &id);
+  if (!r)
+    return;
+  __u64 key = r->key, buf = r->buf, cap = r->cap;
+  bpf_map_delete_elem(&l7_reads, &id);
+  if (ret <= 0)
+    return;
+  __u64 n = (__u64)ret < cap ? (__u64)ret : cap;
+  struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
+  if (!s)
+    return;
+  if (s->inbound)
+    on_request(key, s, (const void *)buf, n);
+  else
+    on_response(key, s, (const void *)buf, n);
+}
+
+// The first iovec of an array in user memory.
+static __always_inline bool first_iovec(const struct iovec *iov, __u64 cnt, const void **base, __u64 *len)
+{
+  if (!iov || cnt == 0)
+    return false;
+  struct iovec v = {};
+  if (bpf_probe_read_user(&v, sizeof(v), iov) != 0)
+    return false;
+  *base = v.iov_base;
+  *len = v.iov_len;
+  return true;
+}
+
+static __always_inline bool msghdr_iovec(const struct user_msghdr *m, const void **base, __u64 *len)
+{
+  struct user_msghdr h = {};
+  if (bpf_probe_read_user(&h, sizeof(h), m) != 0)
+    return false;
+  return first_iovec(h.msg_iov, h.msg_iovlen, base, len);
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int coroot_l7_enter_write(struct trace_event_raw_sys_enter *ctx)
+{
+  on_write(ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendto")
+int coroot_l7_enter_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+  on_write(ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_writev")
+int coroot_l7_enter_writev(struct trace_event_raw_sys_enter *ctx)
+{
+  const void *base;
+  __u64 len;
+  if (first_iovec((const struct iovec *)ctx->args[1], ctx->args[2], &base, &len))
+    on_write(ctx->args[0], base, len);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int coroot_l7_enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
+{
+  const void *base;
+  __u64 len;
+  if (msghdr_iovec((const struct user_msghdr *)ctx->args[1], &base, &len))
+    on_write(ctx->args[0], base, len);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_read")
+int coroot_l7_enter_read(struct trace_event_raw_sys_enter *ctx)
+{
+  read_enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvfrom")
+int coroot_l7_enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
+{
+  read_enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_readv")
+int coroot_l7_enter_readv(struct trace_event_raw_sys_enter *ctx)
+{
+  const void *base;
+  __u64 len;
+  if (first_iovec((const struct iovec *)ctx->args[1], ctx->args[2], &base, &len))
+    read_enter(ctx->args[0], base, len);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvmsg")
+int coroot_l7_enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
+{
+  const void *base;
+  __u64 len;
+  if (msghdr_iovec((const struct user_msghdr *)ctx->args[1], &base, &len))
+    read_enter(ctx->args[0], base, len);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_read")
+int coroot_l7_exit_read(struct trace_event_raw_sys_exit *ctx)
+{
+  read_exit(ctx->ret);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvfrom")
+int coroot_l7_exit_recvfrom(struct trace_event_raw_sys_exit *ctx)
+{
+  read_exit(ctx->ret);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_readv")
+int coroot_l7_exit_readv(struct trace_event_raw_sys_exit *ctx)
+{
+  read_exit(ctx->ret);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvmsg")
+int coroot_l7_exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
+{
+  read_exit(ctx->ret);
+  return 0;
+}
+
+// Whether fd of the current process is a TCP socket (CO-RE walk files -> fdtable -> file -> socket).
+static __always_inline bool fd_is_tcp(__u64 fd)
+{
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+  unsigned int max = BPF_CORE_READ(task, files, fdt, max_fds);
+  if (!fds || fd >= max)
+    return false;
+  struct file *f = 0;
+  if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) != 0 || !f)
+    return false;
+  umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+  if ((mode & S_IFMT_) != S_IFSOCK_)
+    return false;
+  struct socket *sock = BPF_CORE_READ(f, private_data);
+  if (!sock)
+    return false;
+  struct sock *sk = BPF_CORE_READ(sock, sk);
+  if (!sk)
+    return false;
+  return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP_ && BPF_CORE_READ(sk, sk_type) == SOCK_STREAM_;
+}
+
+static __always_inline void on_accept(long fd)
+{
+  if (fd < 0 || !fd_is_tcp(fd))
+    return;
+  __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, fd);
+  struct coroot_l7_sock s = {.ts_ns = bpf_ktime_get_ns(), .cgroup_id = bpf_get_current_cgroup_id(), .inbound = 1};
+  bpf_map_update_elem(&l7_socks, &key, &s, BPF_ANY);
+  bpf_map_delete_elem(&l7_requests, &key);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int coroot_l7_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+  on_accept(ctx->ret);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int coroot_l7_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+  on_accept(ctx->ret);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int coroot_l7_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+  __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, ctx->args[0]);
+  if (bpf_map_delete_elem(&l7_socks, &key) == 0)
+    bpf_map_delete_elem(&l7_requests, &key);
+  return 0;
+}

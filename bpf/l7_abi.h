@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/* The kernel's L7 event, shared by bpf/l7.bpf.c and the agent. The layout is the one
+ * agent/protocols/l7_event.h decodes (Coroot's): change both together. */
+#ifndef COROOT_BPF_L7_ABI_H
+#define COROOT_BPF_L7_ABI_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define COROOT_L7_PAYLOAD 1024
+
+/* Protocol ids, as agent/protocols/types.h numbers them. */
+enum coroot_l7_protocol {
+  COROOT_L7_HTTP = 1,
+  COROOT_L7_POSTGRES = 2,
+  COROOT_L7_REDIS = 3,
+  COROOT_L7_MEMCACHED = 4,
+  COROOT_L7_MYSQL = 5,
+  COROOT_L7_MONGO = 6,
+  COROOT_L7_KAFKA = 7,
+  COROOT_L7_CASSANDRA = 8,
+  COROOT_L7_RABBITMQ = 9,
+  COROOT_L7_NATS = 10,
+  COROOT_L7_DUBBO2 = 12,
+  COROOT_L7_ZOOKEEPER = 15,
+};
+
+/* Numeric status for protocols without their own code (HTTP carries its status code). */
+#define COROOT_L7_STATUS_OK 200
+#define COROOT_L7_STATUS_FAILED 500
+
+/* One request and its response. Written to the same ring buffer as coroot_tcp_event (so it is
+ * ordered after the connect that made its connection); told apart by its size. */
+struct coroot_l7_event {
+  __u64 fd;
+  __u64 connection_timestamp; /* ktime of the connect (outbound) or accept (inbound) */
+  __u32 pid;
+  __s32 status;
+  __u64 duration_ns;
+  __u8 protocol;
+  __u8 method;
+  __u8 is_inbound;
+  __u8 pad;
+  __u32 statement_id; /* MySQL: the statement id of a COM_STMT_PREPARE's response */
+  __u64 payload_size; /* size of the write/read the request came in */
+  char payload[COROOT_L7_PAYLOAD];
+  /* Appended to Coroot's layout (agent/protocols/l7_event.h decodes the part before it): cgroup v2
+   * id of the process that connected/accepted, so that a server that exited before the agent read
+   * the event still gets its container. */
+  __u64 cgroup_id;
+};
+
+#ifdef __cplusplus
+static_assert(sizeof(struct coroot_l7_event) == 48 + COROOT_L7_PAYLOAD + 8, "coroot_l7_event layout");
+#else
+_Static_assert(sizeof(struct coroot_l7_event) == 48 + COROOT_L7_PAYLOAD + 8, "coroot_l7_event layout");
+#endif
+
+#endif
