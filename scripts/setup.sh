@@ -14,7 +14,7 @@ packages=(
   build-essential g++ cmake ninja-build pkg-config git curl ca-certificates procps
   clang llvm lld libclang-rt-14-dev
   # eBPF
-  libbpf-dev bpftool libelf-dev zlib1g-dev
+  libbpf-dev bpftool libelf-dev zlib1g-dev libcapstone-dev
   # libraries
   libboost1.81-dev libboost-program-options1.81-dev libssl-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc

@@ -17,6 +17,7 @@
 
 #include "lib/compress/compress.h"
 #include "lib/http/client.h"
+#include "lib/testing/go_build.h"
 #include "lib/testing/process.h"
 #include "pprof/profile.pb.h"
 
@@ -31,13 +32,6 @@ std::string ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::string FindGo() {
-  if (const char* g = std::getenv("GO"); g && *g) return g;
-  for (const char* p : {"/usr/local/go/bin/go", "/usr/lib/go/bin/go", "/usr/bin/go"})
-    if (std::filesystem::exists(p)) return p;
-  return "";
 }
 
 // What the test expects from one pprof file, computed with the generated classes.
@@ -136,21 +130,12 @@ int64_t Int(simdjson::dom::element e, const char* key) {
 }
 
 TEST(ProfilesIngest, RealGoProfilesBecomeFlameGraphs) {
-  const std::string go = FindGo();
-  ASSERT_FALSE(go.empty()) << "the Go toolchain is needed to build tests/profiles/workload.go: install Go "
-                              "(/usr/local/go/bin/go or Debian's golang-go; scripts/setup.sh) or set GO=<path>";
   Server s;
   s.dir = MakeTempDir("coroot_profiles");
   // ---- build and run the workload ----
-  const std::string cache = BinaryPath("tests/go-cache");  // kept between runs: a cold build is slow
-  std::filesystem::create_directories(cache);
   {
-    ChildProcess build({go, "build", "-o", s.dir + "/workload", SourcePath("tests/profiles/workload.go")},
-                       s.dir + "/go-build.log",
-                       {"GOCACHE=" + cache + "/build", "GOPATH=" + cache + "/path", "GOFLAGS=", "GO111MODULE=off",
-                        "CGO_ENABLED=0"});
-    ASSERT_TRUE(WaitFor([&] { return !build.running(); }, 280s)) << build.Log();
-    ASSERT_TRUE(std::filesystem::exists(s.dir + "/workload")) << "go build failed: " << build.Log();
+    Status built = BuildGoProgram(SourcePath("tests/profiles/workload.go"), s.dir + "/workload");
+    ASSERT_TRUE(built.ok()) << built.message();
   }
   {
     ChildProcess run({s.dir + "/workload", s.dir}, s.dir + "/workload.log");
