@@ -518,6 +518,8 @@ static __always_inline void on_response(__u64 key, const struct coroot_l7_sock *
   bpf_map_delete_elem(&l7_requests, &key);
 }
 
+#include "l7_tls.h"
+
 // A write-like syscall on fd: buf/size of its (first) buffer.
 static __always_inline void on_write(__u64 fd, const void *buf, __u64 size)
 {
@@ -525,7 +527,7 @@ static __always_inline void on_write(__u64 fd, const void *buf, __u64 size)
     return;
   __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, fd);
   struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
-  if (!s)
+  if (!s || tls_claim_write(fd) || s->tls)
     return;
   if (s->inbound)
     on_response(key, s, buf, size);
@@ -537,7 +539,8 @@ static __always_inline void read_enter(__u64 fd, const void *buf, __u64 cap)
 {
   __u64 id = bpf_get_current_pid_tgid();
   __u64 key = l7_key(id >> 32, fd);
-  if (!bpf_map_lookup_elem(&l7_socks, &key))
+  struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
+  if (!s || tls_claim_read(fd) || s->tls)
     return;
   struct coroot_l7_read r = {.key = key, .buf = (__u64)buf, .cap = cap};
   bpf_map_update_elem(&l7_reads, &id, &r, BPF_ANY);
