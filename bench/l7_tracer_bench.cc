@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
   for (const auto& f : fams) {
     for (const auto& s : f.samples) {
       bool to_dest = false;
-      for (const auto& l : s.labels) to_dest |= l.first == "destination" && l.second == dest;
+      for (const auto& l : s.labels) to_dest |= l.name == "destination" && l.value == dest;
       if (f.name == "container_http_requests_total" && to_dest) counted_out += s.value;
     }
   }

@@ -424,18 +424,57 @@ static __always_inline struct coroot_l7_request *copy_head(const void *buf, __u6
   return r;
 }
 
+// Servers of length-prefixed protocols (MySQL, Mongo, Kafka, ZooKeeper) often read the 4-byte
+// header on its own and then the body: the header is kept (as a request of protocol 0) and put
+// back in front of the body when that arrives, so the detectors see the whole message.
+static __always_inline struct coroot_l7_request *join_header(__u64 key, const void *buf, __u64 *size)
+{
+  struct coroot_l7_request *prev = bpf_map_lookup_elem(&l7_requests, &key);
+  if (!prev || prev->protocol != 0)
+    return 0;
+  __u32 zero = 0;
+  struct coroot_l7_request *r = bpf_map_lookup_elem(&l7_scratch, &zero);
+  if (!r)
+    return 0;
+  __builtin_memcpy(r->payload, prev->payload, 4);
+  __u64 n = *size;
+  CLAMP(n, COROOT_L7_PAYLOAD - 4);
+  if (bpf_probe_read_user(r->payload + 4, n, buf) != 0)
+    return 0;
+  *size += 4;
+  r->ts_ns = bpf_ktime_get_ns();
+  r->payload_size = *size;
+  r->method = 0;
+  r->skip = 0;
+  return r;
+}
+
+
 // Data that may be a request: sent on an outbound socket, received on an inbound one.
 static __always_inline void on_request(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size)
 {
-  struct coroot_l7_request *r = copy_head(buf, size);
+  struct coroot_l7_request *r = 0;
+  if (s->inbound)
+    r = join_header(key, buf, &size);
+  bool joined = r != 0;
+  if (!r)
+    r = copy_head(buf, size);
   if (!r)
     return;
+  if (s->inbound && size == 4 && !joined) {
+    // Possibly a header read on its own; never in place of a request that awaits its response.
+    r->protocol = 0;
+    bpf_map_update_elem(&l7_requests, &key, r, BPF_NOEXIST);
+    return;
+  }
   __u8 proto = detect_request(r->payload, size);
   if (proto) {
     r->protocol = proto;
     bpf_map_update_elem(&l7_requests, &key, r, BPF_ANY);
     return;
   }
+  if (joined)
+    bpf_map_delete_elem(&l7_requests, &key);  // a kept header whose body makes no request
   // A message a client publishes (Coroot counts messages on the client side only).
   if (!s->inbound && (proto = detect_message(r->payload, size, true))) {
     r->protocol = proto;
@@ -506,8 +545,14 @@ static __always_inline void on_response(__u64 key, const struct coroot_l7_sock *
       status = mysql_status(h, partial, &stmt_id);
     else if (req->protocol == COROOT_L7_MONGO)
       status = mongo_status(h);
-    else if (req->protocol == COROOT_L7_KAFKA)
+    else if (req->protocol == COROOT_L7_KAFKA) {
       status = kafka_status(h, req->payload);
+      // A ZooKeeper request can also pass for a Kafka one (xid = api key + version, op code =
+      // correlation id); its response tells them apart: the xid comes back, not the opcode.
+      if (status == NO_MATCH && is_zookeeper_request(req->payload, req->payload_size) &&
+          (status = zookeeper_status(h, req->payload)) != NO_MATCH)
+        req->protocol = COROOT_L7_ZOOKEEPER;
+    }
     else
       status = zookeeper_status(h, req->payload);
     break;

@@ -109,6 +109,104 @@ TEST_F(L7BpfTest, HooksAttach) {
     EXPECT_EQ(Value("coroot_node_agent_ebpf_hook_attached", {{"program", p}}), 1) << p;
 }
 
+// --disable-l7-tracing: no L7 hook is attached and no L7 series appears; TCP tracking goes on.
+TEST_F(L7BpfTest, DisabledL7TracingAttachesNothing) {
+  EbpfOptions o;
+  o.reconcile = false;
+  o.l7 = false;
+  auto c = EbpfCollector::Start(o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)->l7(), nullptr);
+  for (const auto& h : (*c)->tracer().hooks()) {
+    if (h.program.rfind("coroot_l7_", 0) != 0) continue;
+    EXPECT_FALSE(h.attached) << h.program;
+  }
+  TestCgroup server_cg(Name("offsrv")), client_cg(Name("offcli"));
+  int port = FreeStablePort();
+  fs::create_directories(dir_ + "/www");
+  Proc server(server_cg, {"python3", "-u", "-m", "http.server", std::to_string(port), "--bind", "127.0.0.1",
+                          "--directory", dir_ + "/www"},
+              dir_ + "/srv.log");
+  ASSERT_TRUE(WaitPort(port)) << server.Log();
+  ASSERT_EQ(Run(client_cg, {"curl", "-s", "-o", "/dev/null", "http://127.0.0.1:" + std::to_string(port) + "/"}), 0);
+  prom::Labels conn{{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + std::to_string(port)}};
+  auto value = [&](const std::string& family) {
+    std::vector<prom::MetricFamily> out;
+    (*c)->Collect(&out);
+    for (const auto& f : out)
+      if (f.name == family)
+        for (const auto& s : f.samples)
+          if (Matches(s.labels, conn)) return s.value;
+    return -1.0;
+  };
+  EXPECT_TRUE(testing::WaitFor([&] { return value("container_net_tcp_successful_connects_total") == 1; }, 15s));
+  EXPECT_EQ(value("container_http_requests_total"), -1);
+  (*c)->Stop();
+}
+
+// A ring buffer that is not drained overflows: lost L7 events are counted, never silent.
+TEST_F(L7BpfTest, LostL7EventsAreCounted) {
+  EbpfOptions o;
+  o.reconcile = false;
+  o.tracer.ring_buffer_bytes = 64 << 10;          // room for ~60 L7 events
+  o.tracer.wakeup_bytes = 1 << 30;                // never wake the reader
+  o.tracer.poll_interval = std::chrono::hours(1);  // and it never drains on its own
+  auto c = EbpfCollector::Start(o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  TestCgroup server_cg(Name("lostsrv")), client_cg(Name("lostcli"));
+  int port = FreeStablePort();
+  const int kRequests = 300;
+  // One connection, kRequests RESP PINGs answered by +PONG: 2 events each (client and server side).
+  const char* py = R"(
+import socket, sys
+role, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+if role == "server":
+    ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port)); ls.listen(1); print("ready", flush=True)
+    c, _ = ls.accept()
+    for i in range(n):
+        buf = b""
+        while len(buf) < 14: buf += c.recv(14 - len(buf))
+        c.sendall(b"+PONG
+")
+else:
+    s = socket.create_connection(("127.0.0.1", port))
+    for i in range(n):
+        s.sendall(b"*1
+$4
+PING
+")
+        buf = b""
+        while len(buf) < 7: buf += s.recv(7 - len(buf))
+)";
+  Proc server(server_cg, {"python3", "-c", py, "server", std::to_string(port), std::to_string(kRequests)},
+              dir_ + "/srv.log");
+  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  Proc client(client_cg, {"python3", "-c", py, "client", std::to_string(port), std::to_string(kRequests)},
+              dir_ + "/cli.log");
+  ASSERT_EQ(client.Wait(), 0) << client.Log();
+  ASSERT_EQ(server.Wait(), 0) << server.Log();
+  std::vector<prom::MetricFamily> out;
+  (*c)->Collect(&out);  // drains what fitted
+  auto find = [&](const std::string& family, const prom::Labels& want) {
+    for (const auto& f : out)
+      if (f.name == family)
+        for (const auto& s : f.samples)
+          if (Matches(s.labels, want)) return s.value;
+    return -1.0;
+  };
+  double lost = find("coroot_node_agent_ebpf_events_lost_total", {});
+  double counted = find("container_redis_queries_total",
+                        {{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + std::to_string(port)}});
+  auto counters = (*c)->tracer().ReadCounters();
+  EXPECT_GT(lost, 0);
+  EXPECT_LE(counters.l7_events, (64u << 10) / sizeof(coroot_l7_event));
+  EXPECT_GE(lost + static_cast<double>(counters.l7_events), 2 * kRequests);  // other traffic only adds
+  EXPECT_LT(counted, kRequests);
+  EXPECT_EQ(find("coroot_node_agent_ebpf_dropped_total", {{"reason", "ring_buffer_full"}}), lost);
+  (*c)->Stop();
+}
+
 // curl (send/recv) against python's http.server (recv_into/sendall, a thread per request).
 TEST_F(L7BpfTest, HttpCurlAgainstPythonHttpServer) {
   TestCgroup server_cg(Name("httpsrv")), client_cg(Name("httpcli"));
@@ -270,6 +368,105 @@ TEST_F(L7BpfTest, MariadbClient) {
   ExpectCount("container_mysql_queries_total", with(out, "failed"), 2);
   ExpectCount("container_mysql_inbound_queries_total", with({{"container_id", server_cg.key()}}, "ok"), 3);
   ExpectCount("container_mysql_inbound_queries_total", with({{"container_id", server_cg.key()}}, "failed"), 2);
+}
+
+// Protocols whose servers are not installed here: a python server and client (each in its own
+// cgroup, real sockets and syscalls) exchange well-formed messages of each protocol, so that the
+// kernel's classification and pairing (by correlation id, stream, request id, xid; length prefix
+// read on its own) is checked on real traffic. Message bytes are built from the protocols' specs.
+const char* kPeersPy = R"(
+import socket, struct, sys, os
+role, port, proto = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def kafka_req(corr): return struct.pack(">ihh", 17, 3, 1) + struct.pack(">i", corr) + b"\0\x03cli\xff\xff\xff\xff"
+def kafka_resp(corr): return struct.pack(">ii", 8, corr) + b"\0\0\0\0"
+def bson_ok(): return struct.pack("<i", 17) + b"\x01ok\0" + struct.pack("<d", 1.0) + b"\0"
+def mongo_req(rid):
+    doc = struct.pack("<i", 15) + b"\x10ping\0" + struct.pack("<i", 1) + b"\0"
+    body = struct.pack("<I", 0) + b"\0" + doc
+    return struct.pack("<iiii", 16 + len(body), rid, 0, 2013) + body
+def mongo_resp(rid):
+    body = struct.pack("<I", 0) + b"\0" + bson_ok()
+    return struct.pack("<iiii", 16 + len(body), 1000 + rid, rid, 2013) + body
+def cql(version, stream, op, body): return struct.pack(">BBhBi", version, 0, stream, op, len(body)) + body
+def dubbo(flags, status, rid, body): return bytes([0xda, 0xbb, flags, status]) + struct.pack(">qi", rid, len(body)) + body
+def zk_req(xid): body = struct.pack(">ii", xid, 4) + struct.pack(">i", 11) + b"/app/config" + b"\0"; return struct.pack(">i", len(body)) + body
+def zk_resp(xid, err): return struct.pack(">iiqi", 16, xid, 42, err)
+amqp_publish = b"\x01\x00\x01" + struct.pack(">i", 22) + struct.pack(">HHH", 60, 40, 0) + b"\x06orders\x07created\x00\xce"
+amqp_deliver = b"\x01\x00\x01" + struct.pack(">i", 33) + struct.pack(">HH", 60, 60) + b"\x04ctag" + struct.pack(">q", 1) + b"\x00\x06orders\x07created\xce"
+# (request sent by the client or b"", response sent by the server or b"")
+X = {
+  "kafka": [(kafka_req(7), kafka_resp(7)), (kafka_req(8), kafka_resp(8))],
+  "mongo": [(mongo_req(5), mongo_resp(5)), (mongo_req(6), mongo_resp(6))],
+  "cassandra": [(cql(4, 5, 0x07, struct.pack(">i", 15) + b"SELECT * FROM t\0\x01\0"), cql(0x84, 5, 0x08, struct.pack(">i", 1))),
+                (cql(4, 6, 0x07, struct.pack(">i", 15) + b"SELECT * FROM x\0\x01\0"), cql(0x84, 6, 0x00, struct.pack(">i", 0x2200) + b"\0\0"))],
+  "dubbo": [(dubbo(0xc2, 0, 7, b"\x052.0.2"), dubbo(0x02, 20, 7, b"\x91")), (dubbo(0xc2, 0, 8, b"\x052.0.2"), dubbo(0x02, 70, 8, b""))],
+  "zookeeper": [(zk_req(5), zk_resp(5, 0)), (zk_req(6), zk_resp(6, -4))],
+  "nats": [(b"PUB orders.new 5\r\nhello\r\n", b""), (b"PUB orders.new 5\r\nhello\r\n", b""), (b"", b"MSG orders.new 9 5\r\nhello\r\n")],
+  "rabbitmq": [(amqp_publish, b""), (b"", amqp_deliver)],
+}[proto]
+def recv_exact(s, n, first=0):
+    buf = b""
+    if first: buf = s.recv(first, socket.MSG_WAITALL)  # a length prefix on its own, as Kafka/ZK clients read it
+    while len(buf) < n: buf += s.recv(n - len(buf))
+    return buf
+if role == "server":
+    ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port)); ls.listen(1); print("ready", flush=True)
+    c, _ = ls.accept()
+    for req, resp in X:
+        # Servers of length-prefixed protocols read the 4-byte header on its own.
+        if req: recv_exact(c, len(req), 4 if proto in ("kafka", "zookeeper", "mongo") else 0)
+        if resp: c.sendall(resp)
+        if not req: recv_exact(c, 2)  # the client's ack: the message was read on its own
+    c.close()
+else:
+    s = socket.create_connection(("127.0.0.1", port))
+    for req, resp in X:
+        if req: s.sendall(req)
+        if resp:
+            recv_exact(s, len(resp), 4 if proto in ("kafka", "zookeeper") else 0)
+        if not req: s.sendall(b"ok")
+    s.close()
+)";
+
+TEST_F(L7BpfTest, ProtocolsWithoutAServerHere) {
+  struct Case {
+    std::string proto, family;
+    std::vector<std::pair<prom::Labels, double>> want;  // extra labels -> count
+    std::string inbound_family = "";                    // the server side: same counts by status
+  };
+  std::vector<Case> cases = {
+      {"kafka", "container_kafka_requests_total", {{{{"status", "ok"}}, 2}}, "container_kafka_inbound_requests_total"},
+      {"mongo", "container_mongo_queries_total", {{{{"status", "ok"}}, 2}}, "container_mongo_inbound_queries_total"},
+      {"cassandra", "container_cassandra_queries_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}},
+       "container_cassandra_inbound_queries_total"},
+      {"dubbo", "container_dubbo_requests_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}},
+       "container_dubbo_inbound_requests_total"},
+      {"zookeeper", "container_zookeeper_requests_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}},
+       "container_zookeeper_inbound_requests_total"},
+      {"nats", "container_nats_messages_total", {{{{"method", "produce"}}, 2}, {{{"method", "consume"}}, 1}}},
+      {"rabbitmq", "container_rabbitmq_messages_total", {{{{"method", "produce"}}, 1}, {{{"method", "consume"}}, 1}}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.proto);
+    TestCgroup server_cg(Name(c.proto + "srv")), client_cg(Name(c.proto + "cli"));
+    int port = FreeStablePort();
+    std::string p = std::to_string(port);
+    Proc server(server_cg, {"python3", "-c", kPeersPy, "server", p, c.proto}, dir_ + "/" + c.proto + "_srv.log");
+    ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+    Proc client(client_cg, {"python3", "-c", kPeersPy, "client", p, c.proto}, dir_ + "/" + c.proto + "_cli.log");
+    ASSERT_EQ(client.Wait(), 0) << client.Log();
+    ASSERT_EQ(server.Wait(), 0) << server.Log();
+    for (const auto& [extra, n] : c.want) {
+      prom::Labels want{{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + p}};
+      want.insert(want.end(), extra.begin(), extra.end());
+      ExpectCount(c.family, want, n);
+      if (c.inbound_family.empty()) continue;
+      prom::Labels in{{"container_id", server_cg.key()}};
+      in.insert(in.end(), extra.begin(), extra.end());
+      ExpectCount(c.inbound_family, in, n);
+    }
+  }
 }
 
 }  // namespace

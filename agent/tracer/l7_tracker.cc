@@ -24,7 +24,7 @@ void L7Tracker::OnEvent(const coroot_l7_event& e) {
 
   TcpTracker::ConnectionLabels labels;
   if (ev.is_inbound) {
-    labels.container = resolver_->ContainerKey(ev.pid, 0);
+    labels.container = ServerContainer(ev.pid);
   } else if (!tcp_->LookupConnection(ev.pid, static_cast<int64_t>(ev.fd), &labels)) {
     return drop("untracked_connection");  // skipped by the destination rules, or not seen connecting
   }
@@ -36,6 +36,20 @@ void L7Tracker::OnEvent(const coroot_l7_event& e) {
     decoder_.Decode(ev, &req);  // kInvalid still leaves the common fields (status, duration) valid
   }
   metrics_.Add(labels.container, labels.destination, labels.actual_destination, req);
+}
+
+std::string L7Tracker::ServerContainer(uint32_t pid) {
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = server_containers_.find(pid);
+    if (it != server_containers_.end() && it->second.until > now) return it->second.key;
+  }
+  std::string key = resolver_->ContainerKey(pid, 0);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (server_containers_.size() >= kMaxCachedPids) server_containers_.clear();
+  server_containers_[pid] = {key, now + kContainerTtl};
+  return key;
 }
 
 void L7Tracker::Collect(std::vector<prom::MetricFamily>* out) {
