@@ -252,6 +252,11 @@ void Tracer::Stop() {
   rb_ = nullptr;
   for (auto* l : links_) bpf_link__destroy(l);
   links_.clear();
+  {
+    std::lock_guard<std::mutex> l(uprobe_mu_);
+    for (auto* u : uprobe_links_) bpf_link__destroy(u);
+    uprobe_links_.clear();
+  }
   if (iter_link_) bpf_link__destroy(iter_link_);
   iter_link_ = nullptr;
   if (skel_) coroot_bpf__destroy(skel_);
@@ -259,6 +264,23 @@ void Tracer::Stop() {
 }
 
 Tracer::~Tracer() { Stop(); }
+
+Status Tracer::Attach(const std::string& program, const std::string& path, uint64_t offset, bool retprobe) {
+  std::lock_guard<std::mutex> l(uprobe_mu_);
+  if (!skel_) return Unavailable("the tracer is stopped");
+  bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, program.c_str());
+  if (!prog) return NotFound("no BPF program " + program);
+  if (bpf_program__fd(prog) < 0) return Unavailable("BPF program " + program + " is not loaded");
+  bpf_link* link = bpf_program__attach_uprobe(prog, retprobe, -1 /* every process */, path.c_str(), offset);
+  if (!link) return ErrnoStatus((retprobe ? "uretprobe " : "uprobe ") + program + " on " + path, errno);
+  uprobe_links_.push_back(link);
+  return Status::Ok();
+}
+
+size_t Tracer::uprobes() const {
+  std::lock_guard<std::mutex> l(uprobe_mu_);
+  return uprobe_links_.size();
+}
 
 Status Tracer::ReadConnBytes(const std::function<void(const coroot_conn_bytes&)>& fn, int netns_fd) {
   if (!iter_link_) return Unavailable("the socket iterator is not attached");

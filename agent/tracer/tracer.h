@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/tracer/tls/tls_instrumenter.h"
 #include "lib/base/status.h"
 #include "lib/prom/metric.h"
 #include "l7_abi.h"
@@ -50,7 +51,7 @@ struct HookState {
   std::string error;  // why it is not attached
 };
 
-class Tracer {
+class Tracer : public tls::IUprobeAttacher {
  public:
   using EventHandler = std::function<void(const coroot_tcp_event&)>;
   // L7 events come through the same ring (so in order with the connects); raw bytes, in the
@@ -68,6 +69,11 @@ class Tracer {
 
   void Stop();
   const std::vector<HookState>& hooks() const { return hooks_; }
+
+  // Attaches a uprobe program of the object (the TLS ones, bpf/l7_tls.h) to a file offset in a
+  // binary, for every process that maps it. Links live until Stop.
+  Status Attach(const std::string& program, const std::string& path, uint64_t offset, bool retprobe) override;
+  size_t uprobes() const;
 
   // Byte totals of open connections (the socket iterator). An iterator walks the sockets of the
   // network namespace it is created in: this process's, or the one netns_fd (an open
@@ -107,6 +113,8 @@ class Tracer {
   ring_buffer* rb_ = nullptr;
   bpf_link* iter_link_ = nullptr;
   std::vector<bpf_link*> links_;
+  mutable std::mutex uprobe_mu_;
+  std::vector<bpf_link*> uprobe_links_;
   std::vector<HookState> hooks_;
   std::mutex rb_mu_;  // ring_buffer__consume is not reentrant
   std::atomic<bool> stop_{false};
