@@ -403,6 +403,7 @@ static __always_inline void emit(__u64 key, const struct coroot_l7_sock *s, cons
   e->statement_id = stmt_id;
   e->payload_size = req->payload_size;
   bpf_probe_read_kernel(e->payload, sizeof(e->payload), req->payload);
+  e->cgroup_id = s->cgroup_id;
   bpf_ringbuf_submit(e, coroot_rb_flags());
 }
 
@@ -756,7 +757,7 @@ static __always_inline void on_accept(long fd)
   if (fd < 0 || !fd_is_tcp(fd))
     return;
   __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, fd);
-  struct coroot_l7_sock s = {.ts_ns = bpf_ktime_get_ns(), .inbound = 1};
+  struct coroot_l7_sock s = {.ts_ns = bpf_ktime_get_ns(), .cgroup_id = bpf_get_current_cgroup_id(), .inbound = 1};
   bpf_map_update_elem(&l7_socks, &key, &s, BPF_ANY);
   bpf_map_delete_elem(&l7_requests, &key);
 }

@@ -45,12 +45,16 @@ struct coroot_l7_event {
   __u32 statement_id; /* MySQL: the statement id of a COM_STMT_PREPARE's response */
   __u64 payload_size; /* size of the write/read the request came in */
   char payload[COROOT_L7_PAYLOAD];
+  /* Appended to Coroot's layout (agent/protocols/l7_event.h decodes the part before it): cgroup v2
+   * id of the process that connected/accepted, so that a server that exited before the agent read
+   * the event still gets its container. */
+  __u64 cgroup_id;
 };
 
 #ifdef __cplusplus
-static_assert(sizeof(struct coroot_l7_event) == 48 + COROOT_L7_PAYLOAD, "coroot_l7_event layout");
+static_assert(sizeof(struct coroot_l7_event) == 48 + COROOT_L7_PAYLOAD + 8, "coroot_l7_event layout");
 #else
-_Static_assert(sizeof(struct coroot_l7_event) == 48 + COROOT_L7_PAYLOAD, "coroot_l7_event layout");
+_Static_assert(sizeof(struct coroot_l7_event) == 48 + COROOT_L7_PAYLOAD + 8, "coroot_l7_event layout");
 #endif
 
 #endif

@@ -81,6 +81,7 @@ struct {
  * by close(2); LRU because a process that exits does not close its fds one by one. */
 struct coroot_l7_sock {
   __u64 ts_ns; /* connect / accept time: the connection's identity with (pid, fd) */
+  __u64 cgroup_id;
   __u32 inbound;
   __u32 tls; /* plaintext came from TLS uprobes: the syscalls carry ciphertext, skipped */
 };

@@ -185,7 +185,7 @@ int coroot_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
     if (c.fd >= 0) {
       // L7 tracing (l7.bpf.c) follows the reads and writes of this fd from now on.
       __u64 key = ((__u64)c.pid << 32) | (__u32)c.fd;
-      struct coroot_l7_sock s = {.ts_ns = c.start_ns};
+      struct coroot_l7_sock s = {.ts_ns = c.start_ns, .cgroup_id = c.cgroup_id};
       bpf_map_update_elem(&l7_socks, &key, &s, BPF_ANY);
       bpf_map_delete_elem(&l7_requests, &key);
     }

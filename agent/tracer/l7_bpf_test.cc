@@ -71,7 +71,22 @@ class L7BpfTest : public ::testing::Test {
   static void ExpectCount(const std::string& family, const prom::Labels& want, double n) {
     bool reached = testing::WaitFor([&] { return Value(family, want) == n; }, 15s);
     if (reached) std::this_thread::sleep_for(300ms);
-    EXPECT_EQ(Value(family, want), n) << family;
+    EXPECT_EQ(Value(family, want), n) << family << Dump(family);
+  }
+  // The family's series and the L7 drop counters, for failure messages.
+  static std::string Dump(const std::string& family) {
+    std::vector<prom::MetricFamily> out;
+    collector_->Collect(&out);
+    std::string text;
+    for (const auto& f : out) {
+      if (f.name != family && f.name != "coroot_node_agent_l7_events_dropped_total") continue;
+      for (const auto& s : f.samples) {
+        text += "\n  " + f.name + "{";
+        for (const auto& l : s.labels) text += l.name + "=" + l.value + ",";
+        text += "} " + std::to_string(s.value);
+      }
+    }
+    return text;
   }
   static bool WaitLog(const Proc& p, const std::string& text, std::chrono::milliseconds limit = 30s) {
     return testing::WaitFor([&] { return p.Log().find(text) != std::string::npos; }, limit);
@@ -167,15 +182,11 @@ if role == "server":
     for i in range(n):
         buf = b""
         while len(buf) < 14: buf += c.recv(14 - len(buf))
-        c.sendall(b"+PONG
-")
+        c.sendall(b"+PONG\r\n")
 else:
     s = socket.create_connection(("127.0.0.1", port))
     for i in range(n):
-        s.sendall(b"*1
-$4
-PING
-")
+        s.sendall(b"*1\r\n$4\r\nPING\r\n")
         buf = b""
         while len(buf) < 7: buf += s.recv(7 - len(buf))
 )";

@@ -1,5 +1,6 @@
 #include "agent/tracer/l7_tracker.h"
 
+#include <cstddef>
 #include <string_view>
 
 #include "agent/protocols/l7_event.h"
@@ -13,9 +14,10 @@ L7Tracker::L7Tracker(std::shared_ptr<TcpTracker> tcp, std::shared_ptr<IContainer
     : tcp_(std::move(tcp)), resolver_(std::move(resolver)), metrics_(std::move(options)) {}
 
 void L7Tracker::OnEvent(const coroot_l7_event& e) {
-  static_assert(sizeof(coroot_l7_event) == protocols::kL7EventSize, "bpf/l7_abi.h and l7_event.h disagree");
+  static_assert(offsetof(coroot_l7_event, cgroup_id) == protocols::kL7EventSize,
+                "bpf/l7_abi.h and l7_event.h disagree");
   protocols::L7Event ev;
-  std::string_view raw(reinterpret_cast<const char*>(&e), sizeof(e));
+  std::string_view raw(reinterpret_cast<const char*>(&e), protocols::kL7EventSize);
   auto drop = [this](const char* reason) {
     std::lock_guard<std::mutex> lock(mu_);
     dropped_[reason]++;
@@ -24,7 +26,7 @@ void L7Tracker::OnEvent(const coroot_l7_event& e) {
 
   TcpTracker::ConnectionLabels labels;
   if (ev.is_inbound) {
-    labels.container = ServerContainer(ev.pid);
+    labels.container = resolver_->ContainerKey(ev.pid, e.cgroup_id);
   } else if (!tcp_->LookupConnection(ev.pid, static_cast<int64_t>(ev.fd), &labels)) {
     return drop("untracked_connection");  // skipped by the destination rules, or not seen connecting
   }
@@ -36,20 +38,6 @@ void L7Tracker::OnEvent(const coroot_l7_event& e) {
     decoder_.Decode(ev, &req);  // kInvalid still leaves the common fields (status, duration) valid
   }
   metrics_.Add(labels.container, labels.destination, labels.actual_destination, req);
-}
-
-std::string L7Tracker::ServerContainer(uint32_t pid) {
-  auto now = std::chrono::steady_clock::now();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = server_containers_.find(pid);
-    if (it != server_containers_.end() && it->second.until > now) return it->second.key;
-  }
-  std::string key = resolver_->ContainerKey(pid, 0);
-  std::lock_guard<std::mutex> lock(mu_);
-  if (server_containers_.size() >= kMaxCachedPids) server_containers_.clear();
-  server_containers_[pid] = {key, now + kContainerTtl};
-  return key;
 }
 
 void L7Tracker::Collect(std::vector<prom::MetricFamily>* out) {

@@ -2,12 +2,11 @@
 // L7Tracker: the kernel's L7 events (bpf/l7.bpf.c) -> L7Decoder -> L7Metrics (Coroot's
 // container_<protocol>_* families). Outbound requests are counted under the container,
 // destination and actual_destination of the connection the TCP tracker knows for (pid, fd);
-// inbound ones under the container of the process that accepted. Events that cannot be
+// inbound ones under the container of the process that accepted (by the cgroup id the kernel
+// recorded at accept: the resolver caches by it, and it works after the process has exited). Events that cannot be
 // attributed are counted in coroot_node_agent_l7_events_dropped_total{reason}.
-#include <chrono>
 #include <cstdint>
 #include <map>
-#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -38,17 +37,6 @@ class L7Tracker : public prom::ICollector {
   mutable std::mutex mu_;
   protocols::L7Decoder decoder_;            // guarded by mu_
   std::map<std::string, uint64_t> dropped_;  // guarded by mu_
-
-  // Container of a server process (inbound requests), cached for a while: resolving it reads
-  // /proc, and a busy server answers many requests per second.
-  std::string ServerContainer(uint32_t pid);
-  struct CachedContainer {
-    std::string key;
-    std::chrono::steady_clock::time_point until;
-  };
-  static constexpr size_t kMaxCachedPids = 16384;
-  static constexpr std::chrono::seconds kContainerTtl{10};
-  std::unordered_map<uint32_t, CachedContainer> server_containers_;  // guarded by mu_
 };
 
 }  // namespace coroot::agent::tracer
