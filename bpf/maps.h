@@ -83,7 +83,8 @@ struct coroot_l7_sock {
   __u64 ts_ns; /* connect / accept time: the connection's identity with (pid, fd) */
   __u64 cgroup_id;
   __u32 inbound;
-  __u32 tls; /* plaintext came from TLS uprobes: the syscalls carry ciphertext, skipped */
+  __u16 tls;   /* plaintext came from TLS uprobes: the syscalls carry ciphertext, skipped */
+  __u16 http2; /* the client sent the HTTP/2 preface: every read/write is shipped raw */
 };
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);

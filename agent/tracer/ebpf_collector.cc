@@ -58,10 +58,12 @@ StatusOr<std::shared_ptr<EbpfCollector>> EbpfCollector::Start(EbpfOptions option
   c->tracker_ = std::make_shared<TcpTracker>(std::move(filter), resolver, options.tracker);
   auto tracker = c->tracker_;
   Tracer::L7Handler on_l7;
+  Tracer::H2Handler on_h2;
   options.tracer.l7_hooks = options.l7 && options.tracer.connect_fd_hooks;
   if (options.tracer.l7_hooks) {
     c->l7_ = std::make_shared<L7Tracker>(c->tracker_, resolver, options.l7_metrics);
     on_l7 = [l7 = c->l7_](const coroot_l7_event& e) { l7->OnEvent(e); };
+    on_h2 = [l7 = c->l7_](const coroot_h2_chunk& e) { l7->OnH2Chunk(e); };
   }
   if (options.tracer.l7_hooks && options.tls) {
     tls::TlsInstrumenterOptions to;
@@ -75,7 +77,7 @@ StatusOr<std::shared_ptr<EbpfCollector>> EbpfCollector::Start(EbpfOptions option
                                      tracker->OnEvent(e);
                                      if (tls) tls->OnTcpEvent(e);
                                    },
-                                   std::move(on_l7)));
+                                   std::move(on_l7), std::move(on_h2)));
   if (c->tls_) c->tls_->Start(c->tracer_.get());
   if (options.reconcile) {
     // After attaching, so nothing falls between the scan and the hooks; the tracker ignores a

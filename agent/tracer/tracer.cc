@@ -57,10 +57,11 @@ const char* DropReasonName(int i) {
 }  // namespace
 
 StatusOr<std::unique_ptr<Tracer>> Tracer::Start(const TracerOptions& options, EventHandler handler,
-                                                L7Handler l7_handler) {
+                                                L7Handler l7_handler, H2Handler h2_handler) {
   std::unique_ptr<Tracer> t(new Tracer());
   t->handler_ = std::move(handler);
   t->l7_handler_ = std::move(l7_handler);
+  t->h2_handler_ = std::move(h2_handler);
   if (auto st = t->Init(options); !st.ok()) return st;
   t->thread_ = std::thread([p = t.get()] { p->Run(); });
   return t;
@@ -201,11 +202,17 @@ Status Tracer::Init(const TracerOptions& options) {
 
 int Tracer::OnSample(void* ctx, void* data, size_t size) {
   auto* t = static_cast<Tracer*>(ctx);
-  // The two kinds of record in the ring have different fixed sizes.
+  // The kinds of record in the ring have different fixed sizes.
   static_assert(sizeof(coroot_l7_event) != sizeof(coroot_tcp_event));
+  static_assert(sizeof(coroot_h2_chunk) != sizeof(coroot_tcp_event) && sizeof(coroot_h2_chunk) != sizeof(coroot_l7_event));
   if (size == sizeof(coroot_l7_event)) {
     t->l7_events_++;
     if (t->l7_handler_) t->l7_handler_(*static_cast<const coroot_l7_event*>(data));
+    return 0;
+  }
+  if (size == sizeof(coroot_h2_chunk)) {
+    t->h2_chunks_++;
+    if (t->h2_handler_) t->h2_handler_(*static_cast<const coroot_h2_chunk*>(data));
     return 0;
   }
   if (size < sizeof(coroot_tcp_event)) {
@@ -339,6 +346,7 @@ Tracer::Counters Tracer::ReadCounters() {
   c.events = events_.load();
   c.malformed = malformed_.load();
   c.l7_events = l7_events_.load();
+  c.h2_chunks = h2_chunks_.load();
   if (!skel_) return c;
   int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) return c;
@@ -375,7 +383,7 @@ void Tracer::CollectSelfMetrics(std::vector<prom::MetricFamily>* out) {
   Counters c = ReadCounters();
   MetricFamily events("coroot_node_agent_ebpf_events_total", MetricType::kCounter,
                       "Events read from the eBPF ring buffer");
-  events.Add({}, static_cast<double>(c.events + c.l7_events));
+  events.Add({}, static_cast<double>(c.events + c.l7_events + c.h2_chunks));
   MetricFamily lost("coroot_node_agent_ebpf_events_lost_total", MetricType::kCounter,
                     "Events the kernel could not write because the ring buffer was full");
   lost.Add({}, static_cast<double>(c.kernel_drops[COROOT_DROP_RINGBUF_FULL]));

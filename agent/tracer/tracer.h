@@ -57,12 +57,14 @@ class Tracer : public tls::IUprobeAttacher {
   // L7 events come through the same ring (so in order with the connects); raw bytes, in the
   // layout of agent/protocols/l7_event.h.
   using L7Handler = std::function<void(const coroot_l7_event&)>;
+  // HTTP/2 connections: each read/write, raw (paired in user space).
+  using H2Handler = std::function<void(const coroot_h2_chunk&)>;
 
   // Loads, attaches and starts the reader thread. Fails (and the caller carries on without eBPF)
   // when the object cannot be loaded or a required hook cannot attach; optional hooks that fail
   // are logged and left out.
   static StatusOr<std::unique_ptr<Tracer>> Start(const TracerOptions& options, EventHandler handler,
-                                                 L7Handler l7_handler = nullptr);
+                                                 L7Handler l7_handler = nullptr, H2Handler h2_handler = nullptr);
   ~Tracer();
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
@@ -85,7 +87,7 @@ class Tracer : public tls::IUprobeAttacher {
   void Drain();
 
   struct Counters {
-    uint64_t events = 0, malformed = 0, l7_events = 0;
+    uint64_t events = 0, malformed = 0, l7_events = 0, h2_chunks = 0;
     uint64_t kernel_drops[COROOT_DROP_MAX] = {};
   };
   Counters ReadCounters();
@@ -109,6 +111,7 @@ class Tracer : public tls::IUprobeAttacher {
   TracerOptions options_;
   EventHandler handler_;
   L7Handler l7_handler_;
+  H2Handler h2_handler_;
   coroot_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
   bpf_link* iter_link_ = nullptr;
@@ -119,7 +122,7 @@ class Tracer : public tls::IUprobeAttacher {
   std::mutex rb_mu_;  // ring_buffer__consume is not reentrant
   std::atomic<bool> stop_{false};
   std::thread thread_;
-  std::atomic<uint64_t> events_{0}, malformed_{0}, l7_events_{0};
+  std::atomic<uint64_t> events_{0}, malformed_{0}, l7_events_{0}, h2_chunks_{0};
 };
 
 }  // namespace coroot::agent::tracer

@@ -1,9 +1,13 @@
-// TLS plaintext through uprobes against the real kernel: a Python HTTPS server (OpenSSL 3 through
-// the ssl module: SSL_read_ex/SSL_write_ex) answering a Go crypto/tls client and a Python client,
-// each in its own cgroup v2. (`openssl s_server` is no use here: its BIO-based I/O calls OpenSSL's
-// internal read/write functions, not the exported SSL_read*/SSL_write*, so no uprobe sees it.) Exact counts on both sides: N HTTPS requests made => N
-// outbound requests for the client's container and N inbound for the server's, with status 2xx.
-// Needs root. CTest label: bpf.
+// L7 tracing of TLS and HTTP/2 against the real kernel, each peer in its own cgroup v2; exact
+// counts on both sides (N requests made => N outbound for the client's container and N inbound
+// for the server's, with their status). Needs root. CTest label: bpf.
+//
+// TLS: a Python HTTPS server (OpenSSL 3 through the ssl module: SSL_read_ex/SSL_write_ex)
+// answering a stripped Go crypto/tls client and a Python client. (`openssl s_server` is no use
+// here: its BIO-based I/O calls OpenSSL's internal functions, never the exported SSL_read*/
+// SSL_write*, so no uprobe sees it.)
+// HTTP/2: Go's standard library client and server, cleartext (h2c: frames from the syscalls) and
+// over TLS (frames from the crypto/tls probes).
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -11,6 +15,7 @@
 #include <sys/socket.h>
 
 #include <fstream>
+#include <functional>
 
 #include "agent/tracer/bpf_test_util.h"
 #include "agent/tracer/ebpf_collector.h"
@@ -23,7 +28,7 @@ namespace {
 using namespace bpf_test;
 
 class TlsBpfTest : public ::testing::Test {
- protected:
+ public:
   static void SetUpTestSuite() {
     if (geteuid() != 0 || Cgroup2Root().empty()) return;
     EbpfOptions o;
@@ -76,48 +81,17 @@ srv.serve_forever()
         dir_ + "/server.log");
   }
 
-  static double Value(const std::string& family, const prom::Labels& want) {
-    std::vector<prom::MetricFamily> out;
-    collector_->Collect(&out);
-    for (const auto& f : out) {
-      if (f.name != family) continue;
-      for (const auto& s : f.samples)
-        if (Matches(s.labels, want)) return s.value;
-      for (const auto& h : f.histograms)
-        if (Matches(h.labels, want)) return static_cast<double>(h.count);
-    }
-    return -1;
-  }
-  static bool Matches(const prom::Labels& have, const prom::Labels& want) {
-    for (const auto& l : want) {
-      bool found = false;
-      for (const auto& h : have) found |= h == l;
-      if (!found) return false;
-    }
-    return true;
-  }
   static void ExpectCount(const std::string& family, const prom::Labels& want, double n) {
-    bool reached = testing::WaitFor([&] { return Value(family, want) == n; }, 15s);
+    bool reached = testing::WaitFor([&] { return SeriesValue(*collector_, family, want) == n; }, 15s);
     if (reached) std::this_thread::sleep_for(300ms);
-    EXPECT_EQ(Value(family, want), n) << family << " " << Describe(want) << "\nseries of the family:\n" << Dump(family);
-  }
-  static std::string Describe(const prom::Labels& labels) {
-    std::string s;
-    for (const auto& l : labels) s += l.name + "=" + l.value + " ";
-    return s;
-  }
-  static std::string Dump(const std::string& family) {
-    std::vector<prom::MetricFamily> out;
-    collector_->Collect(&out);
-    std::string s;
-    for (const auto& f : out) {
-      if (f.name != family) continue;
-      for (const auto& x : f.samples) s += "  " + Describe(x.labels) + "→ " + std::to_string(x.value) + "\n";
-    }
-    return s;
+    EXPECT_EQ(SeriesValue(*collector_, family, want), n)
+        << family << " " << DescribeLabels(want) << "\nseries of the family:\n" << DumpFamily(*collector_, family)
+        << "L7 events dropped:\n" << DumpFamily(*collector_, "coroot_node_agent_l7_events_dropped_total")
+        << "HTTP/2 desyncs:\n" << DumpFamily(*collector_, "coroot_node_agent_http2_desyncs")
+        << "HTTP/2 connections:\n" << DumpFamily(*collector_, "coroot_node_agent_http2_connections");
   }
   // A plain TCP connect: an HTTPS probe would itself be counted once libssl carries probes.
-  static bool WaitPort(int port) {
+  static bool WaitPortOpen(int port) {
     return testing::WaitFor(
         [&] {
           int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -150,7 +124,7 @@ TEST_F(TlsBpfTest, GoClientAgainstPythonServer) {
   TestCgroup server_cg(Name("gosrv")), client_cg(Name("gocli"));
   const int port = FreeStablePort();
   auto server = StartServer(server_cg, port);
-  ASSERT_TRUE(WaitPort(port)) << server->Log();
+  ASSERT_TRUE(WaitPortOpen(port)) << server->Log();
   const int n = 7;
   Proc client(client_cg, {dir_ + "/go_client", "https://127.0.0.1:" + std::to_string(port) + "/", std::to_string(n), "4", "0"},
               dir_ + "/client.log");
@@ -170,7 +144,7 @@ TEST_F(TlsBpfTest, PythonClientAgainstPythonServer) {
   TestCgroup server_cg(Name("pysrv")), client_cg(Name("pycli"));
   const int port = FreeStablePort();
   auto server = StartServer(server_cg, port);
-  ASSERT_TRUE(WaitPort(port)) << server->Log();
+  ASSERT_TRUE(WaitPortOpen(port)) << server->Log();
   const int n = 6;
   // A plain TCP connection first, so the tracer knows the process; then the HTTPS requests.
   const std::string script = R"(
@@ -198,6 +172,48 @@ print("responses:", ok)
   ExpectCount("container_http_requests_total",
               With({{"container_id", client_cg.key()}, {"destination", dest}}, "status", "2xx"), n);
   ExpectCount("container_http_inbound_requests_total", With({{"container_id", server_cg.key()}}, "status", "2xx"), n);
+}
+
+// HTTP/2 from Go's standard library: cleartext (h2c, frames from the syscalls) and over TLS (frames
+// from the crypto/tls probes). The client sends N_OK GET /ok (200) and N_MISSING GET /missing (404)
+// over one connection; each request is counted once on each side with its status.
+void RunGoHttp2(const std::string& dir, bool tls, const std::string& name,
+                const std::function<std::string(const std::string&)>& cg_name) {
+  Status built = testing::BuildGoProgram(testing::SourcePath("agent/tracer/testdata/go_h2.go"), dir + "/go_h2");
+  ASSERT_TRUE(built.ok()) << built.message();
+  TestCgroup server_cg(cg_name(name + "srv")), client_cg(cg_name(name + "cli"));
+  const int port = FreeStablePort();
+  std::vector<std::string> server_argv{dir + "/go_h2", "server", "127.0.0.1:" + std::to_string(port)};
+  if (tls) {
+    server_argv.push_back(dir + "/cert.pem");
+    server_argv.push_back(dir + "/key.pem");
+  }
+  Proc server(server_cg, server_argv, dir + "/server.log");
+  ASSERT_TRUE(TlsBpfTest::WaitPortOpen(port)) << server.Log();
+  const int n_ok = 9, n_missing = 4;
+  const std::string base = std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port);
+  Proc client(client_cg, {dir + "/go_h2", "client", base, std::to_string(n_ok), std::to_string(n_missing), tls ? "4" : "0.5"},
+              dir + "/client.log");
+  ASSERT_EQ(client.Wait(60s), 0) << client.Log();
+  ASSERT_NE(client.Log().find("done " + std::to_string(n_ok) + " " + std::to_string(n_missing) + " HTTP/2.0"),
+            std::string::npos)
+      << client.Log();
+  const std::string dest = "127.0.0.1:" + std::to_string(port);
+  prom::Labels out{{"container_id", client_cg.key()}, {"destination", dest}};
+  prom::Labels in{{"container_id", server_cg.key()}};
+  TlsBpfTest::ExpectCount("container_http_requests_total", With(out, "status", "2xx"), n_ok);
+  TlsBpfTest::ExpectCount("container_http_requests_total", With(out, "status", "4xx"), n_missing);
+  TlsBpfTest::ExpectCount("container_http_requests_duration_seconds_total", out, n_ok + n_missing);
+  TlsBpfTest::ExpectCount("container_http_inbound_requests_total", With(in, "status", "2xx"), n_ok);
+  TlsBpfTest::ExpectCount("container_http_inbound_requests_total", With(in, "status", "4xx"), n_missing);
+}
+
+TEST_F(TlsBpfTest, Http2CleartextGo) {
+  RunGoHttp2(dir_, false, "h2c", [this](const std::string& s) { return Name(s); });
+}
+
+TEST_F(TlsBpfTest, Http2OverTlsGo) {
+  RunGoHttp2(dir_, true, "h2tls", [this](const std::string& s) { return Name(s); });
 }
 
 }  // namespace
