@@ -465,9 +465,58 @@ static __always_inline bool stream_of(const char *p, __u64 size, __u8 proto, __u
   return false;
 }
 
+// ---- HTTP/2: after the client's connection preface, every read and write of the connection is
+// shipped raw (its first 1024 bytes and its size) and the frames are paired in user space.
+
+// The preface's first line: servers (Go's) read the 24-byte preface in pieces, 14 bytes first.
+static const char h2_preface[14] = "PRI * HTTP/2.0";
+
+// True when the data belongs to an HTTP/2 connection (and was shipped).
+static __always_inline bool h2_data(__u64 key, const struct coroot_l7_sock *cs, const void *buf, __u64 size,
+                                    bool from_client)
+{
+  struct coroot_l7_sock *s = (struct coroot_l7_sock *)cs;
+  if (!s->http2) {
+    if (!from_client || size < sizeof(h2_preface))
+      return false;
+    char p[sizeof(h2_preface)];
+    if (bpf_probe_read_user(p, sizeof(p), buf) != 0)
+      return false;
+    for (int i = 0; i < (int)sizeof(p); i++)
+      if (p[i] != h2_preface[i])
+        return false;
+    s->http2 = 1;
+    bpf_map_delete_elem(&l7_requests, &key);
+  }
+  struct coroot_h2_chunk *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    coroot_count_drop(COROOT_DROP_RINGBUF_FULL);
+    return true;
+  }
+  __u64 n = size;
+  CLAMP(n, COROOT_L7_PAYLOAD);
+  if (bpf_probe_read_user(e->payload, n, buf) != 0) {
+    bpf_ringbuf_discard(e, 0);
+    return true;
+  }
+  e->fd = (__u32)key;
+  e->connection_timestamp = s->ts_ns;
+  e->ts_ns = bpf_ktime_get_ns();
+  e->cgroup_id = s->cgroup_id;
+  e->size = size;
+  e->pid = key >> 32;
+  e->direction = from_client ? COROOT_H2_CLIENT_TO_SERVER : COROOT_H2_SERVER_TO_CLIENT;
+  e->is_inbound = s->inbound;
+  e->pad[0] = e->pad[1] = 0;
+  bpf_ringbuf_submit(e, coroot_rb_flags());
+  return true;
+}
+
 // Data that may be a request: sent on an outbound socket, received on an inbound one.
 static __always_inline void on_request(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size)
 {
+  if (h2_data(key, s, buf, size, true))
+    return;
   struct coroot_l7_request *r = 0;
   if (s->inbound)
     r = join_header(key, buf, &size);
@@ -573,6 +622,8 @@ static __always_inline bool on_stream_response(__u64 key, struct coroot_l7_sock 
 // Data that may be the response to the socket's pending request.
 static __always_inline void on_response(__u64 key, struct coroot_l7_sock *s, const void *buf, __u64 size)
 {
+  if (s->http2 && h2_data(key, s, buf, size, false))
+    return;
   struct coroot_l7_request *req = bpf_map_lookup_elem(&l7_requests, &key);
   if (!req) {
     if (!on_stream_response(key, s, buf, size) && !s->inbound)
@@ -642,6 +693,8 @@ static __always_inline void on_response(__u64 key, struct coroot_l7_sock *s, con
   bpf_map_delete_elem(&l7_requests, &key);
 }
 
+#include "l7_tls.h"
+
 // A write-like syscall on fd: buf/size of its (first) buffer.
 static __always_inline void on_write(__u64 fd, const void *buf, __u64 size)
 {
@@ -649,7 +702,7 @@ static __always_inline void on_write(__u64 fd, const void *buf, __u64 size)
     return;
   __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, fd);
   struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
-  if (!s)
+  if (!s || tls_claim_write(fd) || s->tls)
     return;
   if (s->inbound)
     on_response(key, s, buf, size);
@@ -661,7 +714,8 @@ static __always_inline void read_enter(__u64 fd, const void *buf, __u64 cap)
 {
   __u64 id = bpf_get_current_pid_tgid();
   __u64 key = l7_key(id >> 32, fd);
-  if (!bpf_map_lookup_elem(&l7_socks, &key))
+  struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
+  if (!s || tls_claim_read(fd) || s->tls)
     return;
   struct coroot_l7_read r = {.key = key, .buf = (__u64)buf, .cap = cap};
   bpf_map_update_elem(&l7_reads, &id, &r, BPF_ANY);

@@ -51,10 +51,32 @@ struct coroot_l7_event {
   __u64 cgroup_id;
 };
 
+/* One read or write of an HTTP/2 connection (told apart by its size, like coroot_l7_event): the
+ * frames are paired with their HPACK state in user space (agent/protocols/http2). */
+#define COROOT_H2_CLIENT_TO_SERVER 0
+#define COROOT_H2_SERVER_TO_CLIENT 1
+struct coroot_h2_chunk {
+  __u64 fd;
+  __u64 connection_timestamp;
+  __u64 ts_ns;     /* when the bytes were written/read */
+  __u64 cgroup_id; /* as in coroot_l7_event */
+  __u64 size;      /* bytes the syscall moved; at most COROOT_L7_PAYLOAD of them are in payload */
+  __u32 pid;
+  __u8 direction;  /* COROOT_H2_* */
+  __u8 is_inbound;
+  __u8 pad[2];
+  char payload[COROOT_L7_PAYLOAD];
+};
+
 #ifdef __cplusplus
 static_assert(sizeof(struct coroot_l7_event) == 48 + COROOT_L7_PAYLOAD + 8, "coroot_l7_event layout");
 #else
 _Static_assert(sizeof(struct coroot_l7_event) == 48 + COROOT_L7_PAYLOAD + 8, "coroot_l7_event layout");
+#endif
+#ifdef __cplusplus
+static_assert(sizeof(struct coroot_h2_chunk) == 48 + COROOT_L7_PAYLOAD, "coroot_h2_chunk layout");
+#else
+_Static_assert(sizeof(struct coroot_h2_chunk) == 48 + COROOT_L7_PAYLOAD, "coroot_h2_chunk layout");
 #endif
 
 #endif

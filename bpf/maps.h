@@ -109,6 +109,9 @@ struct coroot_l7_sock {
   __u64 cgroup_id;
   __u32 inbound;
   __u32 partial; /* the last read was a 4-byte length prefix alone (stream protocols) */
+  __u16 tls;     /* plaintext came from TLS uprobes: the syscalls carry ciphertext, skipped */
+  __u16 http2;   /* the client sent the HTTP/2 preface: every read/write is shipped raw */
+  __u32 reserved;
 };
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -169,3 +172,57 @@ struct {
   __type(key, struct coroot_l7_stream_key);
   __type(value, struct coroot_l7_request);
 } l7_stream_requests SEC(".maps") __weak;
+
+/* ---- TLS plaintext (bpf/l7_tls.h: OpenSSL and Go crypto/tls uprobes) ---- */
+/* An OpenSSL call in flight on a thread (entry -> return), keyed by pid_tgid. */
+struct coroot_tls_call {
+  __u64 ssl;       /* the SSL* */
+  __u64 buf;       /* plaintext buffer */
+  __u64 size;      /* write: plaintext length */
+  __u64 readbytes; /* SSL_read_ex: where the length is written */
+  __s64 fd;        /* the socket, once known; -1 before */
+  __u32 done;      /* write: the plaintext was handed over */
+  __u32 reserved;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 10240);
+  __type(key, __u64);
+  __type(value, struct coroot_tls_call);
+} tls_writes SEC(".maps") __weak;
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 10240);
+  __type(key, __u64);
+  __type(value, struct coroot_tls_call);
+} tls_reads SEC(".maps") __weak;
+
+/* The socket an SSL* was last seen on (an SSL_read served from OpenSSL's buffer makes no syscall). */
+struct coroot_tls_ssl_key {
+  __u64 ssl;
+  __u32 tgid;
+  __u32 pad;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct coroot_tls_ssl_key);
+  __type(value, __s64);
+} tls_fds SEC(".maps") __weak;
+
+/* A Go crypto/tls (*Conn).Read in flight, keyed by goroutine (it may resume on another thread). */
+struct coroot_go_read_key {
+  __u64 g;
+  __u32 tgid;
+  __u32 pad;
+};
+struct coroot_go_read {
+  __u64 buf;
+  __s64 fd;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 10240);
+  __type(key, struct coroot_go_read_key);
+  __type(value, struct coroot_go_read);
+} go_tls_reads SEC(".maps") __weak;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "lib/base/file.h"
+#include "lib/prom/metric.h"
 
 namespace coroot::agent::tracer::bpf_test {
 
@@ -128,5 +129,47 @@ class Proc {
   pid_t pid_ = -1;
   std::string log_;
 };
+
+// The value of the first series of `family` (a counter's value, a histogram's count) whose labels
+// include all of `want`; -1 when there is none.
+inline double SeriesValue(prom::ICollector& c, const std::string& family, const prom::Labels& want) {
+  auto matches = [&](const prom::Labels& have) {
+    for (const auto& l : want) {
+      bool found = false;
+      for (const auto& h : have) found |= h == l;
+      if (!found) return false;
+    }
+    return true;
+  };
+  std::vector<prom::MetricFamily> out;
+  c.Collect(&out);
+  for (const auto& f : out) {
+    if (f.name != family) continue;
+    for (const auto& s : f.samples)
+      if (matches(s.labels)) return s.value;
+    for (const auto& h : f.histograms)
+      if (matches(h.labels)) return static_cast<double>(h.count);
+  }
+  return -1;
+}
+
+inline std::string DescribeLabels(const prom::Labels& labels) {
+  std::string s;
+  for (const auto& l : labels) s += l.name + "=" + l.value + " ";
+  return s;
+}
+
+// Every series of the family, one per line (for failure messages).
+inline std::string DumpFamily(prom::ICollector& c, const std::string& family) {
+  std::vector<prom::MetricFamily> out;
+  c.Collect(&out);
+  std::string s;
+  for (const auto& f : out) {
+    if (f.name != family) continue;
+    for (const auto& x : f.samples) s += "  " + DescribeLabels(x.labels) + "-> " + std::to_string(x.value) + "\n";
+    for (const auto& h : f.histograms) s += "  " + DescribeLabels(h.labels) + "-> count " + std::to_string(h.count) + "\n";
+  }
+  return s;
+}
 
 }  // namespace coroot::agent::tracer::bpf_test

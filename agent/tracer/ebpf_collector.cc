@@ -58,14 +58,27 @@ StatusOr<std::shared_ptr<EbpfCollector>> EbpfCollector::Start(EbpfOptions option
   c->tracker_ = std::make_shared<TcpTracker>(std::move(filter), resolver, options.tracker);
   auto tracker = c->tracker_;
   Tracer::L7Handler on_l7;
+  Tracer::H2Handler on_h2;
   options.tracer.l7_hooks = options.l7 && options.tracer.connect_fd_hooks;
   if (options.tracer.l7_hooks) {
     c->l7_ = std::make_shared<L7Tracker>(c->tracker_, resolver, options.l7_metrics);
     on_l7 = [l7 = c->l7_](const coroot_l7_event& e) { l7->OnEvent(e); };
+    on_h2 = [l7 = c->l7_](const coroot_h2_chunk& e) { l7->OnH2Chunk(e); };
+  }
+  if (options.tracer.l7_hooks && options.tls) {
+    tls::TlsInstrumenterOptions to;
+    to.proc_root = options.proc_root;
+    to.delay = options.instrumentation_delay;
+    c->tls_ = std::make_shared<TlsProbes>(to);
   }
   ASSIGN_OR_RETURN(c->tracer_, Tracer::Start(
-                                   options.tracer, [tracker](const coroot_tcp_event& e) { tracker->OnEvent(e); },
-                                   std::move(on_l7)));
+                                   options.tracer,
+                                   [tracker, tls = c->tls_](const coroot_tcp_event& e) {
+                                     tracker->OnEvent(e);
+                                     if (tls) tls->OnTcpEvent(e);
+                                   },
+                                   std::move(on_l7), std::move(on_h2)));
+  if (c->tls_) c->tls_->Start(c->tracer_.get());
   if (options.reconcile) {
     // After attaching, so nothing falls between the scan and the hooks; the tracker ignores a
     // connection that it already learned from an event.
@@ -121,6 +134,7 @@ void EbpfCollector::Collect(std::vector<prom::MetricFamily>* out) {
     }
     tracer_->CollectSelfMetrics(out);
   }
+  if (tls_) tls_->CollectSelfMetrics(out);
   tracker_->Collect(out);
   if (l7_) l7_->Collect(out);
   prom::MetricFamily ct("coroot_node_agent_conntrack_lookups_total", prom::MetricType::kCounter,
@@ -132,6 +146,7 @@ void EbpfCollector::Collect(std::vector<prom::MetricFamily>* out) {
 }
 
 void EbpfCollector::Stop() {
+  if (tls_) tls_->Stop();  // before the tracer: it attaches through it
   if (tracer_) tracer_->Stop();
 }
 

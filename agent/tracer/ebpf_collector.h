@@ -10,6 +10,7 @@
 #include "agent/tracer/conntrack.h"
 #include "agent/tracer/container_resolver.h"
 #include "agent/tracer/l7_tracker.h"
+#include "agent/tracer/tls_probes.h"
 #include "agent/tracer/tcp_tracker.h"
 #include "agent/tracer/tracer.h"
 #include "lib/base/status.h"
@@ -29,6 +30,9 @@ struct EbpfOptions {
   // L7 tracing (--disable-l7-tracing turns it off): the read/write hooks and the L7 metrics.
   bool l7 = true;
   protocols::L7MetricsOptions l7_metrics;
+  // TLS plaintext through uprobes (OpenSSL, Go crypto/tls); only with L7 tracing.
+  bool tls = true;
+  std::chrono::seconds instrumentation_delay{30};  // --instrumentation-delay
 };
 
 class EbpfCollector : public prom::ICollector {
@@ -43,6 +47,7 @@ class EbpfCollector : public prom::ICollector {
 
   TcpTracker& tracker() { return *tracker_; }
   L7Tracker* l7() { return l7_.get(); }  // null when L7 tracing is off
+  TlsProbes* tls() { return tls_.get(); }  // null when TLS tracing is off
   Tracer& tracer() { return *tracer_; }
   // Number of pre-existing connections and listens found at start.
   size_t reconciled() const { return reconciled_; }
@@ -57,6 +62,7 @@ class EbpfCollector : public prom::ICollector {
   std::shared_ptr<ConntrackStats> conntrack_stats_ = std::make_shared<ConntrackStats>();
   std::shared_ptr<TcpTracker> tracker_;
   std::shared_ptr<L7Tracker> l7_;
+  std::shared_ptr<TlsProbes> tls_;
   std::unique_ptr<Tracer> tracer_;
   size_t reconciled_ = 0;
   std::string proc_root_ = "/proc";

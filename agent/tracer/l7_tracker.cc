@@ -1,5 +1,6 @@
 #include "agent/tracer/l7_tracker.h"
 
+#include <chrono>
 #include <cstddef>
 #include <string_view>
 
@@ -40,8 +41,62 @@ void L7Tracker::OnEvent(const coroot_l7_event& e) {
   metrics_.Add(labels.container, labels.destination, labels.actual_destination, req);
 }
 
+void L7Tracker::OnH2Chunk(const coroot_h2_chunk& c) {
+  std::vector<protocols::http2::Request> done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    h2_.Feed(c, &done);
+  }
+  if (done.empty()) return;
+  TcpTracker::ConnectionLabels labels;
+  auto drop = [this](const char* reason, size_t n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    dropped_[reason] += n;
+  };
+  if (c.is_inbound) {
+    labels.container = resolver_->ContainerKey(c.pid, c.cgroup_id);
+  } else if (!tcp_->LookupConnection(c.pid, static_cast<int64_t>(c.fd), &labels)) {
+    return drop("untracked_connection", done.size());
+  }
+  if (labels.container.empty()) return drop("unknown_container", done.size());
+  for (const auto& r : done) {
+    protocols::L7Request req;
+    req.protocol = protocols::L7Protocol::kHttp2;
+    req.method = r.method.empty() ? "unknown" : r.method;
+    req.path = r.path;
+    req.status = protocols::http2::StatusLabel(r);
+    req.http_status_code = r.status;
+    req.raw_status = r.is_grpc() ? r.grpc_status : r.status;
+    req.duration_ns = r.duration_ns;
+    req.is_inbound = c.is_inbound;
+    req.fd = c.fd;
+    req.pid = c.pid;
+    req.connection_timestamp = c.connection_timestamp;
+    metrics_.Add(labels.container, labels.destination, labels.actual_destination, req);
+  }
+}
+
+size_t L7Tracker::h2_connections() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return h2_.size();
+}
+
 void L7Tracker::Collect(std::vector<prom::MetricFamily>* out) {
   metrics_.Collect(out);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    h2_.Gc(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count()));
+    auto st = h2_.stats();
+    prom::MetricFamily h2("coroot_node_agent_http2_connections", prom::MetricType::kGauge,
+                          "HTTP/2 connections whose frames are being paired");
+    h2.Add({}, static_cast<double>(h2_.size()));
+    prom::MetricFamily desync("coroot_node_agent_http2_desyncs", prom::MetricType::kGauge,
+                              "HPACK states lost on open HTTP/2 connections (bytes cut inside header frames)");
+    desync.Add({}, static_cast<double>(st.desyncs));
+    out->push_back(std::move(h2));
+    out->push_back(std::move(desync));
+  }
   prom::MetricFamily f("coroot_node_agent_l7_events_dropped_total", prom::MetricType::kCounter,
                        "Kernel L7 events that could not be attributed to a container/connection, by reason");
   std::lock_guard<std::mutex> lock(mu_);

@@ -14,6 +14,7 @@
 #include "agent/protocols/decoder.h"
 #include "agent/protocols/l7_metrics.h"
 #include "agent/tracer/container_resolver.h"
+#include "agent/tracer/h2_connections.h"
 #include "agent/tracer/tcp_tracker.h"
 #include "l7_abi.h"
 #include "lib/prom/metric.h"
@@ -26,6 +27,8 @@ class L7Tracker : public prom::ICollector {
             protocols::L7MetricsOptions options = {});
 
   void OnEvent(const coroot_l7_event& e);  // any thread
+  void OnH2Chunk(const coroot_h2_chunk& c);  // any thread
+  size_t h2_connections() const;
   void Collect(std::vector<prom::MetricFamily>* out) override;
 
   uint64_t dropped(const std::string& reason) const;
@@ -37,6 +40,7 @@ class L7Tracker : public prom::ICollector {
   mutable std::mutex mu_;
   protocols::L7Decoder decoder_;            // guarded by mu_
   std::map<std::string, uint64_t> dropped_;  // guarded by mu_
+  H2Connections h2_;                         // guarded by mu_
 };
 
 }  // namespace coroot::agent::tracer

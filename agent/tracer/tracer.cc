@@ -57,10 +57,11 @@ const char* DropReasonName(int i) {
 }  // namespace
 
 StatusOr<std::unique_ptr<Tracer>> Tracer::Start(const TracerOptions& options, EventHandler handler,
-                                                L7Handler l7_handler) {
+                                                L7Handler l7_handler, H2Handler h2_handler) {
   std::unique_ptr<Tracer> t(new Tracer());
   t->handler_ = std::move(handler);
   t->l7_handler_ = std::move(l7_handler);
+  t->h2_handler_ = std::move(h2_handler);
   if (auto st = t->Init(options); !st.ok()) return st;
   t->thread_ = std::thread([p = t.get()] { p->Run(); });
   return t;
@@ -104,6 +105,13 @@ Status Tracer::Init(const TracerOptions& options) {
       {"coroot_l7_exit_accept4", false},
       {"coroot_l7_enter_close", false},
   };
+  // TLS uprobes (bpf/l7_tls.h): loaded with L7 tracing, attached on demand through Attach().
+  const char* const uprobe_programs[] = {
+      "coroot_openssl_write_enter",   "coroot_openssl_write_exit",   "coroot_openssl_read_enter",
+      "coroot_openssl_read_exit",     "coroot_openssl_read_ex_enter", "coroot_openssl_read_ex_exit",
+      "coroot_go_tls_write_enter",    "coroot_go_tls_read_enter",    "coroot_go_tls_read_exit",
+  };
+  const bool load_uprobes = options.l7_hooks && options.connect_fd_hooks;
 
   for (int attempt = 0; attempt < 2; attempt++) {
     skel_ = coroot_bpf__open();
@@ -154,6 +162,12 @@ Status Tracer::Init(const TracerOptions& options) {
     bpf_program* prog = nullptr;
     bpf_object__for_each_program(prog, skel_->obj) {
       const char* name = bpf_program__name(prog);
+      const bool uprobe = std::any_of(std::begin(uprobe_programs), std::end(uprobe_programs),
+                                      [&](const char* u) { return strcmp(u, name) == 0; });
+      if (uprobe) {
+        if (!load_uprobes) bpf_program__set_autoload(prog, false);
+        continue;
+      }
       if (std::none_of(std::begin(specs), std::end(specs), [&](const Spec& s) { return strcmp(s.program, name) == 0; }))
         bpf_program__set_autoload(prog, false);
     }
@@ -208,11 +222,17 @@ Status Tracer::Init(const TracerOptions& options) {
 
 int Tracer::OnSample(void* ctx, void* data, size_t size) {
   auto* t = static_cast<Tracer*>(ctx);
-  // The two kinds of record in the ring have different fixed sizes.
+  // The kinds of record in the ring have different fixed sizes.
   static_assert(sizeof(coroot_l7_event) != sizeof(coroot_tcp_event));
+  static_assert(sizeof(coroot_h2_chunk) != sizeof(coroot_tcp_event) && sizeof(coroot_h2_chunk) != sizeof(coroot_l7_event));
   if (size == sizeof(coroot_l7_event)) {
     t->l7_events_++;
     if (t->l7_handler_) t->l7_handler_(*static_cast<const coroot_l7_event*>(data));
+    return 0;
+  }
+  if (size == sizeof(coroot_h2_chunk)) {
+    t->h2_chunks_++;
+    if (t->h2_handler_) t->h2_handler_(*static_cast<const coroot_h2_chunk*>(data));
     return 0;
   }
   if (size < sizeof(coroot_tcp_event)) {
@@ -259,6 +279,11 @@ void Tracer::Stop() {
   rb_ = nullptr;
   for (auto* l : links_) bpf_link__destroy(l);
   links_.clear();
+  {
+    std::lock_guard<std::mutex> l(uprobe_mu_);
+    for (auto* u : uprobe_links_) bpf_link__destroy(u);
+    uprobe_links_.clear();
+  }
   if (iter_link_) bpf_link__destroy(iter_link_);
   iter_link_ = nullptr;
   if (skel_) coroot_bpf__destroy(skel_);
@@ -266,6 +291,23 @@ void Tracer::Stop() {
 }
 
 Tracer::~Tracer() { Stop(); }
+
+Status Tracer::Attach(const std::string& program, const std::string& path, uint64_t offset, bool retprobe) {
+  std::lock_guard<std::mutex> l(uprobe_mu_);
+  if (!skel_) return Unavailable("the tracer is stopped");
+  bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, program.c_str());
+  if (!prog) return NotFound("no BPF program " + program);
+  if (bpf_program__fd(prog) < 0) return Unavailable("BPF program " + program + " is not loaded");
+  bpf_link* link = bpf_program__attach_uprobe(prog, retprobe, -1 /* every process */, path.c_str(), offset);
+  if (!link) return ErrnoStatus((retprobe ? "uretprobe " : "uprobe ") + program + " on " + path, errno);
+  uprobe_links_.push_back(link);
+  return Status::Ok();
+}
+
+size_t Tracer::uprobes() const {
+  std::lock_guard<std::mutex> l(uprobe_mu_);
+  return uprobe_links_.size();
+}
 
 Status Tracer::ReadConnBytes(const std::function<void(const coroot_conn_bytes&)>& fn, int netns_fd) {
   if (!iter_link_) return Unavailable("the socket iterator is not attached");
@@ -324,6 +366,7 @@ Tracer::Counters Tracer::ReadCounters() {
   c.events = events_.load();
   c.malformed = malformed_.load();
   c.l7_events = l7_events_.load();
+  c.h2_chunks = h2_chunks_.load();
   if (!skel_) return c;
   int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) return c;
@@ -360,7 +403,7 @@ void Tracer::CollectSelfMetrics(std::vector<prom::MetricFamily>* out) {
   Counters c = ReadCounters();
   MetricFamily events("coroot_node_agent_ebpf_events_total", MetricType::kCounter,
                       "Events read from the eBPF ring buffer");
-  events.Add({}, static_cast<double>(c.events + c.l7_events));
+  events.Add({}, static_cast<double>(c.events + c.l7_events + c.h2_chunks));
   MetricFamily lost("coroot_node_agent_ebpf_events_lost_total", MetricType::kCounter,
                     "Events the kernel could not write because the ring buffer was full");
   lost.Add({}, static_cast<double>(c.kernel_drops[COROOT_DROP_RINGBUF_FULL]));

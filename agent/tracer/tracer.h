@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/tracer/tls/tls_instrumenter.h"
 #include "lib/base/status.h"
 #include "lib/prom/metric.h"
 #include "l7_abi.h"
@@ -50,24 +51,31 @@ struct HookState {
   std::string error;  // why it is not attached
 };
 
-class Tracer {
+class Tracer : public tls::IUprobeAttacher {
  public:
   using EventHandler = std::function<void(const coroot_tcp_event&)>;
   // L7 events come through the same ring (so in order with the connects); raw bytes, in the
   // layout of agent/protocols/l7_event.h.
   using L7Handler = std::function<void(const coroot_l7_event&)>;
+  // HTTP/2 connections: each read/write, raw (paired in user space).
+  using H2Handler = std::function<void(const coroot_h2_chunk&)>;
 
   // Loads, attaches and starts the reader thread. Fails (and the caller carries on without eBPF)
   // when the object cannot be loaded or a required hook cannot attach; optional hooks that fail
   // are logged and left out.
   static StatusOr<std::unique_ptr<Tracer>> Start(const TracerOptions& options, EventHandler handler,
-                                                 L7Handler l7_handler = nullptr);
+                                                 L7Handler l7_handler = nullptr, H2Handler h2_handler = nullptr);
   ~Tracer();
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
   void Stop();
   const std::vector<HookState>& hooks() const { return hooks_; }
+
+  // Attaches a uprobe program of the object (the TLS ones, bpf/l7_tls.h) to a file offset in a
+  // binary, for every process that maps it. Links live until Stop.
+  Status Attach(const std::string& program, const std::string& path, uint64_t offset, bool retprobe) override;
+  size_t uprobes() const;
 
   // Byte totals of open connections (the socket iterator). An iterator walks the sockets of the
   // network namespace it is created in: this process's, or the one netns_fd (an open
@@ -79,7 +87,7 @@ class Tracer {
   void Drain();
 
   struct Counters {
-    uint64_t events = 0, malformed = 0, l7_events = 0;
+    uint64_t events = 0, malformed = 0, l7_events = 0, h2_chunks = 0;
     uint64_t kernel_drops[COROOT_DROP_MAX] = {};
   };
   Counters ReadCounters();
@@ -103,15 +111,18 @@ class Tracer {
   TracerOptions options_;
   EventHandler handler_;
   L7Handler l7_handler_;
+  H2Handler h2_handler_;
   coroot_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
   bpf_link* iter_link_ = nullptr;
   std::vector<bpf_link*> links_;
+  mutable std::mutex uprobe_mu_;
+  std::vector<bpf_link*> uprobe_links_;
   std::vector<HookState> hooks_;
   std::mutex rb_mu_;  // ring_buffer__consume is not reentrant
   std::atomic<bool> stop_{false};
   std::thread thread_;
-  std::atomic<uint64_t> events_{0}, malformed_{0}, l7_events_{0};
+  std::atomic<uint64_t> events_{0}, malformed_{0}, l7_events_{0}, h2_chunks_{0};
 };
 
 }  // namespace coroot::agent::tracer

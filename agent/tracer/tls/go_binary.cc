@@ -2,6 +2,8 @@
 
 #include <capstone/capstone.h>
 
+#include "agent/tracer/tls/go_pclntab.h"
+
 #include <charconv>
 #include <cstring>
 
@@ -94,9 +96,14 @@ StatusOr<GoTlsProbes> FindGoTlsProbes(const ElfImage& elf) {
   if (ParseGoVersion(*version, &major, &minor) && (major < 1 || (major == 1 && minor < 17)))
     return InvalidArgument(*version + " predates the register ABI (Go 1.17) the TLS probes read arguments by");
 
-  std::optional<ElfSymbol> write = elf.FindFunction("crypto/tls.(*Conn).Write");
-  std::optional<ElfSymbol> read = elf.FindFunction("crypto/tls.(*Conn).Read");
-  if (!write || !read) return NotFound("no crypto/tls.(*Conn).Write/Read symbols (no TLS, or a stripped binary)");
+  // The symbol table first; the runtime's function table when the binary was stripped of it.
+  auto find = [&](std::string_view name) {
+    std::optional<ElfSymbol> s = elf.FindFunction(name);
+    return s ? s : FindGoFunction(elf, name);
+  };
+  std::optional<ElfSymbol> write = find("crypto/tls.(*Conn).Write");
+  std::optional<ElfSymbol> read = find("crypto/tls.(*Conn).Read");
+  if (!write || !read) return NotFound("no crypto/tls.(*Conn).Write/Read (the program does not use crypto/tls)");
   auto write_off = elf.FileOffset(write->value), read_off = elf.FileOffset(read->value);
   if (!write_off || !read_off) return InvalidArgument("crypto/tls symbols outside every loaded segment");
   out.write_entry = *write_off;

@@ -31,8 +31,9 @@ struct GoTlsProbes {
   std::vector<uint64_t> read_returns;     // file offsets of Read's RET instructions
 };
 
-// NotFound for a binary that is not Go, uses no crypto/tls, or has no symbol table (stripped);
-// FailedPrecondition-like InvalidArgument for a Go older than 1.17 (stack ABI).
+// Functions are found in the symbol table, or in .gopclntab when the binary is stripped. NotFound
+// for a binary that is not Go or uses no crypto/tls; InvalidArgument for a Go older than 1.17
+// (stack ABI) and for tables that do not hold together.
 StatusOr<GoTlsProbes> FindGoTlsProbes(const ElfImage& elf);
 
 }  // namespace coroot::agent::tracer::tls

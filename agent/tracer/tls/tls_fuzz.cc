@@ -6,6 +6,7 @@
 
 #include "agent/tracer/tls/elf_image.h"
 #include "agent/tracer/tls/go_binary.h"
+#include "agent/tracer/tls/go_pclntab.h"
 #include "agent/tracer/tls/tls_targets.h"
 
 using namespace coroot::agent::tracer::tls;
@@ -23,6 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return true;
   });
   (void)GoBuildVersion(*elf);
+  (void)FindGoFunction(*elf, "crypto/tls.(*Conn).Read");
   (void)FindGoTlsProbes(*elf);
   return 0;
 }

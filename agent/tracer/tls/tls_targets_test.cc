@@ -13,6 +13,7 @@
 
 #include "agent/tracer/tls/elf_image.h"
 #include "agent/tracer/tls/go_binary.h"
+#include "agent/tracer/tls/go_pclntab.h"
 #include "agent/tracer/tls/tls_instrumenter.h"
 #include "agent/tracer/tls/tls_targets.h"
 #include "lib/base/file.h"
@@ -160,16 +161,37 @@ TEST_F(GoBinaries, BuildVersionAndReadReturnsMatchGoTools) {
   EXPECT_EQ(probes->write_entry, *elf->FileOffset(std::stoull(m[1], nullptr, 16)));
 }
 
-TEST_F(GoBinaries, StrippedBinaryIsReportedNotGuessed) {
-  auto file = MappedFile::Open(dir_ + "/client_stripped");
+TEST_F(GoBinaries, StrippedBinaryFoundThroughPclntab) {
+  auto full_file = MappedFile::Open(dir_ + "/client"), stripped_file = MappedFile::Open(dir_ + "/client_stripped");
+  ASSERT_TRUE(full_file.ok() && stripped_file.ok());
+  auto full = ElfImage::Parse(full_file->bytes()), stripped = ElfImage::Parse(stripped_file->bytes());
+  ASSERT_TRUE(full.ok() && stripped.ok());
+  EXPECT_FALSE(stripped->FindFunction("crypto/tls.(*Conn).Read").has_value());  // really stripped
+  EXPECT_TRUE(GoBuildVersion(*stripped).has_value());                           // build info survives -s -w
+  // The runtime's table agrees with the symbol table, function by function.
+  for (const char* fn : {"crypto/tls.(*Conn).Read", "crypto/tls.(*Conn).Write", "main.main", "runtime.main", "crypto/tls.(*Conn).readRecordOrCCS"}) {
+    auto sym = full->FindFunction(fn);
+    auto pcln = FindGoFunction(*full, fn);
+    ASSERT_TRUE(sym.has_value() && pcln.has_value()) << fn;
+    EXPECT_EQ(pcln->value, sym->value) << fn;
+    EXPECT_LE(sym->size, pcln->size) << fn;  // pclntab's size runs to the next function (padding)
+  }
+  EXPECT_FALSE(FindGoFunction(*full, "crypto/tls.(*Conn).NoSuchMethod").has_value());
+  // -s -w drops symbols, not code: the stripped binary's probes are where the full one's are.
+  auto a = FindGoTlsProbes(*full), b = FindGoTlsProbes(*stripped);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->write_entry, a->write_entry);
+  EXPECT_EQ(b->read_entry, a->read_entry);
+  EXPECT_EQ(b->read_returns, a->read_returns);
+}
+
+TEST(GoPclntab, NotAGoBinary) {
+  auto file = MappedFile::Open(kLibssl);
   ASSERT_TRUE(file.ok());
   auto elf = ElfImage::Parse(file->bytes());
   ASSERT_TRUE(elf.ok());
-  EXPECT_TRUE(GoBuildVersion(*elf).has_value());  // build info survives -s -w
-  auto probes = FindGoTlsProbes(*elf);
-  ASSERT_FALSE(probes.ok());
-  EXPECT_EQ(probes.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(probes.status().message().find("stripped"), std::string::npos);
+  EXPECT_FALSE(FindGoFunction(*elf, "SSL_write").has_value());
 }
 
 TEST(GoVersion, Parse) {

@@ -1,5 +1,6 @@
-// A Go program with crypto/tls: waits START_DELAY seconds (for a tracer to attach its probes),
-// makes N HTTPS GET requests to a URL over one keep-alive connection (certificate not verified:
+// A Go program with crypto/tls: opens and closes one plain TCP connection to the URL's host (a
+// tracer learns of the process by its connections), waits START_DELAY seconds (for the tracer to
+// attach its probes), makes N HTTPS GET requests to a URL over one keep-alive connection (certificate not verified:
 // tests use throwaway self-signed servers), prints how many got a response, then stays alive for
 // LINGER seconds. Usage: go_https_client URL N START_DELAY LINGER
 package main
@@ -8,7 +9,9 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -22,6 +25,14 @@ func main() {
 	n, _ := strconv.Atoi(os.Args[2])
 	start, _ := strconv.ParseFloat(os.Args[3], 64)
 	linger, _ := strconv.Atoi(os.Args[4])
+	u, err := url.Parse(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if c, err := net.Dial("tcp", u.Host); err == nil {
+		c.Close()
+	}
 	fmt.Println("started")
 	time.Sleep(time.Duration(start * float64(time.Second)))
 	client := &http.Client{Transport: &http.Transport{
