@@ -1,7 +1,9 @@
 #pragma once
 // Helpers of the tests against the real kernel (label bpf): a cgroup v2 per test process (its
 // container_id), processes started inside one, and loopback ports outside the ephemeral range.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -22,6 +24,7 @@
 
 #include "lib/base/file.h"
 #include "lib/prom/metric.h"
+#include "lib/testing/process.h"
 
 namespace coroot::agent::tracer::bpf_test {
 
@@ -132,15 +135,18 @@ class Proc {
 
 // The value of the first series of `family` (a counter's value, a histogram's count) whose labels
 // include all of `want`; -1 when there is none.
+// Whether `have` includes every label of `want`.
+inline bool LabelsInclude(const prom::Labels& have, const prom::Labels& want) {
+  for (const auto& l : want) {
+    bool found = false;
+    for (const auto& h : have) found |= h == l;
+    if (!found) return false;
+  }
+  return true;
+}
+
 inline double SeriesValue(prom::ICollector& c, const std::string& family, const prom::Labels& want) {
-  auto matches = [&](const prom::Labels& have) {
-    for (const auto& l : want) {
-      bool found = false;
-      for (const auto& h : have) found |= h == l;
-      if (!found) return false;
-    }
-    return true;
-  };
+  auto matches = [&](const prom::Labels& have) { return LabelsInclude(have, want); };
   std::vector<prom::MetricFamily> out;
   c.Collect(&out);
   for (const auto& f : out) {
@@ -170,6 +176,33 @@ inline std::string DumpFamily(prom::ICollector& c, const std::string& family) {
     for (const auto& h : f.histograms) s += "  " + DescribeLabels(h.labels) + "-> count " + std::to_string(h.count) + "\n";
   }
   return s;
+}
+
+// Polls until the series has the value n, then checks that it stays there (nothing counted twice
+// or late). The failure message lists the family and the agent's L7 drop counters.
+inline void ExpectSeriesValue(prom::ICollector& c, const std::string& family, const prom::Labels& want, double n) {
+  bool reached = testing::WaitFor([&] { return SeriesValue(c, family, want) == n; }, 15s);
+  if (reached) std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(SeriesValue(c, family, want), n)
+      << family << " " << DescribeLabels(want) << "\nseries of the family:\n" << DumpFamily(c, family)
+      << "L7 events dropped:\n" << DumpFamily(c, "coroot_node_agent_l7_events_dropped_total")
+      << "HTTP/2 desyncs:\n" << DumpFamily(c, "coroot_node_agent_http2_desyncs");
+}
+
+// Waits until a TCP connect to 127.0.0.1:port succeeds (a plain connect: no request is made).
+inline bool WaitTcpPort(int port, std::chrono::milliseconds limit = 30s) {
+  return testing::WaitFor(
+      [&] {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+        close(fd);
+        return ok;
+      },
+      limit);
 }
 
 }  // namespace coroot::agent::tracer::bpf_test

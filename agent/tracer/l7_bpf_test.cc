@@ -46,65 +46,16 @@ class L7BpfTest : public ::testing::Test {
   }
   std::string Name(const std::string& what) { return "coroot_l7_test_" + std::to_string(getpid()) + "_" + what; }
 
-  // Counter value of the series of `family` whose labels include all of `want`; -1 when absent.
   static double Value(const std::string& family, const prom::Labels& want) {
-    std::vector<prom::MetricFamily> out;
-    collector_->Collect(&out);
-    for (const auto& f : out) {
-      if (f.name != family) continue;
-      for (const auto& s : f.samples)
-        if (Matches(s.labels, want)) return s.value;
-      for (const auto& h : f.histograms)
-        if (Matches(h.labels, want)) return static_cast<double>(h.count);
-    }
-    return -1;
+    return SeriesValue(*collector_, family, want);
   }
-  static bool Matches(const prom::Labels& have, const prom::Labels& want) {
-    for (const auto& l : want) {
-      bool found = false;
-      for (const auto& h : have) found |= h == l;
-      if (!found) return false;
-    }
-    return true;
-  }
-  // Polls until the series has the value; then checks it stays (nothing counted twice, late).
   static void ExpectCount(const std::string& family, const prom::Labels& want, double n) {
-    bool reached = testing::WaitFor([&] { return Value(family, want) == n; }, 15s);
-    if (reached) std::this_thread::sleep_for(300ms);
-    EXPECT_EQ(Value(family, want), n) << family << Dump(family);
-  }
-  // The family's series and the L7 drop counters, for failure messages.
-  static std::string Dump(const std::string& family) {
-    std::vector<prom::MetricFamily> out;
-    collector_->Collect(&out);
-    std::string text;
-    for (const auto& f : out) {
-      if (f.name != family && f.name != "coroot_node_agent_l7_events_dropped_total") continue;
-      for (const auto& s : f.samples) {
-        text += "\n  " + f.name + "{";
-        for (const auto& l : s.labels) text += l.name + "=" + l.value + ",";
-        text += "} " + std::to_string(s.value);
-      }
-    }
-    return text;
+    ExpectSeriesValue(*collector_, family, want, n);
   }
   static bool WaitLog(const Proc& p, const std::string& text, std::chrono::milliseconds limit = 30s) {
     return testing::WaitFor([&] { return p.Log().find(text) != std::string::npos; }, limit);
   }
-  static bool WaitPort(int port, std::chrono::milliseconds limit = 30s) {
-    return testing::WaitFor(
-        [&] {
-          int fd = socket(AF_INET, SOCK_STREAM, 0);
-          sockaddr_in a{};
-          a.sin_family = AF_INET;
-          a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-          a.sin_port = htons(static_cast<uint16_t>(port));
-          bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-          close(fd);
-          return ok;
-        },
-        limit);
-  }
+  static bool WaitPort(int port, std::chrono::milliseconds limit = 30s) { return WaitTcpPort(port, limit); }
   // Runs a client in cg to completion; returns its exit code.
   int Run(const TestCgroup& cg, std::vector<std::string> argv, std::vector<std::string> env = {}) {
     Proc p(cg, std::move(argv), dir_ + "/client.log", std::move(env));
@@ -145,15 +96,7 @@ TEST_F(L7BpfTest, DisabledL7TracingAttachesNothing) {
   ASSERT_TRUE(WaitPort(port)) << server.Log();
   ASSERT_EQ(Run(client_cg, {"curl", "-s", "-o", "/dev/null", "http://127.0.0.1:" + std::to_string(port) + "/"}), 0);
   prom::Labels conn{{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + std::to_string(port)}};
-  auto value = [&](const std::string& family) {
-    std::vector<prom::MetricFamily> out;
-    (*c)->Collect(&out);
-    for (const auto& f : out)
-      if (f.name == family)
-        for (const auto& s : f.samples)
-          if (Matches(s.labels, conn)) return s.value;
-    return -1.0;
-  };
+  auto value = [&](const std::string& family) { return SeriesValue(**c, family, conn); };
   EXPECT_TRUE(testing::WaitFor([&] { return value("container_net_tcp_successful_connects_total") == 1; }, 15s));
   EXPECT_EQ(value("container_http_requests_total"), -1);
   (*c)->Stop();
@@ -203,7 +146,7 @@ else:
     for (const auto& f : out)
       if (f.name == family)
         for (const auto& s : f.samples)
-          if (Matches(s.labels, want)) return s.value;
+          if (LabelsInclude(s.labels, want)) return s.value;
     return -1.0;
   };
   double lost = find("coroot_node_agent_ebpf_events_lost_total", {});

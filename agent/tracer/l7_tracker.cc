@@ -19,19 +19,10 @@ void L7Tracker::OnEvent(const coroot_l7_event& e) {
                 "bpf/l7_abi.h and l7_event.h disagree");
   protocols::L7Event ev;
   std::string_view raw(reinterpret_cast<const char*>(&e), protocols::kL7EventSize);
-  auto drop = [this](const char* reason) {
-    std::lock_guard<std::mutex> lock(mu_);
-    dropped_[reason]++;
-  };
-  if (protocols::DecodeL7Event(raw, &ev) != protocols::ParseResult::kSuccess) return drop("malformed");
+  if (protocols::DecodeL7Event(raw, &ev) != protocols::ParseResult::kSuccess) return Drop("malformed");
 
   TcpTracker::ConnectionLabels labels;
-  if (ev.is_inbound) {
-    labels.container = resolver_->ContainerKey(ev.pid, e.cgroup_id);
-  } else if (!tcp_->LookupConnection(ev.pid, static_cast<int64_t>(ev.fd), &labels)) {
-    return drop("untracked_connection");  // skipped by the destination rules, or not seen connecting
-  }
-  if (labels.container.empty()) return drop("unknown_container");
+  if (!Attribute(ev.pid, ev.fd, ev.is_inbound, e.cgroup_id, 1, &labels)) return;
 
   protocols::L7Request req;
   {
@@ -39,6 +30,26 @@ void L7Tracker::OnEvent(const coroot_l7_event& e) {
     decoder_.Decode(ev, &req);  // kInvalid still leaves the common fields (status, duration) valid
   }
   metrics_.Add(labels.container, labels.destination, labels.actual_destination, req);
+}
+
+bool L7Tracker::Attribute(uint32_t pid, uint64_t fd, bool inbound, uint64_t cgroup_id, size_t requests,
+                          TcpTracker::ConnectionLabels* labels) {
+  if (inbound) {
+    labels->container = resolver_->ContainerKey(pid, cgroup_id);
+  } else if (!tcp_->LookupConnection(pid, static_cast<int64_t>(fd), labels)) {
+    Drop("untracked_connection", requests);  // skipped by the destination rules, or not seen connecting
+    return false;
+  }
+  if (labels->container.empty()) {
+    Drop("unknown_container", requests);
+    return false;
+  }
+  return true;
+}
+
+void L7Tracker::Drop(const char* reason, size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  dropped_[reason] += n;
 }
 
 void L7Tracker::OnH2Chunk(const coroot_h2_chunk& c) {
@@ -49,16 +60,7 @@ void L7Tracker::OnH2Chunk(const coroot_h2_chunk& c) {
   }
   if (done.empty()) return;
   TcpTracker::ConnectionLabels labels;
-  auto drop = [this](const char* reason, size_t n) {
-    std::lock_guard<std::mutex> lock(mu_);
-    dropped_[reason] += n;
-  };
-  if (c.is_inbound) {
-    labels.container = resolver_->ContainerKey(c.pid, c.cgroup_id);
-  } else if (!tcp_->LookupConnection(c.pid, static_cast<int64_t>(c.fd), &labels)) {
-    return drop("untracked_connection", done.size());
-  }
-  if (labels.container.empty()) return drop("unknown_container", done.size());
+  if (!Attribute(c.pid, c.fd, c.is_inbound, c.cgroup_id, done.size(), &labels)) return;
   for (const auto& r : done) {
     protocols::L7Request req;
     req.protocol = protocols::L7Protocol::kHttp2;
@@ -94,8 +96,12 @@ void L7Tracker::Collect(std::vector<prom::MetricFamily>* out) {
     prom::MetricFamily desync("coroot_node_agent_http2_desyncs", prom::MetricType::kGauge,
                               "HPACK states lost on open HTTP/2 connections (bytes cut inside header frames)");
     desync.Add({}, static_cast<double>(st.desyncs));
+    prom::MetricFamily evicted("coroot_node_agent_http2_connections_evicted_total", prom::MetricType::kCounter,
+                               "HTTP/2 connections dropped to stay under the connection limit");
+    evicted.Add({}, static_cast<double>(h2_.evicted()));
     out->push_back(std::move(h2));
     out->push_back(std::move(desync));
+    out->push_back(std::move(evicted));
   }
   prom::MetricFamily f("coroot_node_agent_l7_events_dropped_total", prom::MetricType::kCounter,
                        "Kernel L7 events that could not be attributed to a container/connection, by reason");

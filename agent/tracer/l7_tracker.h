@@ -34,6 +34,13 @@ class L7Tracker : public prom::ICollector {
   uint64_t dropped(const std::string& reason) const;
 
  private:
+  // Container and destination of a request on (pid, fd): the server's container for inbound ones,
+  // the tracked connection's labels for outbound ones. On failure, the drop reason is counted
+  // `requests` times and false returned.
+  bool Attribute(uint32_t pid, uint64_t fd, bool inbound, uint64_t cgroup_id, size_t requests,
+                 TcpTracker::ConnectionLabels* labels);
+  void Drop(const char* reason, size_t n = 1);
+
   std::shared_ptr<TcpTracker> tcp_;
   std::shared_ptr<IContainerResolver> resolver_;
   protocols::L7Metrics metrics_;

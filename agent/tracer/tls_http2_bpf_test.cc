@@ -82,28 +82,7 @@ srv.serve_forever()
   }
 
   static void ExpectCount(const std::string& family, const prom::Labels& want, double n) {
-    bool reached = testing::WaitFor([&] { return SeriesValue(*collector_, family, want) == n; }, 15s);
-    if (reached) std::this_thread::sleep_for(300ms);
-    EXPECT_EQ(SeriesValue(*collector_, family, want), n)
-        << family << " " << DescribeLabels(want) << "\nseries of the family:\n" << DumpFamily(*collector_, family)
-        << "L7 events dropped:\n" << DumpFamily(*collector_, "coroot_node_agent_l7_events_dropped_total")
-        << "HTTP/2 desyncs:\n" << DumpFamily(*collector_, "coroot_node_agent_http2_desyncs")
-        << "HTTP/2 connections:\n" << DumpFamily(*collector_, "coroot_node_agent_http2_connections");
-  }
-  // A plain TCP connect: an HTTPS probe would itself be counted once libssl carries probes.
-  static bool WaitPortOpen(int port) {
-    return testing::WaitFor(
-        [&] {
-          int fd = socket(AF_INET, SOCK_STREAM, 0);
-          sockaddr_in a{};
-          a.sin_family = AF_INET;
-          a.sin_port = htons(port);
-          a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-          bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-          close(fd);
-          return ok;
-        },
-        20s);
+    ExpectSeriesValue(*collector_, family, want, n);
   }
 
   static std::shared_ptr<EbpfCollector> collector_;
@@ -124,7 +103,7 @@ TEST_F(TlsBpfTest, GoClientAgainstPythonServer) {
   TestCgroup server_cg(Name("gosrv")), client_cg(Name("gocli"));
   const int port = FreeStablePort();
   auto server = StartServer(server_cg, port);
-  ASSERT_TRUE(WaitPortOpen(port)) << server->Log();
+  ASSERT_TRUE(WaitTcpPort(port)) << server->Log();
   const int n = 7;
   Proc client(client_cg, {dir_ + "/go_client", "https://127.0.0.1:" + std::to_string(port) + "/", std::to_string(n), "4", "0"},
               dir_ + "/client.log");
@@ -144,7 +123,7 @@ TEST_F(TlsBpfTest, PythonClientAgainstPythonServer) {
   TestCgroup server_cg(Name("pysrv")), client_cg(Name("pycli"));
   const int port = FreeStablePort();
   auto server = StartServer(server_cg, port);
-  ASSERT_TRUE(WaitPortOpen(port)) << server->Log();
+  ASSERT_TRUE(WaitTcpPort(port)) << server->Log();
   const int n = 6;
   // A plain TCP connection first, so the tracer knows the process; then the HTTPS requests.
   const std::string script = R"(
@@ -189,7 +168,7 @@ void RunGoHttp2(const std::string& dir, bool tls, const std::string& name,
     server_argv.push_back(dir + "/key.pem");
   }
   Proc server(server_cg, server_argv, dir + "/server.log");
-  ASSERT_TRUE(TlsBpfTest::WaitPortOpen(port)) << server.Log();
+  ASSERT_TRUE(WaitTcpPort(port)) << server.Log();
   const int n_ok = 9, n_missing = 4;
   const std::string base = std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port);
   Proc client(client_cg, {dir + "/go_h2", "client", base, std::to_string(n_ok), std::to_string(n_missing), tls ? "4" : "0.5"},

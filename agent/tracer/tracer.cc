@@ -105,12 +105,7 @@ Status Tracer::Init(const TracerOptions& options) {
       {"coroot_l7_exit_accept4", false},
       {"coroot_l7_enter_close", false},
   };
-  // TLS uprobes (bpf/l7_tls.h): loaded with L7 tracing, attached on demand through Attach().
-  const char* const uprobe_programs[] = {
-      "coroot_openssl_write_enter",   "coroot_openssl_write_exit",   "coroot_openssl_read_enter",
-      "coroot_openssl_read_exit",     "coroot_openssl_read_ex_enter", "coroot_openssl_read_ex_exit",
-      "coroot_go_tls_write_enter",    "coroot_go_tls_read_enter",    "coroot_go_tls_read_exit",
-  };
+  // TLS uprobes (tls::kTlsPrograms): loaded with L7 tracing, attached on demand through Attach().
   const bool load_uprobes = options.l7_hooks && options.connect_fd_hooks;
 
   for (int attempt = 0; attempt < 2; attempt++) {
@@ -162,7 +157,7 @@ Status Tracer::Init(const TracerOptions& options) {
     bpf_program* prog = nullptr;
     bpf_object__for_each_program(prog, skel_->obj) {
       const char* name = bpf_program__name(prog);
-      const bool uprobe = std::any_of(std::begin(uprobe_programs), std::end(uprobe_programs),
+      const bool uprobe = std::any_of(std::begin(tls::kTlsPrograms), std::end(tls::kTlsPrograms),
                                       [&](const char* u) { return strcmp(u, name) == 0; });
       if (uprobe) {
         if (!load_uprobes) bpf_program__set_autoload(prog, false);

@@ -14,11 +14,6 @@ namespace {
 // A bound on remembered problems: each distinct file is one entry, and hosts have few of those.
 constexpr size_t kMaxProblems = 1000;
 
-bool IsLibssl(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return StartsWith(std::string_view(path).substr(slash == std::string::npos ? 0 : slash + 1), "libssl.so");
-}
-
 }  // namespace
 
 const char* ProgramForSite(TlsLibraryKind kind, const UprobeSite& site) {
@@ -98,7 +93,7 @@ void TlsInstrumenter::Inspect(pid_t pid) {
   auto maps = ReadFile(dir + "/maps");
   if (!maps.ok()) return;
   for (const MappedFileRef& m : ParseMappedFiles(*maps))
-    if (IsLibssl(m.path)) InspectFile(dir + "/root" + m.path, true);  // through the process's root
+    if (IsLibsslPath(m.path)) InspectFile(dir + "/root" + m.path, true);  // through the process's root
 }
 
 void TlsInstrumenter::InspectFile(const std::string& path, bool libssl_only) {

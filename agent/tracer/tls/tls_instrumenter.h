@@ -25,6 +25,14 @@ class IUprobeAttacher {
   virtual Status Attach(const std::string& program, const std::string& path, uint64_t offset, bool retprobe) = 0;
 };
 
+// Every BPF program ProgramForSite names (bpf/l7_tls.h): the tracer loads them with L7 tracing
+// and attaches them on demand.
+inline constexpr const char* kTlsPrograms[] = {
+    "coroot_openssl_write_enter",   "coroot_openssl_write_exit",    "coroot_openssl_read_enter",
+    "coroot_openssl_read_exit",     "coroot_openssl_read_ex_enter", "coroot_openssl_read_ex_exit",
+    "coroot_go_tls_write_enter",    "coroot_go_tls_read_enter",     "coroot_go_tls_read_exit",
+};
+
 // The BPF program that handles a probe site; nullptr when the agent has none for it.
 const char* ProgramForSite(TlsLibraryKind kind, const UprobeSite& site);
 

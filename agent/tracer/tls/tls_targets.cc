@@ -36,16 +36,20 @@ bool ParseHex(std::string_view s, uint64_t* v) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
-// "libssl.so.3" → "3"; empty when the name is not libssl's.
+std::string_view BaseName(std::string_view path) { return path.substr(path.rfind('/') + 1); }
+
+// "libssl.so.3" → "3"; empty when the name is not libssl's or carries no version.
 std::string LibsslVersion(std::string_view path) {
-  std::string_view base = path.substr(path.rfind('/') + 1);
-  if (base.substr(0, 9) != "libssl.so") return "";
+  if (!IsLibsslPath(path)) return "";
+  std::string_view base = BaseName(path);
   base.remove_prefix(9);
   if (!base.empty() && base[0] == '.') base.remove_prefix(1);
   return std::string(base);
 }
 
 }  // namespace
+
+bool IsLibsslPath(std::string_view path) { return BaseName(path).substr(0, 9) == "libssl.so"; }
 
 std::vector<MappedFileRef> ParseMappedFiles(std::string_view maps, size_t* malformed) {
   std::vector<MappedFileRef> out;

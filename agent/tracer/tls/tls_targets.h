@@ -37,6 +37,9 @@ struct MappedFileRef {
   uint64_t dev = 0, inode = 0;
 };
 
+// Whether a path names OpenSSL's libssl ("libssl.so", "libssl.so.3", ...).
+bool IsLibsslPath(std::string_view path);
+
 // File-backed mappings of /proc/<pid>/maps, once each; malformed and deleted entries are skipped.
 std::vector<MappedFileRef> ParseMappedFiles(std::string_view maps, size_t* malformed = nullptr);
 
