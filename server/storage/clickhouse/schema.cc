@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "lib/base/strings.h"
+
 namespace coroot::server::storage {
 
 namespace {
@@ -152,6 +154,27 @@ std::string TtlInterval(std::chrono::milliseconds ttl) {
   return "toIntervalSecond(" + std::to_string(s) + ")";
 }
 
+// A "last seen" table (Coroot's *_service_name* tables and profiling_profiles): one row per key
+// combination with the newest time of a source row, kept by a materialized view over the source.
+static void AddLastSeenTable(std::vector<std::string>* s, const std::string& db, const std::string& name,
+                             const std::vector<std::string>& keys, const std::string& source,
+                             const std::string& time_column, const std::string& ttl) {
+  std::string columns;
+  for (const auto& k : keys) columns += "  " + k + " LowCardinality(String) CODEC(ZSTD(1)),\n";
+  const std::string key_list = Join(keys, ", ");
+  s->push_back("CREATE TABLE IF NOT EXISTS " + db + "." + name + " (\n" + columns +
+               "  LastSeen DateTime64(9) CODEC(Delta, ZSTD(1))\n"
+               ") ENGINE = ReplacingMergeTree\n"
+               "PRIMARY KEY (" + key_list + ")\n"
+               "ORDER BY (" + key_list + ")\n"
+               "PARTITION BY toDate(LastSeen)\n"
+               "TTL toDateTime(LastSeen) + " + ttl + "\n"
+               "SETTINGS ttl_only_drop_parts = 1");
+  s->push_back("CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + "." + name + "_mv TO " + db + "." + name + " AS\n" +
+               "SELECT " + key_list + ", max(" + time_column + ") AS LastSeen\n" + "FROM " + db + "." + source + "\n" +
+               "GROUP BY " + key_list);
+}
+
 std::vector<std::string> SchemaStatements(const SchemaOptions& o) {
   const std::string db = clickhouse::QuoteIdentifier(o.database);
   auto t = [&](const char* name) { return db + "." + name; };
@@ -176,21 +199,8 @@ ORDER BY )" + (compact ? kCompactLogsOrder : kCorootLogsOrder) + R"(
 TTL toDateTime(Timestamp) + )" + logs_ttl + R"(
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)");
 
-  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_logs_service_name_severity_text") + R"( (
-  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
-  SeverityText LowCardinality(String) CODEC(ZSTD(1)),
-  LastSeen DateTime64(9) CODEC(Delta, ZSTD(1))
-) ENGINE = ReplacingMergeTree
-PRIMARY KEY (ServiceName, SeverityText)
-ORDER BY (ServiceName, SeverityText)
-PARTITION BY toDate(LastSeen)
-TTL toDateTime(LastSeen) + )" + logs_ttl + R"(
-SETTINGS ttl_only_drop_parts = 1)");
-  s.push_back("CREATE MATERIALIZED VIEW IF NOT EXISTS " + t("otel_logs_service_name_severity_text_mv") + " TO " +
-              t("otel_logs_service_name_severity_text") + R"( AS
-SELECT ServiceName, SeverityText, max(Timestamp) AS LastSeen
-FROM )" + t("otel_logs") + R"(
-GROUP BY ServiceName, SeverityText)");
+  AddLastSeenTable(&s, db, "otel_logs_service_name_severity_text", {"ServiceName", "SeverityText"}, "otel_logs",
+                   "Timestamp", logs_ttl);
 
   // ---- traces ----
   s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces") + " (\n" + ColumnsSql(SpanColumns(), o.layout) + R"(,
@@ -227,20 +237,7 @@ FROM )" + t("otel_traces") + R"(
 WHERE TraceId != ''
 GROUP BY TraceId)");
 
-  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces_service_name") + R"( (
-  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
-  LastSeen DateTime64(9) CODEC(Delta, ZSTD(1))
-) ENGINE = ReplacingMergeTree
-PRIMARY KEY (ServiceName)
-ORDER BY (ServiceName)
-PARTITION BY toDate(LastSeen)
-TTL toDateTime(LastSeen) + )" + traces_ttl + R"(
-SETTINGS ttl_only_drop_parts = 1)");
-  s.push_back("CREATE MATERIALIZED VIEW IF NOT EXISTS " + t("otel_traces_service_name_mv") + " TO " +
-              t("otel_traces_service_name") + R"( AS
-SELECT ServiceName, max(Timestamp) AS LastSeen
-FROM )" + t("otel_traces") + R"(
-GROUP BY ServiceName)");
+  AddLastSeenTable(&s, db, "otel_traces_service_name", {"ServiceName"}, "otel_traces", "Timestamp", traces_ttl);
 
   s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces_histogram") + R"( (
   ServiceName LowCardinality(String) CODEC(ZSTD(1)),
@@ -300,21 +297,7 @@ PARTITION BY toDate(Start)
 ORDER BY (ServiceName, Type, toUnixTimestamp(Start), toUnixTimestamp(End))
 TTL toDateTime(Start) + )" + profiles_ttl + R"(
 SETTINGS ttl_only_drop_parts = 1)");
-  s.push_back("CREATE TABLE IF NOT EXISTS " + t("profiling_profiles") + R"( (
-  ServiceName LowCardinality(String) CODEC(ZSTD(1)),
-  Type LowCardinality(String) CODEC(ZSTD(1)),
-  LastSeen DateTime64(9) CODEC(Delta, ZSTD(1))
-) ENGINE = ReplacingMergeTree
-PRIMARY KEY (ServiceName, Type)
-ORDER BY (ServiceName, Type)
-PARTITION BY toDate(LastSeen)
-TTL toDateTime(LastSeen) + )" + profiles_ttl + R"(
-SETTINGS ttl_only_drop_parts = 1)");
-  s.push_back("CREATE MATERIALIZED VIEW IF NOT EXISTS " + t("profiling_profiles_mv") + " TO " +
-              t("profiling_profiles") + R"( AS
-SELECT ServiceName, Type, max(End) AS LastSeen
-FROM )" + t("profiling_samples") + R"(
-GROUP BY ServiceName, Type)");
+  AddLastSeenTable(&s, db, "profiling_profiles", {"ServiceName", "Type"}, "profiling_samples", "End", profiles_ttl);
   return s;
 }
 
