@@ -57,4 +57,27 @@ void AppendJsonEscaped(std::string* out, std::string_view s);
 // Cuts out back to at most `max` bytes past `start`, at a UTF-8 character boundary. True if cut.
 bool TruncateUtf8(std::string* out, size_t start, size_t max);
 
+// One attribute into a map column with the limits applied: key and value are cut at UTF-8
+// boundaries (each cut counted in *truncated). write_value(std::string*) appends the value's text;
+// when it fails, the pair is taken back and its error returned.
+template <typename WriteValue>
+Status AppendAttribute(storage::MapColumn* m, std::string_view key, const DecodeLimits& lim, uint64_t* truncated,
+                       WriteValue&& write_value) {
+  std::string& kb = m->keys.buf();
+  const size_t ks = kb.size();
+  AppendUtf8(&kb, key);
+  if (TruncateUtf8(&kb, ks, lim.max_key_bytes)) ++*truncated;
+  std::string& vb = m->values.buf();
+  const size_t vs = vb.size();
+  if (Status st = write_value(&vb); !st.ok()) {
+    m->keys.AbortPending();
+    m->values.AbortPending();
+    return st;
+  }
+  if (TruncateUtf8(&vb, vs, lim.max_value_bytes)) ++*truncated;
+  m->keys.Finish();
+  m->values.Finish();
+  return Status::Ok();
+}
+
 }  // namespace coroot::server::otlp

@@ -226,23 +226,9 @@ class JsonDecoder {
         res_->truncated++;
         continue;
       }
-      std::string& kb = m->keys.buf();
-      size_t ks = kb.size();
-      AppendUtf8(&kb, key);
-      if (TruncateUtf8(&kb, ks, lim_.max_key_bytes)) res_->truncated++;
-      std::string& vb = m->values.buf();
-      size_t vs = vb.size();
-      if (has_val) {
-        Status st = AnyValue(val, 0, false, &vb);
-        if (!st.ok()) {
-          m->keys.AbortPending();
-          m->values.AbortPending();
-          return st;
-        }
-      }
-      if (TruncateUtf8(&vb, vs, lim_.max_value_bytes)) res_->truncated++;
-      m->keys.Finish();
-      m->values.Finish();
+      RETURN_IF_ERROR(AppendAttribute(m, key, lim_, &res_->truncated, [&](std::string* out) {
+        return has_val ? AnyValue(val, 0, false, out) : Status::Ok();
+      }));
     }
     return Status::Ok();
   }

@@ -177,22 +177,8 @@ class Decoder {
   }
 
   Status PutAttribute(std::string_view key, std::string_view val, MapColumn* m) {
-    std::string& kb = m->keys.buf();
-    size_t ks = kb.size();
-    AppendUtf8(&kb, key);
-    if (TruncateUtf8(&kb, ks, lim_.max_key_bytes)) res_->truncated++;
-    std::string& vb = m->values.buf();
-    size_t vs = vb.size();
-    Status st = AnyValue(val, 0, false, &vb);
-    if (!st.ok()) {
-      m->keys.AbortPending();
-      m->values.AbortPending();
-      return st;
-    }
-    if (TruncateUtf8(&vb, vs, lim_.max_value_bytes)) res_->truncated++;
-    m->keys.Finish();
-    m->values.Finish();
-    return Status::Ok();
+    return AppendAttribute(m, key, lim_, &res_->truncated,
+                           [&](std::string* out) { return AnyValue(val, 0, false, out); });
   }
 
   // Resource { repeated KeyValue attributes = 1; } into a one-row scratch map; returns service.name.
