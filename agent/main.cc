@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
 
   // eBPF process events: the registry learns each new process at once (short-lived ones are
   // attributed to their container between scans), exits, and OOM kills as Coroot counts them.
-  std::unique_ptr<agent::tracer::ProcTracer> proc_events;
+  std::shared_ptr<agent::tracer::ProcTracer> proc_events;
   {
     auto started = agent::tracer::ProcTracer::Start({}, [c = containers.get()](const coroot_proc_event& e) {
       if (e.type == COROOT_PROC_START) c->OnProcessStart(static_cast<int>(e.pid), e.cgroup_id, e.ts_ns);
@@ -144,6 +144,18 @@ int main(int argc, char** argv) {
     if (started.ok()) {
       proc_events = std::move(started).value();
       containers->SetProcessEvents(true);
+      // Container delays from one read of the task iterator per gather instead of a netlink
+      // round trip per process.
+      if (proc_events->ReadTaskDelays().ok()) {
+        containers->SetDelaySource(std::make_unique<agent::containers::SnapshotDelaySource>([pe = proc_events] {
+          StatusOr<std::vector<coroot_task_delay>> raw = pe->ReadTaskDelays();
+          if (!raw.ok()) return StatusOr<std::vector<agent::containers::ThreadDelays>>(raw.status());
+          std::vector<agent::containers::ThreadDelays> out;
+          out.reserve(raw->size());
+          for (const coroot_task_delay& t : *raw) out.push_back({t.tid, t.tgid, {t.cpu_delay_ns, t.blkio_delay_ns}});
+          return StatusOr<std::vector<agent::containers::ThreadDelays>>(std::move(out));
+        }));
+      }
       if (proc_events->oom_hook_attached()) {
         containers->SetOomKillsFromEbpf(true);
       } else {

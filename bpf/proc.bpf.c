@@ -4,6 +4,8 @@
 //   task/task_newtask          a new process (CLONE_THREAD clones are threads: left out)
 //   sched/sched_process_exit   the exit of a process's last thread (per-thread exits are left out)
 //   oom/mark_victim            the OOM killer chose a task: its process's exit is an OOM kill
+//   iter/task                  every task's CPU and block-I/O delays, read at each gather (one
+//                              read() instead of a netlink taskstats round trip per process)
 //
 // The agent learns new pids at once (and their cgroup, which outlives a short-lived process), so
 // bursts of short-lived processes are attributed to their container between /proc scans.
@@ -90,5 +92,25 @@ int coroot_oom_mark_victim(struct trace_event_raw_mark_victim *ctx)
   __u32 pid = (__u32)ctx->pid;
   __u64 one = 1;
   bpf_map_update_elem(&oom_victims, &pid, &one, BPF_ANY);
+  return 0;
+}
+
+// The figures netlink taskstats gives per thread (kernel/delayacct.c): the scheduler's run-queue
+// wait, kept whether or not delay accounting is on, and the block-I/O wait, kept in task->delays
+// (allocated at fork while kernel.task_delayacct is 1).
+SEC("iter/task")
+int coroot_task_delays_iter(struct bpf_iter__task *ctx)
+{
+  struct task_struct *task = ctx->task;
+  if (!task)
+    return 0;
+  struct coroot_task_delay rec = {};
+  rec.tid = BPF_CORE_READ(task, pid);
+  rec.tgid = BPF_CORE_READ(task, tgid);
+  rec.cpu_delay_ns = BPF_CORE_READ(task, sched_info.run_delay);
+  struct task_delay_info *d = BPF_CORE_READ(task, delays);
+  if (d)
+    rec.blkio_delay_ns = BPF_CORE_READ(d, blkio_delay);
+  bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
   return 0;
 }

@@ -25,6 +25,20 @@ struct coroot_proc_event {
   __u32 flags;      /* COROOT_PROC_* */
 };
 
+/* One task (thread) as the task iterator (coroot_task_delays_iter) reports it. */
+struct coroot_task_delay {
+  __u32 tid;
+  __u32 tgid;
+  __u64 cpu_delay_ns;   /* sched_info.run_delay: time runnable but waiting for a CPU */
+  __u64 blkio_delay_ns; /* delays->blkio_delay: time waiting for synchronous block I/O */
+};
+
+#ifdef __cplusplus
+static_assert(sizeof(struct coroot_task_delay) == 24, "coroot_task_delay layout");
+#else
+_Static_assert(sizeof(struct coroot_task_delay) == 24, "coroot_task_delay layout");
+#endif
+
 #ifdef __cplusplus
 static_assert(sizeof(struct coroot_proc_event) == 32, "coroot_proc_event layout");
 #else

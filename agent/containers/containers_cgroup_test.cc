@@ -18,11 +18,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "agent/containers/jvm.h"
 #include "agent/containers/mounts.h"
 #include "agent/containers/registry.h"
+#include "agent/containers/taskstats.h"
 #include "agent/containers/test_cgroup.h"
 #include "lib/base/file.h"
 #include "lib/base/strings.h"
@@ -311,6 +313,107 @@ TEST(ContainersCgroupTest, DiskWriterBytesMatchBlkio) {
   std::printf("disk writer: %s on %s (%s): written %.0f bytes in %.0f writes\n", dir.c_str(), dev->name.c_str(),
               mount_point.c_str(), written->value,
               Value(m, "container_resources_disk_writes_total", id, {{"device", dev->name}}));
+}
+
+// Two burners on one CPU: each is runnable while the other runs, so both wait for the CPU.
+void BurnOnCpu0() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(0, &set);
+  if (sched_setaffinity(0, sizeof(set), &set) != 0) _exit(7);
+  Burn();
+}
+
+// Writes 4 KiB and waits for the disk, 64 times: the process sleeps in block I/O.
+void SyncWriter() {
+  int fd = open(g_write_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) _exit(7);
+  char buf[4096];
+  memset(buf, 0x5a, sizeof buf);
+  for (int i = 0; i < 64; i++)
+    if (write(fd, buf, sizeof buf) != static_cast<ssize_t>(sizeof buf) || fdatasync(fd) != 0) _exit(8);
+  close(fd);
+  for (;;) pause();
+}
+
+std::vector<std::string> Fields(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> out;
+  for (std::string f; in >> f;) out.push_back(f);
+  return out;
+}
+
+// The kernel's own run-queue wait of a single-threaded process (schedstat's second field, ns).
+double RunDelaySeconds(pid_t pid) {
+  auto s = ReadFile("/proc/" + std::to_string(pid) + "/schedstat");
+  if (!s.ok()) return -1;
+  std::vector<std::string> f = Fields(*s);
+  return f.size() >= 2 ? static_cast<double>(std::stoull(f[1])) / 1e9 : -1;
+}
+
+// delayacct_blkio_ticks, field 42 of /proc/<pid>/stat, in clock ticks.
+double BlkioDelaySeconds(pid_t pid) {
+  auto s = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  if (!s.ok()) return -1;
+  std::vector<std::string> f = Fields(s->substr(s->rfind(')') + 2));  // fields from 3 on
+  return f.size() >= 40 ? static_cast<double>(std::stoull(f[39])) / static_cast<double>(sysconf(_SC_CLK_TCK)) : -1;
+}
+
+TEST(ContainersCgroupTest, CpuAndDiskDelaysMatchTheKernel) {
+  // Delay accounting is turned on by the registry; do it before the children are forked, as the
+  // kernel gives a process its block-I/O delay record at fork only while it is on.
+  ASSERT_TRUE(EnableDelayAccounting("/proc").ok());
+  TestCgroup cg(Name("delay"));
+  REQUIRE_ROOT_AND(cg);
+  std::string dir = ::testing::TempDir();
+  char exe[4096];
+  if (ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1); n > 0) {
+    std::string self(exe, static_cast<size_t>(n));
+    dir = self.substr(0, self.rfind('/'));  // a real filesystem, never tmpfs
+  }
+  g_write_path = dir + "/coroot-delay-test-" + std::to_string(getpid()) + ".bin";
+  int go1 = -1, go2 = -1, go3 = -1;
+  pid_t b1 = cg.Spawn(BurnOnCpu0, &go1);
+  pid_t b2 = cg.Spawn(BurnOnCpu0, &go2);
+  pid_t w = cg.Spawn(SyncWriter, &go3);
+  ASSERT_GT(b1, 0);
+  ASSERT_GT(b2, 0);
+  ASSERT_GT(w, 0);
+  Go(go1);
+  Go(go2);
+  Go(go3);
+
+  RegistryOptions o = LiveOptions();
+  o.delay_accounting = true;
+  ContainerRegistry r(o);
+  ASSERT_TRUE(r.Init().ok());
+  r.Scan();
+  std::this_thread::sleep_for(1500ms);
+  unlink(g_write_path.c_str());
+  const std::string id = cg.path();
+  auto kernel_cpu = [&] { return RunDelaySeconds(b1) + RunDelaySeconds(b2) + RunDelaySeconds(w); };
+  double cpu_before = kernel_cpu(), disk_before = BlkioDelaySeconds(w);
+  auto m = Gather(r);
+  double cpu_after = kernel_cpu(), disk_after = BlkioDelaySeconds(w);
+  double cpu = Value(m, "container_resources_cpu_delay_seconds_total", id);
+  double disk = Value(m, "container_resources_disk_delay_seconds_total", id);
+  std::printf("delays: cpu %.3f s (kernel %.3f..%.3f), disk %.3f s (kernel %.2f..%.2f)\n", cpu, cpu_before,
+              cpu_after, disk, disk_before, disk_after);
+  // The two burners shared one CPU for 1.5 s: together they waited for about that long.
+  EXPECT_GT(cpu, 0.5);
+  EXPECT_LE(cpu_before, cpu + 1e-9);
+  EXPECT_LE(cpu, cpu_after + 1e-9);
+  // The kernel rounds /proc's figure down to whole ticks.
+  EXPECT_GT(disk, 0);
+  EXPECT_LE(disk_before, disk + 1e-9);
+  EXPECT_LE(disk, disk_after + 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK)));
+
+  // A process that exits takes its delays out of the kernel's figures, not out of the counter.
+  kill(b2, SIGKILL);
+  waitpid(b2, nullptr, 0);
+  r.Scan();
+  auto m2 = Gather(r);
+  EXPECT_GE(Value(m2, "container_resources_cpu_delay_seconds_total", id), cpu);
 }
 
 std::string g_java_dir;

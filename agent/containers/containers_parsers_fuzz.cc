@@ -10,6 +10,7 @@
 #include "agent/containers/jvm.h"
 #include "agent/containers/mounts.h"
 #include "agent/containers/proc_pid.h"
+#include "agent/containers/taskstats.h"
 #include "agent/containers/unix_http.h"
 
 using namespace coroot::agent::containers;
@@ -30,5 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParsePidStat(text);
   if (auto pd = ParseHsperfdata(text); pd.ok()) (void)JvmStatsFrom(*pd);
   (void)IsJvm(text);
+  (void)ParseTaskstatsReply(text);
+  (void)ParseFamilyIdReply(text);
   return 0;
 }

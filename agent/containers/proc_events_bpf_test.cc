@@ -4,6 +4,7 @@
 // events. Only events of the test's cgroups matter: other processes on the machine go to other
 // containers or to none.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,7 +16,9 @@
 #include <cstdlib>
 #include <thread>
 
+#include "agent/containers/delay_source.h"
 #include "agent/containers/registry.h"
+#include "agent/containers/taskstats.h"
 #include "agent/containers/test_cgroup.h"
 #include "agent/tracer/proc_tracer.h"
 #include "lib/cgroup/cgroupfs.h"
@@ -219,6 +222,96 @@ TEST(ProcEventsBpfTest, WithoutTheOomHookTheCgroupCounterIsUsed) {
         if (std::find(s.labels.begin(), s.labels.end(), prom::Label{"container_id", id}) != s.labels.end())
           reported = s.value;
   EXPECT_EQ(reported, 1);  // memory.oom_control's oom_kill
+}
+
+
+void BurnOnCpu0() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(0, &set);
+  if (sched_setaffinity(0, sizeof(set), &set) != 0) _exit(7);
+  volatile uint64_t x = 0;
+  for (;;) x = x + 1;
+}
+
+// The task iterator reads the same figures netlink taskstats gives, for the whole host in one
+// read, and the registry's counters from it match taskstats' per-process answers.
+TEST(ProcEventsBpfTest, TaskIteratorDelaysMatchTaskstats) {
+  ASSERT_TRUE(EnableDelayAccounting("/proc").ok());
+  TestCgroup cg(Name("delayiter"));
+  REQUIRE_ROOT_AND(cg);
+  int go1 = -1, go2 = -1;
+  pid_t b1 = cg.Spawn(BurnOnCpu0, &go1);
+  pid_t b2 = cg.Spawn(BurnOnCpu0, &go2);
+  ASSERT_GT(b1, 0);
+  ASSERT_GT(b2, 0);
+  Go(go1);
+  Go(go2);
+  std::this_thread::sleep_for(1s);
+
+  ContainerRegistry r(LiveOptions());
+  ASSERT_TRUE(r.Init().ok());
+  auto events = StartEvents(&r);
+  ASSERT_NE(events, nullptr);
+  auto ts = TaskstatsClient::Open();
+  ASSERT_TRUE(ts.ok()) << ts.status().ToString();
+  auto netlink_cpu = [&] {
+    double sum = 0;
+    for (pid_t p : {b1, b2}) {
+      auto d = (*ts)->Tgid(p);
+      EXPECT_TRUE(d.ok()) << d.status().ToString();
+      if (d.ok()) sum += static_cast<double>(d->cpu_delay_ns);
+    }
+    return sum;
+  };
+  double before = netlink_cpu();
+  auto tasks = events->ReadTaskDelays();
+  double after = netlink_cpu();
+  ASSERT_TRUE(tasks.ok()) << tasks.status().ToString();
+  double iter = 0;
+  size_t seen = 0;
+  for (const coroot_task_delay& t : *tasks)
+    if (t.tgid == static_cast<uint32_t>(b1) || t.tgid == static_cast<uint32_t>(b2)) {
+      iter += static_cast<double>(t.cpu_delay_ns);
+      seen++;
+    }
+  std::printf("task iterator: %zu tasks on the host; the two burners waited %.3f s (taskstats %.3f..%.3f)\n",
+              tasks->size(), iter / 1e9, before / 1e9, after / 1e9);
+  EXPECT_EQ(seen, 2u);
+  EXPECT_GT(tasks->size(), 10u);
+  EXPECT_GT(iter, 0.2e9);
+  EXPECT_LE(before, iter);
+  EXPECT_LE(iter, after);
+
+  // The registry on the iterator, as the agent runs it.
+  r.SetDelaySource(std::make_unique<SnapshotDelaySource>([&] {
+    auto raw = events->ReadTaskDelays();
+    if (!raw.ok()) return StatusOr<std::vector<ThreadDelays>>(raw.status());
+    std::vector<ThreadDelays> out;
+    for (const coroot_task_delay& t : *raw) out.push_back({t.tid, t.tgid, {t.cpu_delay_ns, t.blkio_delay_ns}});
+    return StatusOr<std::vector<ThreadDelays>>(std::move(out));
+  }));
+  r.Scan();
+  const std::string id = cg.path();
+  auto value = [&] {
+    std::vector<prom::MetricFamily> fams;
+    r.Collect(&fams);
+    for (const auto& f : fams)
+      if (f.name == "container_resources_cpu_delay_seconds_total")
+        for (const auto& smp : f.samples)
+          if (std::find(smp.labels.begin(), smp.labels.end(), prom::Label{"container_id", id}) != smp.labels.end())
+            return smp.value;
+    return -1.0;
+  };
+  double v1 = value();  // a new container: everything its tasks have
+  std::this_thread::sleep_for(500ms);
+  double k0 = netlink_cpu();
+  double v2 = value();
+  double k1 = netlink_cpu();
+  EXPECT_GE(v1, iter / 1e9);
+  EXPECT_LE(k0 / 1e9, v2 + 1e-9);
+  EXPECT_LE(v2, k1 / 1e9 + 1e-9);
+  std::printf("registry on the iterator: %.3f s then %.3f s (taskstats %.3f..%.3f)\n", v1, v2, k0 / 1e9, k1 / 1e9);
 }
 
 }  // namespace

@@ -80,6 +80,7 @@ RegistryOptions OptionsFromConfig(const Config& cfg) {
   o.denylist = cfg.container_denylist;
   o.min_container_age = cfg.min_container_age;
   o.skip_systemd_system_services = cfg.skip_systemd_system_services;
+  o.delay_accounting = true;
   return o;
 }
 
@@ -125,6 +126,16 @@ Status ContainerRegistry::Init() {
   };
   compile(options_.allowlist, &allow_);
   compile(options_.denylist, &deny_);
+  if (options_.delay_accounting) {
+    if (Status on = EnableDelayAccounting(options_.proc_root); !on.ok()) {
+      LOG(WARNING) << on.ToString() << "; container delay metrics will stay at zero";
+    }
+    if (StatusOr<std::unique_ptr<TaskstatsClient>> ts = TaskstatsClient::Open(); ts.ok()) {
+      delays_ = std::make_unique<NetlinkDelaySource>(std::move(*ts));
+    } else {
+      LOG(WARNING) << "no container delay metrics: " << ts.status().ToString();
+    }
+  }
   return result;
 }
 
@@ -432,6 +443,12 @@ std::vector<ContainerInfo> ContainerRegistry::Containers() {
   return out;
 }
 
+void ContainerRegistry::SetDelaySource(std::unique_ptr<DelaySource> source) {
+  std::lock_guard<std::mutex> lock(mu_);
+  delays_ = std::move(source);
+  for (auto& [id, c] : containers_) c.delays.Rebase();
+}
+
 void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   const auto kGauge = MetricType::kGauge;
   const auto kCounter = MetricType::kCounter;
@@ -440,6 +457,8 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   Clock::time_point now = Clock::now();
   const cgroup::CgroupFs& fs = options_.cgroupfs;
   gathers_++;
+  if (delays_) delays_->Refresh();
+  std::vector<TaskSample> tasks;
   for (auto& [id, c] : containers_) {
     if (!OldEnough(c, now)) continue;
     const Labels l = {{"container_id", c.id}, {"app_id", c.app_id}};
@@ -460,6 +479,17 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
       f.Get("container_resources_cpu_throttled_seconds_total", kCounter,
             "Total time duration the container has been throttled")
           .Add(l, cpu->throttled_seconds);
+    }
+    if (delays_) {
+      tasks.clear();
+      for (const auto& [pid, p] : c.processes) delays_->TasksOf(pid, &tasks);
+      c.delays.Update(tasks);
+      f.Get("container_resources_cpu_delay_seconds_total", kCounter,
+            "Total time the container's processes have been waiting for a CPU while runnable")
+          .Add(l, static_cast<double>(c.delays.total().cpu_delay_ns) / 1e9);
+      f.Get("container_resources_disk_delay_seconds_total", kCounter,
+            "Total time the container's processes have been waiting for synchronous block I/O to complete")
+          .Add(l, static_cast<double>(c.delays.total().blkio_delay_ns) / 1e9);
     }
     if (StatusOr<cgroup::MemoryStat> m = cgroup::ReadMemoryStat(fs, c.paths); m.ok()) {
       f.Get("container_resources_memory_rss_bytes", kGauge,

@@ -28,6 +28,7 @@
 
 #include "agent/containers/containerd.h"
 #include "agent/containers/crio.h"
+#include "agent/containers/delay_counter.h"
 #include "agent/containers/dockerd.h"
 #include "agent/containers/mounts.h"
 #include "lib/base/status.h"
@@ -69,6 +70,10 @@ struct RegistryOptions {
   size_t max_processes = 262'144;  // per scan; Linux's default pid_max is 4M, most hosts hold far fewer
   size_t max_ignored_cgroups = 65'536;
   size_t max_mounts_per_container = 16;
+  // container_resources_{cpu,disk}_delay_seconds_total from netlink taskstats (turns
+  // kernel.task_delayacct on). Off by default so fixture trees never query the host's pids;
+  // the agent's flags turn it on.
+  bool delay_accounting = false;
   // A process's cgroup is read again when it execs (its comm changes), when its pid is reused,
   // and at least every this many scans (a process moved between cgroups without exec).
   int revalidate_every_scans = 12;
@@ -120,6 +125,9 @@ class ContainerRegistry : public prom::ICollector {
   void SetOomKillsFromEbpf(bool on) { oom_from_ebpf_ = on; }
   // True while process events arrive: /proc is then scanned every scan_interval_with_events.
   void SetProcessEvents(bool on) { process_events_ = on; }
+  // Replaces where container delays come from (the agent hands over the eBPF task iterator once
+  // it runs). Counters keep their totals; each container's next gather only takes baselines.
+  void SetDelaySource(std::unique_ptr<DelaySource> source);
 
  private:
   struct Process {
@@ -147,6 +155,7 @@ class ContainerRegistry : public prom::ICollector {
     int disk_mounts_pid = 0;
     uint64_t disk_mounts_gather = 0;
     bool started_by_event = false;  // a process event added a process: recheck restarts at the next scan
+    DelayCounter delays;
   };
   struct CgroupDecision {
     std::string container_id;  // "" = not a container we report
@@ -173,6 +182,7 @@ class ContainerRegistry : public prom::ICollector {
   std::unique_ptr<DockerClient> docker_;
   std::unique_ptr<CrioClient> crio_;
   std::unique_ptr<ContainerdClient> containerd_;
+  std::unique_ptr<DelaySource> delays_;  // null: no delay metrics
   double ticks_per_second_ = 100;
   uint64_t boot_time_ = 0;
 

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -29,7 +30,9 @@ const Spec kSpecs[] = {
     {"coroot_task_newtask", true},
     {"coroot_sched_process_exit", true},
     {"coroot_oom_mark_victim", false},
+    {"coroot_task_delays_iter", false},
 };
+constexpr const char* kTaskIter = "coroot_task_delays_iter";
 // The maps those programs use; every other map of the object is not created by this instance.
 const std::set<std::string> kMaps = {"proc_events", "oom_victims", "proc_drops"};
 
@@ -57,6 +60,20 @@ Status ProcTracer::Init(const ProcTracerOptions& options) {
         break;
       }
 
+  // The task iterator is the program most likely to be refused (BPF_PROG_TYPE_TRACING): when the
+  // object does not load with it, it is loaded again without it.
+  for (int attempt = 0;; attempt++) {
+    Status st = Load(tracefs, options, /*with_task_iter=*/attempt == 0);
+    if (st.ok()) break;
+    if (attempt > 0) return st;
+    LOG(WARNING) << st.ToString() << "; retrying without the task iterator (iter/task)";
+  }
+  return Attach();
+}
+
+Status ProcTracer::Load(const std::string& tracefs, const ProcTracerOptions& options, bool with_task_iter) {
+  if (skel_) coroot_bpf__destroy(skel_);
+  hooks_.clear();
   skel_ = coroot_bpf__open();
   if (!skel_) return ErrnoStatus("opening the BPF object", errno);
   bpf_program* prog = nullptr;
@@ -77,6 +94,7 @@ Status ProcTracer::Init(const ProcTracerOptions& options) {
     if (!tp.empty() && !tracefs.empty() && !Exists(tracefs + "/events/" + tp))
       h.error = "tracepoint " + tp + " does not exist on this kernel";
     if (h.program == "coroot_oom_mark_victim" && !options.oom_hook) h.error = "disabled by configuration";
+    if (h.program == kTaskIter && !with_task_iter) h.error = "the BPF object failed to load with it";
     if (!h.error.empty()) bpf_program__set_autoload(prog, false);
     hooks_.push_back(h);
   }
@@ -87,7 +105,10 @@ Status ProcTracer::Init(const ProcTracerOptions& options) {
   }
   if (int err = coroot_bpf__load(skel_); err != 0)
     return ErrnoStatus("loading the process BPF programs (verifier or permissions)", -err);
+  return Status::Ok();
+}
 
+Status ProcTracer::Attach() {
   for (auto& h : hooks_) {
     if (!h.error.empty()) continue;
     bpf_link* link = bpf_program__attach(bpf_object__find_program_by_name(skel_->obj, h.program.c_str()));
@@ -96,6 +117,7 @@ Status ProcTracer::Init(const ProcTracerOptions& options) {
       continue;
     }
     links_.push_back(link);
+    if (h.program == kTaskIter) task_iter_link_ = link;
     h.attached = true;
   }
   for (const auto& h : hooks_) {
@@ -136,6 +158,35 @@ int ProcTracer::OnSample(void* ctx, void* data, size_t size) {
   return 0;
 }
 
+StatusOr<std::vector<coroot_task_delay>> ProcTracer::ReadTaskDelays() {
+  std::lock_guard<std::mutex> lock(iter_mu_);  // Stop() may run on another thread
+  if (!task_iter_link_) return Unavailable("the task iterator is not attached");
+  int fd = bpf_iter_create(bpf_link__fd(task_iter_link_));
+  if (fd < 0) return ErrnoStatus("creating the task iterator", errno);
+  std::vector<coroot_task_delay> out;
+  std::vector<char> buf(64 << 10);
+  std::string pending;  // a read may end inside a record
+  Status st;
+  for (;;) {
+    ssize_t n = read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      st = ErrnoStatus("reading the task iterator", errno);
+      break;
+    }
+    if (n == 0) break;
+    pending.append(buf.data(), static_cast<size_t>(n));
+    size_t whole = pending.size() / sizeof(coroot_task_delay);
+    size_t at = out.size();
+    out.resize(at + whole);
+    std::memcpy(out.data() + at, pending.data(), whole * sizeof(coroot_task_delay));
+    pending.erase(0, whole * sizeof(coroot_task_delay));
+  }
+  close(fd);
+  if (!st.ok()) return st;
+  return out;
+}
+
 void ProcTracer::Run() {
   while (!stop_.load()) {
     int n;
@@ -174,8 +225,10 @@ void ProcTracer::Stop() {
   std::lock_guard<std::mutex> lock(rb_mu_);
   if (rb_) ring_buffer__free(rb_);
   rb_ = nullptr;
+  std::lock_guard<std::mutex> iter_lock(iter_mu_);
   for (auto* l : links_) bpf_link__destroy(l);
   links_.clear();
+  task_iter_link_ = nullptr;
   if (skel_) coroot_bpf__destroy(skel_);
   skel_ = nullptr;
 }

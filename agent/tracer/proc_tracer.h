@@ -46,10 +46,15 @@ class ProcTracer {
   bool oom_hook_attached() const;
   uint64_t events() const { return events_.load(); }
   uint64_t kernel_drops();  // events lost because the ring was full
+  // Every task's CPU and block-I/O delays now, from the iter/task program (one read() for the
+  // whole host). Unavailable when the iterator did not load.
+  StatusOr<std::vector<coroot_task_delay>> ReadTaskDelays();
 
  private:
   ProcTracer() = default;
   Status Init(const ProcTracerOptions& options);
+  Status Load(const std::string& tracefs, const ProcTracerOptions& options, bool with_task_iter);
+  Status Attach();
   void Run();
   static int OnSample(void* ctx, void* data, size_t size);
 
@@ -58,6 +63,8 @@ class ProcTracer {
   coroot_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
   std::vector<bpf_link*> links_;
+  bpf_link* task_iter_link_ = nullptr;  // one of links_
+  std::mutex iter_mu_;
   std::vector<HookState> hooks_;
   std::mutex rb_mu_;
   std::atomic<bool> stop_{false};
