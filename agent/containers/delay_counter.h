@@ -30,11 +30,13 @@ class DelayCounter {
     }
     last_ = std::move(now);
     rebase_ = false;
+    updated_ = true;
   }
-  // The source changed (its keys mean something else): the next update only takes baselines.
+  // The source changed (its keys mean something else): the next update only takes baselines,
+  // unless nothing was counted yet (then the new source's first sight counts, as for a new task).
   void Rebase() {
     last_.clear();
-    rebase_ = true;
+    rebase_ = updated_;
   }
   const TaskDelays& total() const { return total_; }
 
@@ -42,6 +44,7 @@ class DelayCounter {
   std::unordered_map<uint64_t, TaskDelays> last_;
   TaskDelays total_;
   bool rebase_ = false;
+  bool updated_ = false;
 };
 
 }  // namespace coroot::agent::containers

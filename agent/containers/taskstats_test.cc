@@ -99,6 +99,7 @@ TEST(DelayCounterTest, AddsGrowthAndSurvivesExitsAndPidReuse) {
     return out;
   };
   DelayCounter c;
+  c.Rebase();  // before any update: changes nothing
   c.Update(tasks());  // first sight: everything they have
   EXPECT_EQ(c.total().cpu_delay_ns, 150u);
   EXPECT_EQ(c.total().blkio_delay_ns, 7u);
