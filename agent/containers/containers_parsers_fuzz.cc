@@ -6,6 +6,7 @@
 #include "agent/containers/app_type.h"
 #include "agent/containers/containerd.h"
 #include "agent/containers/crio.h"
+#include "agent/containers/dbus_wire.h"
 #include "agent/containers/dockerd.h"
 #include "agent/containers/jvm.h"
 #include "agent/containers/mounts.h"
@@ -33,5 +34,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)IsJvm(text);
   (void)ParseTaskstatsReply(text);
   (void)ParseFamilyIdReply(text);
+  if (auto size = dbus::MessageSize(text); size.ok() && *size > 0 && *size <= text.size())
+    if (auto m = dbus::ParseMessage(text.substr(0, *size)); m.ok()) {
+      (void)dbus::ParseProperties(*m);
+      (void)dbus::ErrorText(*m);
+    }
+  {  // the same bytes as a properties body in both byte orders
+    dbus::Message m;
+    m.signature = "a{sv}";
+    m.body = std::string(text);
+    (void)dbus::ParseProperties(m);
+    m.big_endian = true;
+    (void)dbus::ParseProperties(m);
+  }
   return 0;
 }

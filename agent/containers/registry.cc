@@ -103,6 +103,9 @@ ContainerRegistry::ContainerRegistry(RegistryOptions options) : options_(std::mo
       containerd_ = std::make_unique<ContainerdClient>(p);
       break;
     }
+  if (!options_.systemd_socket.empty())
+    if (std::string p = reachable(options_.systemd_socket); access(p.c_str(), F_OK) == 0)
+      systemd_ = std::make_unique<SystemdClient>(p);
   long hz = sysconf(_SC_CLK_TCK);
   if (hz > 0) ticks_per_second_ = static_cast<double>(hz);
   if (StatusOr<std::string> st = ReadFile(options_.proc_root + "/stat", 1 << 20); st.ok()) {
@@ -210,6 +213,14 @@ ContainerRegistry::CgroupDecision ContainerRegistry::MakeDecision(const std::str
         have_md = true;
       } else if (asked && got.status().code() != StatusCode::kNotFound) {
         drops->push_back("runtime_unavailable");
+      }
+    }
+    // systemd units: TriggeredBy and Type from systemd itself (container_info's labels and the
+    // --skip-systemd-system-services rule); without an answer they stay "", as in Coroot.
+    if (c->type == T::kSystemdService && systemd_) {
+      if (StatusOr<SystemdUnitProperties> u = systemd_->GetUnitProperties(cgroup::SystemdUnit(cgroup_id)); u.ok()) {
+        md->systemd_triggered_by = u->triggered_by;
+        md->systemd_type = u->type;
       }
     }
     std::string id = have_md ? cgroup::ContainerIdFor(*c, *md, std::chrono::system_clock::now()) : "";

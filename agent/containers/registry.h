@@ -31,6 +31,7 @@
 #include "agent/containers/delay_counter.h"
 #include "agent/containers/dockerd.h"
 #include "agent/containers/mounts.h"
+#include "agent/containers/systemd_dbus.h"
 #include "lib/base/status.h"
 #include "lib/cgroup/cgroupfs.h"
 #include "lib/cgroup/container_id.h"
@@ -52,6 +53,8 @@ struct RegistryOptions {
   std::string sys_root = "/sys";
   // Docker Engine API socket ("" = do not ask Docker). The host's, seen through PID 1's root.
   std::string docker_socket = "/proc/1/root/run/docker.sock";
+  // systemd's private D-Bus socket ("" = do not ask systemd): TriggeredBy and Type of units.
+  std::string systemd_socket = "/proc/1/root/run/systemd/private";
   // CRI-O's socket: the first of these that exists when the registry starts.
   std::vector<std::string> crio_sockets = {"/proc/1/root/var/run/crio/crio.sock", "/proc/1/root/run/crio/crio.sock"};
   // containerd's socket: the first of these that exists when the registry starts (spec §1.c order).
@@ -182,6 +185,7 @@ class ContainerRegistry : public prom::ICollector {
   std::unique_ptr<DockerClient> docker_;
   std::unique_ptr<CrioClient> crio_;
   std::unique_ptr<ContainerdClient> containerd_;
+  std::unique_ptr<SystemdClient> systemd_;
   std::unique_ptr<DelaySource> delays_;  // null: no delay metrics
   double ticks_per_second_ = 100;
   uint64_t boot_time_ = 0;
