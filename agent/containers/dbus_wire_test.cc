@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "lib/base/file.h"
+
 #include "agent/containers/systemd_dbus.h"
 
 namespace coroot::agent::containers {
@@ -144,6 +146,31 @@ TEST(DbusWireTest, PropertiesOfManyTypesInBothByteOrders) {
     EXPECT_EQ(std::get<std::string>(props->at("Type")), "oneshot");
     EXPECT_EQ(props->count("ExecStart"), 0u);
   }
+}
+
+// Bytes libdbus wrote: the GetAll reply of systemd_private_peer.py for "web.service=simple,web.timer",
+// captured with strace from dbus-send --peer.
+TEST(DbusWireTest, ReplyWrittenByLibdbus) {
+  StatusOr<std::string> bytes = ReadFile(CONTAINERS_TESTDATA_DIR "/dbus_getall_reply.bin");
+  ASSERT_TRUE(bytes.ok());
+  StatusOr<size_t> size = dbus::MessageSize(*bytes);
+  ASSERT_TRUE(size.ok());
+  ASSERT_EQ(*size, bytes->size());
+  StatusOr<dbus::Message> m = dbus::ParseMessage(*bytes);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->type, dbus::kMethodReturn);
+  EXPECT_EQ(m->reply_serial, 1u);
+  auto props = dbus::ParseProperties(*m);
+  ASSERT_TRUE(props.ok()) << props.status().ToString();
+  EXPECT_EQ(std::get<std::string>(props->at("Id")), "web.service");
+  EXPECT_EQ(std::get<std::string>(props->at("Type")), "simple");
+  EXPECT_EQ(std::get<std::vector<std::string>>(props->at("TriggeredBy")), std::vector<std::string>{"web.timer"});
+  EXPECT_EQ(std::get<uint64_t>(props->at("MainPID")), 4242u);
+  EXPECT_EQ(std::get<uint64_t>(props->at("IOReadBytes")), UINT64_MAX);
+  EXPECT_EQ(std::get<std::vector<std::string>>(props->at("Environment")), (std::vector<std::string>{"A=1", "B=2"}));
+  EXPECT_EQ(std::get<bool>(props->at("CanStart")), true);
+  EXPECT_EQ(props->count("ExecStart"), 0u);  // a(sasbttttuii): skipped
+  EXPECT_EQ(props->size(), 15u);  // 18 properties; ExecStart, Conditions and Nested are of types it skips
 }
 
 TEST(DbusWireTest, EveryTruncationAndCorruptionIsRefused) {
