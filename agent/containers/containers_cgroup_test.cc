@@ -315,15 +315,6 @@ TEST(ContainersCgroupTest, DiskWriterBytesMatchBlkio) {
               Value(m, "container_resources_disk_writes_total", id, {{"device", dev->name}}));
 }
 
-// Two burners on one CPU: each is runnable while the other runs, so both wait for the CPU.
-void BurnOnCpu0() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(0, &set);
-  if (sched_setaffinity(0, sizeof(set), &set) != 0) _exit(7);
-  Burn();
-}
-
 // Writes 4 KiB and waits for the disk, 64 times: the process sleeps in block I/O.
 void SyncWriter() {
   int fd = open(g_write_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -372,16 +363,12 @@ TEST(ContainersCgroupTest, CpuAndDiskDelaysMatchTheKernel) {
     dir = self.substr(0, self.rfind('/'));  // a real filesystem, never tmpfs
   }
   g_write_path = dir + "/coroot-delay-test-" + std::to_string(getpid()) + ".bin";
-  int go1 = -1, go2 = -1, go3 = -1;
-  pid_t b1 = cg.Spawn(BurnOnCpu0, &go1);
-  pid_t b2 = cg.Spawn(BurnOnCpu0, &go2);
-  pid_t w = cg.Spawn(SyncWriter, &go3);
+  // Two burners on one CPU: each is runnable while the other runs, so both wait for the CPU.
+  std::vector<pid_t> burners = SpawnStarted(cg, BurnOnCpu0, 2);
+  const pid_t b1 = burners[0], b2 = burners[1], w = SpawnStarted(cg, SyncWriter, 1)[0];
   ASSERT_GT(b1, 0);
   ASSERT_GT(b2, 0);
   ASSERT_GT(w, 0);
-  Go(go1);
-  Go(go2);
-  Go(go3);
 
   RegistryOptions o = LiveOptions();
   o.delay_accounting = true;

@@ -225,28 +225,16 @@ TEST(ProcEventsBpfTest, WithoutTheOomHookTheCgroupCounterIsUsed) {
 }
 
 
-void BurnOnCpu0() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(0, &set);
-  if (sched_setaffinity(0, sizeof(set), &set) != 0) _exit(7);
-  volatile uint64_t x = 0;
-  for (;;) x = x + 1;
-}
-
 // The task iterator reads the same figures netlink taskstats gives, for the whole host in one
 // read, and the registry's counters from it match taskstats' per-process answers.
 TEST(ProcEventsBpfTest, TaskIteratorDelaysMatchTaskstats) {
   ASSERT_TRUE(EnableDelayAccounting("/proc").ok());
   TestCgroup cg(Name("delayiter"));
   REQUIRE_ROOT_AND(cg);
-  int go1 = -1, go2 = -1;
-  pid_t b1 = cg.Spawn(BurnOnCpu0, &go1);
-  pid_t b2 = cg.Spawn(BurnOnCpu0, &go2);
+  std::vector<pid_t> burners = SpawnStarted(cg, BurnOnCpu0, 2);
+  const pid_t b1 = burners[0], b2 = burners[1];
   ASSERT_GT(b1, 0);
   ASSERT_GT(b2, 0);
-  Go(go1);
-  Go(go2);
   std::this_thread::sleep_for(1s);
 
   ContainerRegistry r(LiveOptions());

@@ -3,6 +3,7 @@
 // processes moved into it; children are killed by PID and the cgroups removed on destruction.
 // Needs root.
 #include <fcntl.h>
+#include <sched.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -116,6 +117,29 @@ inline void Go(int fd) {
   char b = 1;
   EXPECT_EQ(write(fd, &b, 1), 1);
   close(fd);
+}
+
+// A child body for Spawn: spins on CPU 0 for ever. Two of them wait for the CPU half the time each,
+// which is what the delay tests measure.
+inline void BurnOnCpu0() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(0, &set);
+  if (sched_setaffinity(0, sizeof(set), &set) != 0) _exit(7);
+  volatile uint64_t x = 0;
+  for (;;) x = x + 1;
+}
+
+// Spawns n children running fn in cg and starts them; their pids (<= 0 where a fork failed).
+inline std::vector<pid_t> SpawnStarted(TestCgroup& cg, void (*fn)(), int n) {
+  std::vector<pid_t> pids;
+  for (int i = 0; i < n; i++) {
+    int go = -1;
+    pid_t p = cg.Spawn(fn, &go);
+    if (p > 0) Go(go);
+    pids.push_back(p);
+  }
+  return pids;
 }
 
 }  // namespace coroot::agent::containers
