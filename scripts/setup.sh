@@ -27,6 +27,7 @@ packages=(
   memcached libmemcached-tools
   # test tools
   python3 iproute2 nftables
+  dnsmasq-base bind9-dnsutils  # DNS tracing test: a local dnsmasq, dig (no dnsmasq service)
   bpftrace  # baseline of bench/l7_tracer_bench
   # container runtimes started by hand in the container-discovery tests
   docker.io containerd runc busybox-static
