@@ -935,13 +935,33 @@ int coroot_l7_enter_sendto(struct trace_event_raw_sys_enter *ctx)
   return 0;
 }
 
+// DNS over TCP written as [2-byte length][message] in two iovecs (glibc, dig): the message is in
+// the second one, so the first-iovec rule alone would never see it.
+static __always_inline bool dns_tcp_writev(__u64 fd, const struct iovec *iov, const void *len_buf)
+{
+  __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, fd);
+  struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
+  if (!s || s->inbound || s->udp || s->tls || s->http2)
+    return false;
+  struct iovec v = {};
+  char h[14];
+  if (bpf_probe_read_user(h, 2, len_buf) != 0 || bpf_probe_read_user(&v, sizeof(v), iov + 1) != 0 ||
+      v.iov_len < DNS_HEADER || bpf_probe_read_user(h + 2, DNS_HEADER, v.iov_base) != 0)
+    return false;
+  return dns_query(key, h, v.iov_len + 2, true);
+}
+
 SEC("tracepoint/syscalls/sys_enter_writev")
 int coroot_l7_enter_writev(struct trace_event_raw_sys_enter *ctx)
 {
   const void *base;
-  __u64 len;
-  if (first_iovec((const struct iovec *)ctx->args[1], ctx->args[2], &base, &len))
-    on_write(ctx->args[0], base, len);
+  __u64 len, fd = ctx->args[0], cnt = ctx->args[2];
+  const struct iovec *iov = (const struct iovec *)ctx->args[1];
+  if (!first_iovec(iov, cnt, &base, &len))
+    return 0;
+  if (len == 2 && cnt >= 2 && dns_tcp_writev(fd, iov, base))
+    return 0;
+  on_write(fd, base, len);
   return 0;
 }
 
