@@ -500,14 +500,18 @@ static __always_inline void dns_udp_query(__u64 key, const void *buf, __u64 size
 }
 
 // Data read on an outbound socket that may answer a kept query: one event carrying the response.
+// On TCP the message comes after its 2-byte length, or alone when the length was read on its own
+// (glibc reads 2 bytes, then the message).
 static __always_inline bool dns_response(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size,
                                          bool tcp)
 {
   char h[16];
   if (size < sizeof(h) || bpf_probe_read_user(h, sizeof(h), buf) != 0)
     return false;
-  const char *d = tcp ? h + 2 : h;
-  if (!dns_header(d, true))
+  const char *d = h;
+  if (tcp && dns_header(h + 2, true))
+    d = h + 2;
+  else if (!dns_header(h, true))
     return false;
   struct coroot_l7_stream_key sk = {.sock = key, .stream = be16(d)};
   __u64 *ts = bpf_map_lookup_elem(&l7_dns_requests, &sk);
@@ -935,20 +939,26 @@ int coroot_l7_enter_sendto(struct trace_event_raw_sys_enter *ctx)
   return 0;
 }
 
-// DNS over TCP written as [2-byte length][message] in two iovecs (glibc, dig): the message is in
-// the second one, so the first-iovec rule alone would never see it.
-static __always_inline bool dns_tcp_writev(__u64 fd, const struct iovec *iov, const void *len_buf)
+// DNS over TCP written as [2-byte length][message] iovec pairs (dig: one pair; glibc: two, A and
+// AAAA): the messages are in the second iovec of each pair, beyond the first-iovec rule.
+#define DNS_TCP_WRITEV_PAIRS 2
+static __always_inline bool dns_tcp_writev(__u64 fd, const struct iovec *iov, __u64 cnt)
 {
   __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, fd);
   struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
   if (!s || s->inbound || s->udp || s->tls || s->http2)
     return false;
-  struct iovec v = {};
-  char h[14];
-  if (bpf_probe_read_user(h, 2, len_buf) != 0 || bpf_probe_read_user(&v, sizeof(v), iov + 1) != 0 ||
-      v.iov_len < DNS_HEADER || bpf_probe_read_user(h + 2, DNS_HEADER, v.iov_base) != 0)
-    return false;
-  return dns_query(key, h, v.iov_len + 2, true);
+  bool found = false;
+  for (int i = 0; i < DNS_TCP_WRITEV_PAIRS; i++) {
+    struct iovec v[2] = {};
+    char h[14];
+    if (2 * i + 1 >= cnt || bpf_probe_read_user(v, sizeof(v), iov + 2 * i) != 0 || v[0].iov_len != 2 ||
+        v[1].iov_len < DNS_HEADER || bpf_probe_read_user(h, 2, v[0].iov_base) != 0 ||
+        bpf_probe_read_user(h + 2, DNS_HEADER, v[1].iov_base) != 0 || !dns_query(key, h, v[1].iov_len + 2, true))
+      break;
+    found = true;
+  }
+  return found;
 }
 
 SEC("tracepoint/syscalls/sys_enter_writev")
@@ -959,7 +969,7 @@ int coroot_l7_enter_writev(struct trace_event_raw_sys_enter *ctx)
   const struct iovec *iov = (const struct iovec *)ctx->args[1];
   if (!first_iovec(iov, cnt, &base, &len))
     return 0;
-  if (len == 2 && cnt >= 2 && dns_tcp_writev(fd, iov, base))
+  if (len == 2 && cnt >= 2 && dns_tcp_writev(fd, iov, cnt))
     return 0;
   on_write(fd, base, len);
   return 0;

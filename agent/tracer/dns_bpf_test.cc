@@ -110,6 +110,7 @@ class DnsBpfTest : public ::testing::Test {
         dir_ + "/dnsmasq.out");
     ASSERT_TRUE(WaitTcp(server_, 53)) << dnsmasq_->Log();
     std::ofstream(dir_ + "/resolv.conf") << "nameserver " << server_ << "\noptions timeout:2 attempts:2\n";
+    std::ofstream(dir_ + "/resolv_tcp.conf") << "nameserver " << server_ << "\noptions use-vc timeout:2 attempts:2\n";
   }
   void TearDown() override {
     dnsmasq_.reset();
@@ -126,8 +127,8 @@ class DnsBpfTest : public ::testing::Test {
     return rc;
   }
   // A shell command with the test's resolv.conf in place of /etc/resolv.conf (private mounts).
-  int RunWithResolvConf(const TestCgroup& cg, const std::string& cmd) {
-    return Run(cg, {"unshare", "-m", "sh", "-c", "mount --bind " + dir_ + "/resolv.conf /etc/resolv.conf && " + cmd});
+  int RunWithResolvConf(const TestCgroup& cg, const std::string& cmd, const std::string& conf = "resolv.conf") {
+    return Run(cg, {"unshare", "-m", "sh", "-c", "mount --bind " + dir_ + "/" + conf + " /etc/resolv.conf && " + cmd});
   }
 
   static prom::Labels Dns(const TestCgroup& cg, const std::string& type, const std::string& domain,
@@ -179,6 +180,18 @@ TEST_F(DnsBpfTest, GlibcGetentAndPythonGetaddrinfo) {
   ExpectCount(Dns(py_cg, "TypeA", "six.test", "ok"), 2);
   ExpectCount(Dns(py_cg, "TypeAAAA", "six.test", "ok"), 2);
   ExpectDurations(py_cg, 4);
+}
+
+// glibc over TCP (options use-vc): one writev of [length][A][length][AAAA], then each response
+// read as its 2-byte length and the message.
+TEST_F(DnsBpfTest, GlibcOverTcp) {
+  TestCgroup cg(Name("getenttcp"));
+  ASSERT_EQ(RunWithResolvConf(cg, "for i in 1 2; do getent ahosts svc.test > /dev/null || exit 1; done",
+                              "resolv_tcp.conf"),
+            0);
+  ExpectCount(Dns(cg, "TypeA", "svc.test", "ok"), 2);
+  ExpectCount(Dns(cg, "TypeAAAA", "svc.test", "nxdomain"), 2);
+  ExpectDurations(cg, 4);
 }
 
 // dig: connect + sendmmsg + recvmsg; over TCP: writev of the length and the message, one read.
