@@ -14,12 +14,23 @@
 // replaces it, as Coroot does), except for protocols whose responses name their request (Kafka
 // correlation id, Cassandra stream, Dubbo2 request id: l7_stream_requests), which pipeline.
 // Fire-and-forget messages (RabbitMQ, NATS) are one event at once, without a response.
+//
+// DNS: UDP sockets are traced when they talk to port 53 (connect(2) to it, or sendto/sendmsg/
+// sendmmsg with it as the destination); only DNS is looked for on them. Queries (also the second
+// one of glibc's A + AAAA sendmmsg, and length-prefixed ones on TCP sockets) are kept by
+// transaction id in l7_dns_requests; the response with that id gives one event whose payload is
+// the response itself (question, rcode, answers) and whose status is the rcode.
 #include "common.h"
+#include <bpf/bpf_endian.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
 #define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
 #define SOCK_STREAM_ 1
+#define SOCK_DGRAM_ 2
+#define DNS_PORT 53
+#define DNS_HEADER 12
 #define S_IFMT_ 00170000
 #define S_IFSOCK_ 0140000
 
@@ -452,6 +463,88 @@ static __always_inline struct coroot_l7_request *join_header(__u64 key, const vo
   return r;
 }
 
+// ---- DNS ----
+
+// d = a message's 12-byte header: QR bit as wanted, opcode QUERY, one question; a query carries
+// no answer or authority records.
+static __always_inline bool dns_header(const char *d, bool response)
+{
+  __u8 flags = d[2];
+  if ((flags >> 7) != (response ? 1 : 0) || ((flags >> 3) & 0xf) != 0 || be16(d + 4) != 1)
+    return false;
+  return response || (be16(d + 6) == 0 && be16(d + 8) == 0);
+}
+
+// A query of `size` bytes (tcp: with its 2-byte length first): remembered by transaction id.
+// h = the message's first 14 bytes.
+static __always_inline bool dns_query(__u64 key, const char *h, __u64 size, bool tcp)
+{
+  const char *d = tcp ? h + 2 : h;
+  if (size < DNS_HEADER + 5 + (tcp ? 2 : 0) || !dns_header(d, false))
+    return false;  // shorter than a header + the root name + type + class
+  if (tcp && (__u64)be16(h) + 2 != size)
+    return false;
+  struct coroot_l7_stream_key sk = {.sock = key, .stream = be16(d)};
+  __u64 ts = bpf_ktime_get_ns();
+  bpf_map_update_elem(&l7_dns_requests, &sk, &ts, BPF_ANY);
+  return true;
+}
+
+// A query written to a UDP socket (buf in user memory).
+static __always_inline void dns_udp_query(__u64 key, const void *buf, __u64 size)
+{
+  char h[14];
+  if (size < sizeof(h) || bpf_probe_read_user(h, sizeof(h), buf) != 0)
+    return;
+  dns_query(key, h, size, false);
+}
+
+// Data read on an outbound socket that may answer a kept query: one event carrying the response.
+// On TCP the message comes after its 2-byte length, or alone when the length was read on its own
+// (glibc reads 2 bytes, then the message).
+static __always_inline bool dns_response(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size,
+                                         bool tcp)
+{
+  char h[16];
+  if (size < sizeof(h) || bpf_probe_read_user(h, sizeof(h), buf) != 0)
+    return false;
+  const char *d = h;
+  if (tcp && dns_header(h + 2, true))
+    d = h + 2;
+  else if (!dns_header(h, true))
+    return false;
+  struct coroot_l7_stream_key sk = {.sock = key, .stream = be16(d)};
+  __u64 *ts = bpf_map_lookup_elem(&l7_dns_requests, &sk);
+  if (!ts)
+    return false;
+  __u64 start = *ts;
+  bpf_map_delete_elem(&l7_dns_requests, &sk);
+  struct coroot_l7_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    coroot_count_drop(COROOT_DROP_RINGBUF_FULL);
+    return true;
+  }
+  __u64 n = size;
+  CLAMP(n, COROOT_L7_PAYLOAD);
+  if (bpf_probe_read_user(e->payload, n, buf) != 0) {
+    bpf_ringbuf_discard(e, 0);
+    return true;
+  }
+  e->fd = (__u32)key;
+  e->connection_timestamp = s->ts_ns;
+  e->pid = key >> 32;
+  e->status = d[3] & 0xf;  // rcode
+  e->duration_ns = bpf_ktime_get_ns() - start;
+  e->protocol = COROOT_L7_DNS;
+  e->method = 0;
+  e->is_inbound = 0;
+  e->pad = 0;
+  e->statement_id = 0;
+  e->payload_size = size;
+  e->cgroup_id = s->cgroup_id;
+  bpf_ringbuf_submit(e, coroot_rb_flags());
+  return true;
+}
 
 // The id a response of this protocol will carry, for the protocols that pipeline (false: one
 // request at a time, kept in l7_requests).
@@ -546,6 +639,8 @@ static __always_inline void on_request(__u64 key, const struct coroot_l7_sock *s
   }
   if (joined)
     bpf_map_delete_elem(&l7_requests, &key);  // a kept header whose body makes no request
+  if (!s->inbound && dns_query(key, r->payload, size, true))
+    return;
   // A message a client publishes (Coroot counts messages on the client side only).
   if (!s->inbound && (proto = detect_message(r->payload, size, true))) {
     r->protocol = proto;
@@ -624,8 +719,14 @@ static __always_inline void on_response(__u64 key, struct coroot_l7_sock *s, con
 {
   if (s->http2 && h2_data(key, s, buf, size, false))
     return;
+  if (s->udp) {
+    dns_response(key, s, buf, size, false);
+    return;
+  }
   struct coroot_l7_request *req = bpf_map_lookup_elem(&l7_requests, &key);
   if (!req) {
+    if (!s->inbound && dns_response(key, s, buf, size, true))
+      return;
     if (!on_stream_response(key, s, buf, size) && !s->inbound)
       on_unsolicited(key, s, buf, size);
     return;
@@ -695,6 +796,52 @@ static __always_inline void on_response(__u64 key, struct coroot_l7_sock *s, con
 
 #include "l7_tls.h"
 
+// Whether fd of the current process is a socket of this protocol and type (CO-RE walk files ->
+// fdtable -> file -> socket).
+static __always_inline bool fd_is_socket(__u64 fd, __u16 protocol, __u16 type)
+{
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+  unsigned int max = BPF_CORE_READ(task, files, fdt, max_fds);
+  if (!fds || fd >= max)
+    return false;
+  struct file *f = 0;
+  if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) != 0 || !f)
+    return false;
+  umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+  if ((mode & S_IFMT_) != S_IFSOCK_)
+    return false;
+  struct socket *sock = BPF_CORE_READ(f, private_data);
+  if (!sock)
+    return false;
+  struct sock *sk = BPF_CORE_READ(sock, sk);
+  if (!sk)
+    return false;
+  return BPF_CORE_READ(sk, sk_protocol) == protocol && BPF_CORE_READ(sk, sk_type) == type;
+}
+
+// addr (a user sockaddr) is an IPv4/IPv6 address with port 53.
+static __always_inline bool is_dns_addr(const void *addr)
+{
+  if (!addr)
+    return false;
+  __u16 h[2];
+  if (bpf_probe_read_user(h, sizeof(h), addr) != 0)
+    return false;
+  return (h[0] == COROOT_AF_INET || h[0] == COROOT_AF_INET6) && h[1] == bpf_htons(DNS_PORT);
+}
+
+// Traces a UDP socket of the current process that talks to port 53 (connected to it, or sending
+// a datagram to it).
+static __always_inline void trace_dns_socket(__u64 fd)
+{
+  __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, fd);
+  if (bpf_map_lookup_elem(&l7_socks, &key) || !fd_is_socket(fd, IPPROTO_UDP_, SOCK_DGRAM_))
+    return;
+  struct coroot_l7_sock s = {.ts_ns = bpf_ktime_get_ns(), .cgroup_id = bpf_get_current_cgroup_id(), .udp = 1};
+  bpf_map_update_elem(&l7_socks, &key, &s, BPF_ANY);
+}
+
 // A write-like syscall on fd: buf/size of its (first) buffer.
 static __always_inline void on_write(__u64 fd, const void *buf, __u64 size)
 {
@@ -704,10 +851,23 @@ static __always_inline void on_write(__u64 fd, const void *buf, __u64 size)
   struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
   if (!s || tls_claim_write(fd) || s->tls)
     return;
+  if (s->udp) {
+    dns_udp_query(key, buf, size);
+    return;
+  }
   if (s->inbound)
     on_response(key, s, buf, size);
   else
     on_request(key, s, buf, size);
+}
+
+// A send with a destination address (unconnected sockets): a datagram to port 53 starts tracing
+// its socket.
+static __always_inline void on_send(__u64 fd, const void *buf, __u64 size, const void *addr)
+{
+  if (is_dns_addr(addr))
+    trace_dns_socket(fd);
+  on_write(fd, buf, size);
 }
 
 static __always_inline void read_enter(__u64 fd, const void *buf, __u64 cap)
@@ -754,11 +914,14 @@ static __always_inline bool first_iovec(const struct iovec *iov, __u64 cnt, cons
   return true;
 }
 
-static __always_inline bool msghdr_iovec(const struct user_msghdr *m, const void **base, __u64 *len)
+static __always_inline bool msghdr_iovec(const struct user_msghdr *m, const void **base, __u64 *len,
+                                         const void **name)
 {
   struct user_msghdr h = {};
   if (bpf_probe_read_user(&h, sizeof(h), m) != 0)
     return false;
+  if (name)
+    *name = h.msg_name;
   return first_iovec(h.msg_iov, h.msg_iovlen, base, len);
 }
 
@@ -772,27 +935,89 @@ int coroot_l7_enter_write(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_sendto")
 int coroot_l7_enter_sendto(struct trace_event_raw_sys_enter *ctx)
 {
-  on_write(ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
+  on_send(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], (const void *)ctx->args[4]);
   return 0;
+}
+
+// DNS over TCP written as [2-byte length][message] iovec pairs (dig: one pair; glibc: two, A and
+// AAAA): the messages are in the second iovec of each pair, beyond the first-iovec rule.
+#define DNS_TCP_WRITEV_PAIRS 2
+static __always_inline bool dns_tcp_writev(__u64 fd, const struct iovec *iov, __u64 cnt)
+{
+  __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, fd);
+  struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
+  if (!s || s->inbound || s->udp || s->tls || s->http2)
+    return false;
+  bool found = false;
+  for (int i = 0; i < DNS_TCP_WRITEV_PAIRS; i++) {
+    struct iovec v[2] = {};
+    char h[14];
+    if (2 * i + 1 >= cnt || bpf_probe_read_user(v, sizeof(v), iov + 2 * i) != 0 || v[0].iov_len != 2 ||
+        v[1].iov_len < DNS_HEADER || bpf_probe_read_user(h, 2, v[0].iov_base) != 0 ||
+        bpf_probe_read_user(h + 2, DNS_HEADER, v[1].iov_base) != 0 || !dns_query(key, h, v[1].iov_len + 2, true))
+      break;
+    found = true;
+  }
+  return found;
 }
 
 SEC("tracepoint/syscalls/sys_enter_writev")
 int coroot_l7_enter_writev(struct trace_event_raw_sys_enter *ctx)
 {
   const void *base;
-  __u64 len;
-  if (first_iovec((const struct iovec *)ctx->args[1], ctx->args[2], &base, &len))
-    on_write(ctx->args[0], base, len);
+  __u64 len, fd = ctx->args[0], cnt = ctx->args[2];
+  const struct iovec *iov = (const struct iovec *)ctx->args[1];
+  if (!first_iovec(iov, cnt, &base, &len))
+    return 0;
+  if (len == 2 && cnt >= 2 && dns_tcp_writev(fd, iov, cnt))
+    return 0;
+  on_write(fd, base, len);
   return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_sendmsg")
 int coroot_l7_enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
 {
-  const void *base;
+  const void *base, *name = 0;
   __u64 len;
-  if (msghdr_iovec((const struct user_msghdr *)ctx->args[1], &base, &len))
-    on_write(ctx->args[0], base, len);
+  if (msghdr_iovec((const struct user_msghdr *)ctx->args[1], &base, &len, &name))
+    on_send(ctx->args[0], base, len, name);
+  return 0;
+}
+
+// Messages after the first of a sendmmsg(2) looked at for DNS queries (glibc sends A and AAAA
+// together; dig one at a time).
+#define SENDMMSG_DNS_MAX 4
+
+SEC("tracepoint/syscalls/sys_enter_sendmmsg")
+int coroot_l7_enter_sendmmsg(struct trace_event_raw_sys_enter *ctx)
+{
+  __u64 fd = ctx->args[0];
+  const struct mmsghdr *v = (const struct mmsghdr *)ctx->args[1];
+  __u64 vlen = ctx->args[2];
+  const void *base, *name = 0;
+  __u64 len;
+  if (vlen == 0 || !msghdr_iovec(&v[0].msg_hdr, &base, &len, &name))
+    return 0;
+  on_send(fd, base, len, name);  // the first message, as a sendmsg
+  __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, fd);
+  struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
+  if (!s || !s->udp)
+    return 0;
+  for (int i = 1; i <= SENDMMSG_DNS_MAX; i++) {
+    if (i >= vlen || !msghdr_iovec(&v[i].msg_hdr, &base, &len, 0))
+      break;
+    dns_udp_query(key, base, len);
+  }
+  return 0;
+}
+
+// connect(2) of a UDP socket to port 53: its datagrams are DNS queries and responses.
+SEC("tracepoint/syscalls/sys_enter_connect")
+int coroot_l7_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+  if (is_dns_addr((const void *)ctx->args[1]))
+    trace_dns_socket(ctx->args[0]);
   return 0;
 }
 
@@ -825,7 +1050,7 @@ int coroot_l7_enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
 {
   const void *base;
   __u64 len;
-  if (msghdr_iovec((const struct user_msghdr *)ctx->args[1], &base, &len))
+  if (msghdr_iovec((const struct user_msghdr *)ctx->args[1], &base, &len, 0))
     read_enter(ctx->args[0], base, len);
   return 0;
 }
@@ -858,32 +1083,9 @@ int coroot_l7_exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
   return 0;
 }
 
-// Whether fd of the current process is a TCP socket (CO-RE walk files -> fdtable -> file -> socket).
-static __always_inline bool fd_is_tcp(__u64 fd)
-{
-  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-  struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
-  unsigned int max = BPF_CORE_READ(task, files, fdt, max_fds);
-  if (!fds || fd >= max)
-    return false;
-  struct file *f = 0;
-  if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) != 0 || !f)
-    return false;
-  umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
-  if ((mode & S_IFMT_) != S_IFSOCK_)
-    return false;
-  struct socket *sock = BPF_CORE_READ(f, private_data);
-  if (!sock)
-    return false;
-  struct sock *sk = BPF_CORE_READ(sock, sk);
-  if (!sk)
-    return false;
-  return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP_ && BPF_CORE_READ(sk, sk_type) == SOCK_STREAM_;
-}
-
 static __always_inline void on_accept(long fd)
 {
-  if (fd < 0 || !fd_is_tcp(fd))
+  if (fd < 0 || !fd_is_socket(fd, IPPROTO_TCP_, SOCK_STREAM_))
     return;
   __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, fd);
   struct coroot_l7_sock s = {.ts_ns = bpf_ktime_get_ns(), .cgroup_id = bpf_get_current_cgroup_id(), .inbound = 1};

@@ -111,7 +111,8 @@ struct coroot_l7_sock {
   __u32 partial; /* the last read was a 4-byte length prefix alone (stream protocols) */
   __u16 tls;     /* plaintext came from TLS uprobes: the syscalls carry ciphertext, skipped */
   __u16 http2;   /* the client sent the HTTP/2 preface: every read/write is shipped raw */
-  __u32 reserved;
+  __u16 udp;     /* a UDP socket talking to port 53: only DNS is looked for */
+  __u16 reserved;
 };
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -172,6 +173,16 @@ struct {
   __type(key, struct coroot_l7_stream_key);
   __type(value, struct coroot_l7_request);
 } l7_stream_requests SEC(".maps") __weak;
+
+/* DNS queries waiting for their response, by socket and transaction id (stream): only the time of
+ * the query is kept, as the event carries the response (which repeats the question). LRU: an
+ * unanswered query ages out. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct coroot_l7_stream_key);
+  __type(value, __u64);
+} l7_dns_requests SEC(".maps") __weak;
 
 /* ---- TLS plaintext (bpf/l7_tls.h: OpenSSL and Go crypto/tls uprobes) ---- */
 /* An OpenSSL call in flight on a thread (entry -> return), keyed by pid_tgid. */

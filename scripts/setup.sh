@@ -28,6 +28,7 @@ packages=(
   # test tools
   python3 iproute2 nftables
   python3-dbus python3-gi  # stand-in for systemd's private D-Bus socket (agent_containers_cgroup_test)
+  dnsmasq-base bind9-dnsutils  # DNS tracing test: a local dnsmasq, dig (no dnsmasq service)
   bpftrace  # baseline of bench/l7_tracer_bench
   # container runtimes started by hand in the container-discovery tests
   docker.io containerd runc busybox-static

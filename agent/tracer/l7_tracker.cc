@@ -12,7 +12,10 @@ namespace protocols = coroot::agent::protocols;
 
 L7Tracker::L7Tracker(std::shared_ptr<TcpTracker> tcp, std::shared_ptr<IContainerResolver> resolver,
                      protocols::L7MetricsOptions options)
-    : tcp_(std::move(tcp)), resolver_(std::move(resolver)), metrics_(std::move(options)) {}
+    : tcp_(std::move(tcp)),
+      resolver_(std::move(resolver)),
+      metrics_(std::move(options)),
+      ip_to_fqdn_(IpToFqdnOptions{.used_ips = [t = tcp_] { return t ? t->DestinationIps() : std::set<std::string>{}; }}) {}
 
 void L7Tracker::OnEvent(const coroot_l7_event& e) {
   static_assert(offsetof(coroot_l7_event, cgroup_id) == protocols::kL7EventSize,
@@ -21,20 +24,22 @@ void L7Tracker::OnEvent(const coroot_l7_event& e) {
   std::string_view raw(reinterpret_cast<const char*>(&e), protocols::kL7EventSize);
   if (protocols::DecodeL7Event(raw, &ev) != protocols::ParseResult::kSuccess) return Drop("malformed");
 
+  const bool dns = ev.protocol == protocols::L7Protocol::kDns;
   TcpTracker::ConnectionLabels labels;
-  if (!Attribute(ev.pid, ev.fd, ev.is_inbound, e.cgroup_id, 1, &labels)) return;
+  if (!Attribute(ev.pid, ev.fd, ev.is_inbound || dns, e.cgroup_id, 1, &labels)) return;
 
   protocols::L7Request req;
   {
     std::lock_guard<std::mutex> lock(mu_);
     decoder_.Decode(ev, &req);  // kInvalid still leaves the common fields (status, duration) valid
   }
+  if (dns && !ev.is_inbound && req.status == protocols::kStatusOk) ip_to_fqdn_.Learn(req.path, req.answers);
   metrics_.Add(labels.container, labels.destination, labels.actual_destination, req);
 }
 
-bool L7Tracker::Attribute(uint32_t pid, uint64_t fd, bool inbound, uint64_t cgroup_id, size_t requests,
+bool L7Tracker::Attribute(uint32_t pid, uint64_t fd, bool by_process, uint64_t cgroup_id, size_t requests,
                           TcpTracker::ConnectionLabels* labels) {
-  if (inbound) {
+  if (by_process) {
     labels->container = resolver_->ContainerKey(pid, cgroup_id);
   } else if (!tcp_->LookupConnection(pid, static_cast<int64_t>(fd), labels)) {
     Drop("untracked_connection", requests);  // skipped by the destination rules, or not seen connecting
@@ -85,6 +90,7 @@ size_t L7Tracker::h2_connections() const {
 
 void L7Tracker::Collect(std::vector<prom::MetricFamily>* out) {
   metrics_.Collect(out);
+  ip_to_fqdn_.Collect(out);
   {
     std::lock_guard<std::mutex> lock(mu_);
     h2_.Gc(static_cast<uint64_t>(

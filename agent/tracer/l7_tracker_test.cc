@@ -105,5 +105,54 @@ TEST(L7TrackerTest, InboundRequestsAreCountedUnderTheServersContainer) {
   EXPECT_EQ(l7.dropped("malformed"), 1u);
 }
 
+// DNS events carry the response (header, question, answers) as the kernel read it; status = rcode.
+// Byte fixtures: dnsmasq 2.90's answers as strace printed them (the fd 3 recvfrom of `getent ahosts`).
+const std::string kSvcA(  // svc.test A -> 10.1.2.3
+    "\x12\x34\x85\x80\x00\x01\x00\x01\x00\x00\x00\x00\x03svc\x04test\x00\x00\x01\x00\x01"
+    "\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x00\x00\x04\x0a\x01\x02\x03",
+    42);
+const std::string kSvcAaaaNx(  // svc.test AAAA: NXDOMAIN
+    "\x98\x95\x81\x83\x00\x01\x00\x00\x00\x00\x00\x00\x03svc\x04test\x00\x00\x1c\x00\x01", 26);
+const std::string kSixAaaaEmpty(  // six.test AAAA: no error, no answer (dropped, as Coroot does)
+    "\x55\x66\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00\x03six\x04test\x00\x00\x1c\x00\x01", 26);
+const std::string kDbA(  // db.test A -> 10.0.0.5 (the address Conn() connects to)
+    "\x00\x07\x85\x80\x00\x01\x00\x01\x00\x00\x00\x00\x02\x64\x62\x04test\x00\x00\x01\x00\x01"
+    "\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x00\x00\x04\x0a\x00\x00\x05",
+    41);
+
+TEST(L7TrackerTest, DnsResponsesGoToTheProcesssContainerAndFeedIpToFqdn) {
+  auto tcp = std::make_shared<TcpTracker>(*DestinationFilter::Create("32768-60999", "0.0.0.0/0", kHostNs),
+                                          std::make_shared<Resolver>());
+  L7Tracker l7(tcp, std::make_shared<Resolver>());
+  // fd 3 is a UDP socket: not in the TCP table, still attributed (DNS has no destination labels).
+  for (int i = 0; i < 3; i++) l7.OnEvent(Request(7, 3, COROOT_L7_DNS, 0, false, kSvcA));
+  l7.OnEvent(Request(7, 3, COROOT_L7_DNS, 3, false, kSvcAaaaNx));
+  l7.OnEvent(Request(7, 3, COROOT_L7_DNS, 0, false, kSixAaaaEmpty));
+  // DNS over TCP: the same message behind its 2-byte length.
+  l7.OnEvent(Request(7, 4, COROOT_L7_DNS, 0, false, std::string("\x00\x2a", 2) + kSvcA));
+  auto dns = [](const char* type, const char* domain, const char* status) -> prom::Labels {
+    return {{"container_id", "/app7"}, {"request_type", type}, {"domain", domain}, {"status", status}};
+  };
+  EXPECT_EQ(Value(l7, "container_dns_requests_total", dns("TypeA", "svc.test", "ok")), 4);
+  EXPECT_EQ(Value(l7, "container_dns_requests_total", dns("TypeAAAA", "svc.test", "nxdomain")), 1);
+  EXPECT_EQ(Value(l7, "container_dns_requests_total", dns("TypeAAAA", "six.test", "ok")), -1);
+  EXPECT_EQ(l7.dropped("untracked_connection"), 0u);
+  std::vector<prom::MetricFamily> out;
+  l7.Collect(&out);
+  for (const auto& f : out) {
+    if (f.name != "container_dns_requests_duration_seconds_total") continue;
+    ASSERT_EQ(f.histograms.size(), 1u);
+    EXPECT_EQ(f.histograms[0].count, 5u);  // the empty AAAA is not observed
+  }
+
+  // Learned from the answers, exported only while a container connects to the address.
+  EXPECT_EQ(l7.ip_to_fqdn().Lookup("10.1.2.3"), "svc.test");
+  EXPECT_EQ(Value(l7, "ip_to_fqdn", {{"ip", "10.1.2.3"}}), -1);
+  l7.OnEvent(Request(7, 3, COROOT_L7_DNS, 0, false, kDbA));
+  EXPECT_EQ(Value(l7, "ip_to_fqdn", {{"ip", "10.0.0.5"}, {"fqdn", "db.test"}}), -1);
+  tcp->OnEvent(Conn(COROOT_TCP_CONNECT_OK, 0x1000, 7, 5, 5432));
+  EXPECT_EQ(Value(l7, "ip_to_fqdn", {{"ip", "10.0.0.5"}, {"fqdn", "db.test"}}), 1);
+}
+
 }  // namespace
 }  // namespace coroot::agent::tracer

@@ -61,6 +61,25 @@ bool TcpTracker::LookupConnection(uint32_t pid, int64_t fd, ConnectionLabels* ou
   return true;
 }
 
+std::set<std::string> TcpTracker::DestinationIps() const {
+  // "10.0.0.1:5432" / "[::1]:5432" -> the address part.
+  auto host = [](const std::string& d) -> std::string {
+    if (!d.empty() && d[0] == '[') {
+      size_t end = d.find(']');
+      return end == std::string::npos ? std::string() : d.substr(1, end - 1);
+    }
+    size_t colon = d.rfind(':');
+    return colon == std::string::npos ? d : d.substr(0, colon);
+  };
+  std::set<std::string> ips;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [k, s] : series_) {
+    if (!k.destination.empty()) ips.insert(host(k.destination));
+    if (!k.actual_destination.empty()) ips.insert(host(k.actual_destination));
+  }
+  return ips;
+}
+
 void TcpTracker::OnEvent(const coroot_tcp_event& e) {
   // Resolving the container reads /proc: do it before taking the lock.
   std::string container;

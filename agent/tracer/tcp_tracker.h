@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -61,6 +62,9 @@ class TcpTracker : public prom::ICollector {
   bool LookupConnection(uint32_t pid, int64_t fd, ConnectionLabels* out) const;
 
   size_t open_connections() const;
+  // The IPs of the destinations and actual destinations that containers' series still hold
+  // (open connections and those closed less than idle_series_ttl ago), in FormatIp's form.
+  std::set<std::string> DestinationIps() const;
   // Network namespaces with open connections, each with the pid of one process in it.
   std::map<uint32_t, uint32_t> OpenConnectionNamespaces() const;
 

@@ -93,6 +93,8 @@ Status Tracer::Init(const TracerOptions& options) {
       {"coroot_l7_enter_writev", false},
       {"coroot_l7_enter_sendto", false},
       {"coroot_l7_enter_sendmsg", false},
+      {"coroot_l7_enter_sendmmsg", false},
+      {"coroot_l7_enter_connect", false},
       {"coroot_l7_enter_read", false},
       {"coroot_l7_exit_read", false},
       {"coroot_l7_enter_readv", false},

@@ -205,7 +205,8 @@ TEST_F(TracerBpfTest, MissingHooksAreReportedAndTheRequiredOneIsEnforced) {
   fs::create_directories(fake + "/events/sock/inet_sock_set_state");
   fs::create_directories(fake + "/events/syscalls/sys_enter_connect");
   fs::create_directories(fake + "/events/syscalls/sys_exit_connect");
-  for (const char* tp : {"sys_enter_write", "sys_enter_writev", "sys_enter_sendto", "sys_enter_sendmsg", "sys_enter_read",
+  for (const char* tp : {"sys_enter_write", "sys_enter_writev", "sys_enter_sendto", "sys_enter_sendmsg",
+                         "sys_enter_sendmmsg", "sys_enter_read",
                          "sys_exit_read", "sys_enter_readv", "sys_exit_readv", "sys_enter_recvfrom", "sys_exit_recvfrom",
                          "sys_enter_recvmsg", "sys_exit_recvmsg", "sys_exit_accept", "sys_exit_accept4",
                          "sys_enter_close"})

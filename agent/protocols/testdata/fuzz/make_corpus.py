@@ -51,6 +51,13 @@ def main():
                                    "c00c001c00010000003c001020010db8000000000000000000000001"),
         "loop_self": bytes.fromhex("000101000001000000000000c00c00010001"),
         "loop_back": bytes.fromhex("00010100000100000000000001" "61" "c00c00010001"),
+        # dnsmasq 2.90's answers as the kernel hands them over (agent_tracer_dns_bpf_test's records).
+        "dnsmasq_a": bytes.fromhex("123485800001000100000000037376630474657374000001000"
+                                   "1c00c000100010000000000040a010203"),
+        "dnsmasq_aaaa_nx": bytes.fromhex("989581830001000000000000037376630474657374"
+                                         "00001c0001"),
+        "dnsmasq_aaaa_empty": bytes.fromhex("556681800001000000000000037369780474657374"
+                                            "00001c0001"),
     }
     for name, data in dns.items():
         write("dns", name, data)
@@ -102,6 +109,7 @@ def main():
         for k, payload in enumerate(reqs[:4]):
             write("event", "%s_%d" % (proto, k), event(proto, payload, stmt=1 if proto == "mysql" else 0))
     write("event", "dns_0", event("dns", dns["resp_a2"], status=0))
+    write("event", "dns_nxdomain", event("dns", dns["dnsmasq_aaaa_nx"], status=3))
     write("event", "http_cut", event("http", b"GET /" + b"a" * 1100, status=404))
 
 
