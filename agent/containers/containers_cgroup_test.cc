@@ -130,19 +130,23 @@ TEST(ContainersCgroupTest, CpuBurnerLimitedToHalfACore) {
   ASSERT_TRUE(found) << "the registry did not find " << id;
 
   std::this_thread::sleep_for(500ms);  // let the first periods pass
+  // Each gather is timed by the middle of the kernel reads that bracket it: on a loaded machine a
+  // gather of every container on the host can take long, and its start is not when it read ours.
+  auto t1a = std::chrono::steady_clock::now();
   double k0 = KernelUsageSeconds(cg);
-  auto t1 = std::chrono::steady_clock::now();
   auto m1 = Gather(r);
   double k1 = KernelUsageSeconds(cg);
+  auto t1 = t1a + (std::chrono::steady_clock::now() - t1a) / 2;
   double u1 = Value(m1, "container_resources_cpu_usage_seconds_total", id);
   EXPECT_LE(k0, u1);
   EXPECT_LE(u1, k1);
 
   std::this_thread::sleep_for(3s);
+  auto t2a = std::chrono::steady_clock::now();
   double kt0 = KernelThrottledSeconds(cg), ku0 = KernelUsageSeconds(cg);
-  auto t2 = std::chrono::steady_clock::now();
   auto m2 = Gather(r);
   double kt1 = KernelThrottledSeconds(cg), ku1 = KernelUsageSeconds(cg);
+  auto t2 = t2a + (std::chrono::steady_clock::now() - t2a) / 2;
   double u2 = Value(m2, "container_resources_cpu_usage_seconds_total", id);
   double throttled = Value(m2, "container_resources_cpu_throttled_seconds_total", id);
   double rate = (u2 - u1) / std::chrono::duration<double>(t2 - t1).count();
