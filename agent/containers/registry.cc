@@ -39,9 +39,9 @@ double UnixNow() {
 class Families {
  public:
   MetricFamily& Get(const char* name, MetricType type, const char* help) {
-    auto it = index_.find(name);
+    auto it = index_.find(std::string_view(name));
     if (it != index_.end()) return fams_[it->second];
-    index_[name] = fams_.size();
+    index_.emplace(name, fams_.size());
     fams_.emplace_back(name, type, help);
     return fams_.back();
   }
@@ -51,7 +51,7 @@ class Families {
   }
 
  private:
-  std::map<std::string, size_t> index_;
+  std::map<std::string, size_t, std::less<>> index_;  // looked up by name without a string copy
   std::vector<MetricFamily> fams_;
 };
 
@@ -309,7 +309,7 @@ void ContainerRegistry::Scan() {
     Container* found = ContainerForLocked(s.cg_id, *s.cg, s.pid, now);
     if (!found) continue;
     Container& c = *found;
-    if (c.paths.paths != s.cg->paths) c.paths = *s.cg;  // no copy (allocations) per pid per scan
+    if (c.paths.paths != s.cg->paths) SetPaths(&c, *s.cg);  // no copy (allocations) per pid per scan
     auto p = c.processes.find(s.pid);
     if (p == c.processes.end() || p->second.start_ticks != s.start) {
       Process proc;
@@ -375,7 +375,7 @@ ContainerRegistry::Container* ContainerRegistry::ContainerForLocked(const std::s
     c.app_id = cgroup::AppIdFor(cid);
     c.cgroup = cgroup::ClassifyCgroup(cg_id).ok() ? *cgroup::ClassifyCgroup(cg_id) : cgroup::CgroupContainer{};
     c.cgroup_id = cg_id;
-    c.paths = paths;
+    SetPaths(&c, paths);
     c.first_seen = now;
     c.md = decision.md;
     it = containers_.emplace(cid, std::move(c)).first;
@@ -438,7 +438,6 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   Families f;
   std::lock_guard<std::mutex> lock(mu_);
   Clock::time_point now = Clock::now();
-  const cgroup::CgroupFs& fs = options_.cgroupfs;
   gathers_++;
   for (auto& [id, c] : containers_) {
     if (!OldEnough(c, now)) continue;
@@ -452,7 +451,7 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
     f.Get("container_restarts_total", kCounter, "Number of times the container was restarted")
         .Add(l, static_cast<double>(c.restarts));
 
-    if (StatusOr<cgroup::CpuStat> cpu = cgroup::ReadCpuStat(fs, c.paths); cpu.ok()) {
+    if (StatusOr<cgroup::CpuStat> cpu = cgroup::ReadCpuStat(c.dirs); cpu.ok()) {
       if (cpu->limit_cores > 0)
         f.Get("container_resources_cpu_limit_cores", kGauge, "CPU limit of the container").Add(l, cpu->limit_cores);
       f.Get("container_resources_cpu_usage_seconds_total", kCounter, "Total CPU time consumed by the container")
@@ -461,7 +460,7 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
             "Total time duration the container has been throttled")
           .Add(l, cpu->throttled_seconds);
     }
-    if (StatusOr<cgroup::MemoryStat> m = cgroup::ReadMemoryStat(fs, c.paths); m.ok()) {
+    if (StatusOr<cgroup::MemoryStat> m = cgroup::ReadMemoryStat(c.dirs, !oom_from_ebpf_); m.ok()) {
       f.Get("container_resources_memory_rss_bytes", kGauge,
             "Amount of physical memory used by the container (doesn't include page cache)")
           .Add(l, static_cast<double>(m->rss_bytes));
@@ -477,7 +476,7 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
     if (oom_from_ebpf_ && c.oom_kills > 0)
       f.Get("container_oom_kills_total", kCounter, "Total number of times the container was terminated by the OOM killer")
           .Add(l, static_cast<double>(c.oom_kills));
-    if (StatusOr<cgroup::PsiStat> psi = cgroup::ReadPsi(fs, c.paths); psi.ok()) {
+    if (StatusOr<cgroup::PsiStat> psi = cgroup::ReadPsi(c.dirs); psi.ok()) {
       std::tuple<const char*, const char*, const cgroup::Pressure*> ps[] = {
           {"container_resources_cpu_pressure_waiting_seconds_total", "Total time spent waiting for the CPU", &psi->cpu},
           {"container_resources_memory_pressure_waiting_seconds_total", "Total time spent waiting for memory",
@@ -514,26 +513,24 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
             bool better = (m.root == "/") != (cur.root == "/") ? m.root == "/" : m.mount_point.size() < cur.mount_point.size();
             if (better) it->second = std::move(m);
           }
-          for (auto& [mm, m] : by_device) c.disk_mounts.push_back(std::move(m));
+          for (auto& [mm, m] : by_device)
+            if (StatusOr<BlockDevice> dev = ResolveBlockDevice(options_.sys_root, mm); dev.ok())
+              c.disk_mounts.emplace_back(std::move(m), std::move(dev).value());
         } else {
           c.disk_mounts_pid = 0;  // that process is gone: try another next time
         }
       }
-      std::set<std::string> mount_points;
       if (!c.disk_mounts.empty()) {
-        StatusOr<cgroup::IoStats> io = cgroup::ReadIoStat(fs, c.paths);
-        for (const Mount& m : c.disk_mounts) {
-          StatusOr<BlockDevice> dev = ResolveBlockDevice(options_.sys_root, m.major_minor);
-          if (!dev.ok()) continue;
+        StatusOr<cgroup::IoStats> io = cgroup::ReadIoStat(c.dirs);
+        for (const auto& [m, dev] : c.disk_mounts) {
           StatusOr<FsUsage> u = StatFs(root + "/root" + m.mount_point);
           if (!u.ok()) continue;
-          mount_points.insert(m.mount_point);
           std::string volume;
           if (c.md) {
             auto v = c.md->volumes.find(m.mount_point);
             if (v != c.md->volumes.end()) volume = v->second;
           }
-          Labels dl = With(l, {{"mount_point", m.mount_point}, {"device", dev->name}, {"volume", volume}});
+          Labels dl = With(l, {{"mount_point", m.mount_point}, {"device", dev.name}, {"volume", volume}});
           f.Get("container_resources_disk_size_bytes", kGauge, "Total capacity of the volume")
               .Add(dl, static_cast<double>(u->size_bytes));
           f.Get("container_resources_disk_used_bytes", kGauge, "Used capacity of the volume")
@@ -541,8 +538,8 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
           f.Get("container_resources_disk_reserved_bytes", kGauge, "Reserved capacity of the volume")
               .Add(dl, static_cast<double>(u->reserved_bytes));
           if (!io.ok()) continue;
-          auto s = io->find(dev->major_minor);
-          if (s == io->end()) s = io->find(dev->disk_major_minor);
+          auto s = io->find(dev.major_minor);
+          if (s == io->end()) s = io->find(dev.disk_major_minor);
           if (s == io->end()) continue;
           f.Get("container_resources_disk_reads_total", kCounter,
                 "Total number of reads completed successfully by the container")

@@ -132,6 +132,7 @@ class ContainerRegistry : public prom::ICollector {
     cgroup::CgroupContainer cgroup;
     std::string cgroup_id;
     cgroup::ProcCgroup paths;  // last seen from a live process; kept after it exits
+    cgroup::CgroupDirs dirs;   // the directories of paths (set with them, by SetPaths)
     std::map<int, Process> processes;
     std::optional<uint64_t> started_at;  // oldest process start, clock ticks since boot
     uint64_t restarts = 0;
@@ -143,7 +144,9 @@ class ContainerRegistry : public prom::ICollector {
     // Block-device mounts (one per device) as a process of the container sees them: mountinfo is
     // the costliest file of a gather, so it is read again only every kMountsEveryGathers gathers
     // or when that process changes.
-    std::vector<Mount> disk_mounts;
+    // Each with its block device, resolved when mountinfo is read (a mounted device keeps its
+    // number and name); mounts of no block device are left out then.
+    std::vector<std::pair<Mount, BlockDevice>> disk_mounts;
     int disk_mounts_pid = 0;
     uint64_t disk_mounts_gather = 0;
     bool started_by_event = false;  // a process event added a process: recheck restarts at the next scan
@@ -160,6 +163,10 @@ class ContainerRegistry : public prom::ICollector {
                               std::vector<std::string>* drops) const;
   bool Filtered(const std::string& container_id) const;
   bool OldEnough(const Container& c, Clock::time_point now) const;
+  void SetPaths(Container* c, const cgroup::ProcCgroup& paths) const {
+    c->paths = paths;
+    c->dirs = cgroup::DirsOf(options_.cgroupfs, paths);
+  }
   void Drop(const std::string& reason) { dropped_[reason]++; }
   // Finds or creates the container of a decided cgroup (mu_ held); null when not reported or
   // max_containers is hit.
