@@ -188,6 +188,30 @@ int main(int argc, char** argv) {
     samples = 0;
     for (const auto& f : fams) samples += f.samples.size();
   };
+  // For profiling one phase alone (perf record on this process):
+  //   CONTAINERS_BENCH_ONLY=scan|scan-events|collect  (collect: Collect + text, eBPF modes on)
+  if (const char* only = std::getenv("CONTAINERS_BENCH_ONLY")) {
+    std::string what = only;
+    r.Scan();
+    if (what != "scan") {
+      r.SetProcessEvents(true);
+      r.SetOomKillsFromEbpf(true);
+      r.Scan();
+    }
+    double t0 = ProcessCpuMs();
+    for (int i = 0; i < cycles; i++) {
+      if (what == "collect") {
+        std::vector<prom::MetricFamily> fams;
+        r.Collect(&fams);
+        bytes += prom::WriteText(fams).size();
+      } else {
+        r.Scan();
+      }
+    }
+    std::printf("%s only: %.2f ms CPU per cycle\n", what.c_str(), (ProcessCpuMs() - t0) / cycles);
+    Cleanup();
+    return 0;
+  }
   double c0 = ProcessCpuMs();
   cycle();  // the first cycle decides every cgroup
   double first = ProcessCpuMs() - c0;
