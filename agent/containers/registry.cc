@@ -216,9 +216,7 @@ void ContainerRegistry::Scan() {
   const Clock::time_point now = Clock::now();
   struct Seen {
     int pid;
-    uint64_t start;
-    std::shared_ptr<const cgroup::ProcCgroup> cg;
-    std::string cg_id;
+    const PidCache* pc;  // a node of the new cache (std::map nodes stay put when it is moved)
   };
   bool truncated = false;
   std::vector<int> pids = ListPids(options_.proc_root, options_.max_processes, &truncated);
@@ -236,12 +234,21 @@ void ContainerRegistry::Scan() {
     exited.swap(exited_pids_);
     exited_overflow_ = false;
   }
+  // The processes of one cgroup share one ProcCgroup (the first read of it that this scan holds),
+  // so that what follows looks each cgroup up once rather than once per process.
+  std::unordered_map<std::string, std::shared_ptr<const cgroup::ProcCgroup>> shared;
+  auto keep = [&](int pid, PidCache&& pc) {
+    PidCache& in = cache.emplace(pid, std::move(pc)).first->second;
+    if (!in.cg) return;
+    auto [it, added] = shared.try_emplace(in.cg_id, in.cg);
+    if (!added && it->second != in.cg && it->second->paths == in.cg->paths) in.cg = it->second;
+    seen.push_back({pid, &in});
+  };
   const uint64_t revalidate = static_cast<uint64_t>(std::max(1, options_.revalidate_every_scans));
   for (int pid : pids) {
     if (auto old = pid_cache_.find(pid); trust_cache && old != pid_cache_.end() && !exited.count(pid) &&
                                          scan - old->second.read_at_scan < revalidate) {
-      if (old->second.cg) seen.push_back({pid, old->second.start_ticks, old->second.cg, old->second.cg_id});
-      cache.emplace(pid, std::move(old->second));
+      keep(pid, std::move(old->second));
       continue;
     }
     StatusOr<PidStat> st = ReadPidStat(options_.proc_root, pid);
@@ -260,8 +267,7 @@ void ContainerRegistry::Scan() {
       pc.cg_id = cg->Id();
       if (!pc.cg_id.empty()) pc.cg = std::make_shared<const cgroup::ProcCgroup>(std::move(cg).value());
     }
-    if (pc.cg) seen.push_back({pid, pc.start_ticks, pc.cg, pc.cg_id});
-    cache.emplace(pid, std::move(pc));
+    keep(pid, std::move(pc));
   }
   pid_cache_ = std::move(cache);
 
@@ -272,8 +278,12 @@ void ContainerRegistry::Scan() {
     for (auto it = decisions_.begin(); it != decisions_.end();)
       it = now - it->second.at > options_.ignored_ttl ? decisions_.erase(it) : std::next(it);
     std::set<std::string> asked;
-    for (const Seen& s : seen)
-      if (!decisions_.count(s.cg_id) && asked.insert(s.cg_id).second) undecided.emplace_back(s.cg_id, s.pid);
+    const cgroup::ProcCgroup* last = nullptr;
+    for (const Seen& s : seen) {
+      if (s.pc->cg.get() == last) continue;  // the same cgroup as the process before
+      last = s.pc->cg.get();
+      if (!decisions_.count(s.pc->cg_id) && asked.insert(s.pc->cg_id).second) undecided.emplace_back(s.pc->cg_id, s.pid);
+    }
   }
   std::vector<std::pair<std::string, CgroupDecision>> made;
   std::vector<std::string> drops;
@@ -292,47 +302,53 @@ void ContainerRegistry::Scan() {
   }
   if (!made.empty())  // v2 ids of new cgroups, for the eBPF process events
     for (const Seen& s : seen)
-      if (std::any_of(made.begin(), made.end(), [&](const auto& m) { return m.first == s.cg_id; }))
-        LearnV2IdLocked(*s.cg, s.cg_id);
+      if (std::any_of(made.begin(), made.end(), [&](const auto& m) { return m.first == s.pc->cg_id; }))
+        LearnV2IdLocked(*s.pc->cg, s.pc->cg_id);
 
-  std::map<std::string, std::set<int>> live;
-  std::set<std::string> with_new_process, refused;
-  for (Seen& s : seen) {
-    auto dit = decisions_.find(s.cg_id);
-    if (dit == decisions_.end()) continue;  // forgotten when the cache hit its bound
-    const std::string cid = dit->second.container_id;
-    if (cid.empty()) continue;
-    if (!containers_.count(cid) && containers_.size() >= options_.max_containers) {
-      if (refused.insert(cid).second) Drop("max_containers");
-      continue;
+  std::set<std::string> refused;
+  // The container of each shared ProcCgroup (null: none we report), looked up once.
+  std::unordered_map<const cgroup::ProcCgroup*, Container*> container_of;
+  for (const Seen& s : seen) {
+    const PidCache& pc = *s.pc;
+    auto [known, added] = container_of.try_emplace(pc.cg.get(), nullptr);
+    if (added) {
+      auto dit = decisions_.find(pc.cg_id);
+      if (dit == decisions_.end()) continue;  // forgotten when the cache hit its bound
+      const std::string& cid = dit->second.container_id;
+      if (cid.empty()) continue;
+      if (!containers_.count(cid) && containers_.size() >= options_.max_containers) {
+        if (refused.insert(cid).second) Drop("max_containers");
+        continue;
+      }
+      known->second = ContainerForLocked(pc.cg_id, *pc.cg, s.pid, now);
     }
-    Container* found = ContainerForLocked(s.cg_id, *s.cg, s.pid, now);
-    if (!found) continue;
-    Container& c = *found;
-    if (c.paths.paths != s.cg->paths) SetPaths(&c, *s.cg);  // no copy (allocations) per pid per scan
+    if (!known->second) continue;
+    Container& c = *known->second;
+    if (c.cgroup_id != pc.cg_id) c.cgroup_id = pc.cg_id;  // two cgroups of one container: the last one wins
+    if (c.paths_checked != pc.cg) {
+      if (c.paths.paths != pc.cg->paths) SetPaths(&c, *pc.cg);
+      c.paths_checked = pc.cg;
+    }
     auto p = c.processes.find(s.pid);
-    if (p == c.processes.end() || p->second.start_ticks != s.start) {
+    if (p == c.processes.end() || p->second.start_ticks != pc.start_ticks) {
       Process proc;
-      proc.start_ticks = s.start;
+      proc.start_ticks = pc.start_ticks;
       std::string cmdline = ReadCmdline(options_.proc_root, s.pid);
       proc.app_type = GuessApplicationType(cmdline, ReadExe(options_.proc_root, s.pid));
       proc.jvm = IsJvm(cmdline);
-      c.processes[s.pid] = std::move(proc);
-      with_new_process.insert(cid);
+      p = c.processes.insert_or_assign(s.pid, std::move(proc)).first;
+      c.new_process = true;
     }
-    live[cid].insert(s.pid);
+    p->second.seen_at_scan = scan;
   }
 
   for (auto it = containers_.begin(); it != containers_.end();) {
     Container& c = it->second;
-    const std::set<int>& alive = live[c.id];
     for (auto p = c.processes.begin(); p != c.processes.end();)
-      p = alive.count(p->first) ? std::next(p) : c.processes.erase(p);
-    if (c.started_by_event) {
-      with_new_process.insert(c.id);
-      c.started_by_event = false;
-    }
-    if (with_new_process.count(c.id) && !c.processes.empty()) {
+      p = p->second.seen_at_scan == scan ? std::next(p) : c.processes.erase(p);
+    bool new_process = c.new_process || c.started_by_event;
+    c.new_process = c.started_by_event = false;
+    if (new_process && !c.processes.empty()) {
       uint64_t oldest = UINT64_MAX;
       for (const auto& [pid, proc] : c.processes) oldest = std::min(oldest, proc.start_ticks);
       // Coroot's rule: a restart is when the oldest process start time moves forward.

@@ -126,6 +126,7 @@ class ContainerRegistry : public prom::ICollector {
     uint64_t start_ticks = 0;
     std::string app_type;
     bool jvm = false;
+    uint64_t seen_at_scan = 0;  // the last scan that found it in /proc
   };
   struct Container {
     std::string id, app_id;
@@ -133,6 +134,10 @@ class ContainerRegistry : public prom::ICollector {
     std::string cgroup_id;
     cgroup::ProcCgroup paths;  // last seen from a live process; kept after it exits
     cgroup::CgroupDirs dirs;   // the directories of paths (set with them, by SetPaths)
+    // The scan's shared ProcCgroup that paths were last checked against: the processes of a
+    // cgroup share one, so a scan compares paths once per container, not once per process.
+    std::shared_ptr<const cgroup::ProcCgroup> paths_checked;
+    bool new_process = false;  // the scan found a process it had not seen
     std::map<int, Process> processes;
     std::optional<uint64_t> started_at;  // oldest process start, clock ticks since boot
     uint64_t restarts = 0;
@@ -166,6 +171,7 @@ class ContainerRegistry : public prom::ICollector {
   void SetPaths(Container* c, const cgroup::ProcCgroup& paths) const {
     c->paths = paths;
     c->dirs = cgroup::DirsOf(options_.cgroupfs, paths);
+    c->paths_checked.reset();
   }
   void Drop(const std::string& reason) { dropped_[reason]++; }
   // Finds or creates the container of a decided cgroup (mu_ held); null when not reported or
