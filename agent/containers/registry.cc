@@ -1,5 +1,8 @@
 #include "agent/containers/registry.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -62,6 +65,17 @@ Labels With(const Labels& base, std::initializer_list<prom::Label> extra) {
 }
 
 }  // namespace
+
+ContainerRegistry::MountView ContainerRegistry::MountViewOf(const std::string& proc_pid_dir) {
+  struct stat ns {};
+  struct statx root {};
+  if (stat((proc_pid_dir + "/ns/mnt").c_str(), &ns) != 0 ||
+      statx(AT_FDCWD, (proc_pid_dir + "/root").c_str(), 0, STATX_INO | STATX_MNT_ID, &root) != 0 ||
+      !(root.stx_mask & STATX_MNT_ID) || ns.st_ino == 0)
+    return {};
+  return {static_cast<uint64_t>(ns.st_dev), static_cast<uint64_t>(ns.st_ino),
+          static_cast<uint64_t>(makedev(root.stx_dev_major, root.stx_dev_minor)), root.stx_ino, root.stx_mnt_id};
+}
 
 RegistryOptions OptionsFromConfig(const Config& cfg) {
   RegistryOptions o;
@@ -455,6 +469,10 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   Clock::time_point now = Clock::now();
   gathers_++;
+  for (auto it = mount_views_.begin(); it != mount_views_.end();)
+    it = gathers_ - it->second.gather >= kMountsEveryGathers ? mount_views_.erase(it) : std::next(it);
+  // statfs of this gather, by view and mount point (the mount points live in the containers).
+  std::map<std::pair<MountView, std::string_view>, StatusOr<FsUsage>> statfs_done;
   for (auto& [id, c] : containers_) {
     if (!OldEnough(c, now)) continue;
     const Labels l = {{"container_id", c.id}, {"app_id", c.app_id}};
@@ -513,7 +531,14 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
         c.disk_mounts.clear();
         c.disk_mounts_pid = pid;
         c.disk_mounts_gather = gathers_;
-        if (StatusOr<std::string> mi = ReadFile(root + "/mountinfo", 4 << 20); mi.ok()) {
+        c.mount_view = MountViewOf(root);
+        auto shared = c.mount_view.known() ? mount_views_.find(c.mount_view) : mount_views_.end();
+        if (shared != mount_views_.end()) {
+          // Read for another container with the same view in the last kMountsEveryGathers
+          // gathers: take it, and its age, so this one is refreshed no later than it would be.
+          c.disk_mounts = shared->second.disk_mounts;
+          c.disk_mounts_gather = shared->second.gather;
+        } else if (StatusOr<std::string> mi = ReadFile(root + "/mountinfo", 4 << 20); mi.ok()) {
           // The cgroup counts I/O per device, so one mount per device: the whole filesystem (root
           // "/") in preference to bind mounts of its directories, then the shortest mount point.
           // (Coroot picks the mounts the container opened files on, seen by eBPF; not done yet.)
@@ -532,6 +557,7 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
           for (auto& [mm, m] : by_device)
             if (StatusOr<BlockDevice> dev = ResolveBlockDevice(options_.sys_root, mm); dev.ok())
               c.disk_mounts.emplace_back(std::move(m), std::move(dev).value());
+          if (c.mount_view.known()) mount_views_[c.mount_view] = {gathers_, c.disk_mounts};
         } else {
           c.disk_mounts_pid = 0;  // that process is gone: try another next time
         }
@@ -539,8 +565,17 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
       if (!c.disk_mounts.empty()) {
         StatusOr<cgroup::IoStats> io = cgroup::ReadIoStat(c.dirs);
         for (const auto& [m, dev] : c.disk_mounts) {
-          StatusOr<FsUsage> u = StatFs(root + "/root" + m.mount_point);
-          if (!u.ok()) continue;
+          std::optional<StatusOr<FsUsage>> fresh;
+          const StatusOr<FsUsage>* u;
+          if (c.mount_view.known()) {  // one statfs per filesystem per gather, as mountinfo
+            auto key = std::make_pair(c.mount_view, std::string_view(m.mount_point));
+            auto it = statfs_done.find(key);
+            if (it == statfs_done.end()) it = statfs_done.emplace(key, StatFs(root + "/root" + m.mount_point)).first;
+            u = &it->second;
+          } else {
+            u = &fresh.emplace(StatFs(root + "/root" + m.mount_point));
+          }
+          if (!u->ok()) continue;
           std::string volume;
           if (c.md) {
             auto v = c.md->volumes.find(m.mount_point);
@@ -548,11 +583,11 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
           }
           Labels dl = With(l, {{"mount_point", m.mount_point}, {"device", dev.name}, {"volume", volume}});
           f.Get("container_resources_disk_size_bytes", kGauge, "Total capacity of the volume")
-              .Add(dl, static_cast<double>(u->size_bytes));
+              .Add(dl, static_cast<double>((*u)->size_bytes));
           f.Get("container_resources_disk_used_bytes", kGauge, "Used capacity of the volume")
-              .Add(dl, static_cast<double>(u->used_bytes));
+              .Add(dl, static_cast<double>((*u)->used_bytes));
           f.Get("container_resources_disk_reserved_bytes", kGauge, "Reserved capacity of the volume")
-              .Add(dl, static_cast<double>(u->reserved_bytes));
+              .Add(dl, static_cast<double>((*u)->reserved_bytes));
           if (!io.ok()) continue;
           auto s = io->find(dev.major_minor);
           if (s == io->end()) s = io->find(dev.disk_major_minor);

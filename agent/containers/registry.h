@@ -128,6 +128,19 @@ class ContainerRegistry : public prom::ICollector {
     bool jvm = false;
     uint64_t seen_at_scan = 0;  // the last scan that found it in /proc
   };
+  // What a process's mountinfo depends on: its mount namespace and its root (inode and mount).
+  // Processes with the same view see the same mountinfo and the same filesystems, so the
+  // containers they are in (systemd services on a host, the containers of a pod) share one read
+  // of it per refresh and one statfs per mount per gather.
+  struct MountView {
+    uint64_t ns_dev = 0, ns_ino = 0, root_dev = 0, root_ino = 0, root_mnt = 0;  // all 0: unknown
+    auto operator<=>(const MountView&) const = default;
+    bool known() const { return ns_ino != 0; }
+  };
+  struct SharedMounts {
+    uint64_t gather = 0;  // when mountinfo was read
+    std::vector<std::pair<Mount, BlockDevice>> disk_mounts;
+  };
   struct Container {
     std::string id, app_id;
     cgroup::CgroupContainer cgroup;
@@ -154,6 +167,7 @@ class ContainerRegistry : public prom::ICollector {
     std::vector<std::pair<Mount, BlockDevice>> disk_mounts;
     int disk_mounts_pid = 0;
     uint64_t disk_mounts_gather = 0;
+    MountView mount_view;  // of disk_mounts_pid: containers with the same view share one read
     bool started_by_event = false;  // a process event added a process: recheck restarts at the next scan
   };
   struct CgroupDecision {
@@ -168,6 +182,7 @@ class ContainerRegistry : public prom::ICollector {
                               std::vector<std::string>* drops) const;
   bool Filtered(const std::string& container_id) const;
   bool OldEnough(const Container& c, Clock::time_point now) const;
+  static MountView MountViewOf(const std::string& proc_pid_dir);  // unknown where /proc says nothing
   void SetPaths(Container* c, const cgroup::ProcCgroup& paths) const {
     c->paths = paths;
     c->dirs = cgroup::DirsOf(options_.cgroupfs, paths);
@@ -207,6 +222,7 @@ class ContainerRegistry : public prom::ICollector {
     std::string cg_id;
   };
   std::map<int, PidCache> pid_cache_;  // only touched by Scan(), bounded by max_processes
+  std::map<MountView, SharedMounts> mount_views_;  // reads of the last kMountsEveryGathers gathers
 
   std::mutex run_mu_;
   std::condition_variable run_cv_;
