@@ -63,12 +63,17 @@ void WriteLabels(const Labels& labels, const Label* extra, std::string* out) {
     first = false;
     *out += l.name;
     *out += "=\"";
-    for (char c : l.value) {
-      if (c == '\\') *out += "\\\\";
-      else if (c == '"') *out += "\\\"";
-      else if (c == '\n') *out += "\\n";
-      else out->push_back(c);
+    // Runs without an escape are appended whole: most values have none.
+    const std::string& v = l.value;
+    size_t start = 0;
+    for (size_t i = 0; i < v.size(); i++) {
+      const char c = v[i];
+      if (c != '\\' && c != '"' && c != '\n') continue;
+      out->append(v, start, i - start);
+      *out += c == '\\' ? "\\\\" : c == '"' ? "\\\"" : "\\n";
+      start = i + 1;
     }
+    out->append(v, start, std::string::npos);
     out->push_back('"');
   };
   for (const auto& l : labels) one(l);

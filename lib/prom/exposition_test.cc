@@ -57,6 +57,12 @@ TEST(Exposition, FormatValue) {
   EXPECT_EQ(FormatValue(0.0 / 0.0), "NaN");
 }
 
+TEST(Exposition, EscapesLabelValues) {
+  MetricFamily f("m", MetricType::kGauge, "h");
+  f.Add({{"a", "x\\y\nz\"w"}, {"b", "\"\""}, {"c", ""}}, 1);
+  EXPECT_EQ(WriteText({f}), "# HELP m h\n# TYPE m gauge\nm{a=\"x\\\\y\\nz\\\"w\",b=\"\\\"\\\"\",c=\"\"} 1\n");
+}
+
 // The printf loop FormatValue used before it went through to_chars; kept as the reference.
 std::string FormatValueWithPrintf(double v) {
   if (std::isnan(v)) return "NaN";
