@@ -315,6 +315,36 @@ TEST(ContainersCgroupTest, DiskWriterBytesMatchBlkio) {
               Value(m, "container_resources_disk_writes_total", id, {{"device", dev->name}}));
 }
 
+// Limits are kept between gathers and read again after a write (inotify): each change shows at
+// the next gather, and a gather with no write in between gives the same values.
+TEST(ContainersCgroupTest, LimitsWrittenBetweenGathersShowAtTheNextGather) {
+  TestCgroup cg(Name("limits"));
+  REQUIRE_ROOT_AND(cg);
+  int go = -1;
+  ASSERT_GT(cg.Spawn(Sleep, &go), 0);
+  Go(go);
+  ContainerRegistry r(LiveOptions());
+  ASSERT_TRUE(r.Init().ok());
+  r.Scan();
+  const std::string id = cg.path();
+  auto m = Gather(r);
+  EXPECT_EQ(Find(m, "container_resources_cpu_limit_cores", id), nullptr);
+  EXPECT_EQ(Find(m, "container_resources_memory_limit_bytes", id), nullptr);
+  for (int i = 1; i <= 3; i++) {
+    ASSERT_TRUE(cg.Set("cpu", "cpu.cfs_period_us", std::to_string(100000 * i)));
+    ASSERT_TRUE(cg.Set("cpu", "cpu.cfs_quota_us", std::to_string(50000 * i * i)));
+    ASSERT_TRUE(cg.Set("memory", "memory.limit_in_bytes", std::to_string((64 + i) << 20)));
+    for (int again = 0; again < 2; again++) {
+      m = Gather(r);
+      EXPECT_DOUBLE_EQ(Value(m, "container_resources_cpu_limit_cores", id), 0.5 * i) << i;
+      EXPECT_DOUBLE_EQ(Value(m, "container_resources_memory_limit_bytes", id), (64 + i) << 20) << i;
+    }
+  }
+  ASSERT_TRUE(cg.Set("cpu", "cpu.cfs_quota_us", "-1"));
+  m = Gather(r);
+  EXPECT_EQ(Find(m, "container_resources_cpu_limit_cores", id), nullptr);
+}
+
 void SleepInOwnMountNamespace() {
   if (unshare(CLONE_NEWNS) != 0) _exit(4);
   mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);

@@ -146,4 +146,11 @@ StatusOr<int64_t> ReadSingleInt(const std::string& path) {
   return v;
 }
 
+StatusOr<int64_t> ReadSingleIntUntilWritten(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadCgroupFileUntilWritten(path, 4096));
+  StatusOr<int64_t> v = ParseSingleInt(text);
+  if (!v.ok()) return v.status().WithContext(path);
+  return v;
+}
+
 }  // namespace coroot::cgroup

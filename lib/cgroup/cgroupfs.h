@@ -52,5 +52,8 @@ Status ReadFlatKeyed(const std::string& path, FlatKey* keys, size_t n);
 // A file holding one integer ("-1" is allowed, as in cpu.cfs_quota_us).
 StatusOr<int64_t> ParseSingleInt(std::string_view text);
 StatusOr<int64_t> ReadSingleInt(const std::string& path);
+// The same for a file the kernel changes only when it is written (a limit): read again only after
+// a write (ReadCgroupFileUntilWritten).
+StatusOr<int64_t> ReadSingleIntUntilWritten(const std::string& path);
 
 }  // namespace coroot::cgroup

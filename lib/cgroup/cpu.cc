@@ -27,8 +27,8 @@ StatusOr<CpuStat> ReadCpuStat(const CgroupDirs& d) {
     FlatKey throttled{"throttled_time"};
     RETURN_IF_ERROR(ReadFlatKeyed(d.cpu + "/cpu.stat", &throttled, 1));
     ASSIGN_OR_RETURN(int64_t usage_ns, ReadSingleInt(d.cpuacct + "/cpuacct.usage"));
-    ASSIGN_OR_RETURN(int64_t period, ReadSingleInt(d.cpu + "/cpu.cfs_period_us"));
-    ASSIGN_OR_RETURN(int64_t quota, ReadSingleInt(d.cpu + "/cpu.cfs_quota_us"));
+    ASSIGN_OR_RETURN(int64_t period, ReadSingleIntUntilWritten(d.cpu + "/cpu.cfs_period_us"));
+    ASSIGN_OR_RETURN(int64_t quota, ReadSingleIntUntilWritten(d.cpu + "/cpu.cfs_quota_us"));
     s.usage_seconds = static_cast<double>(usage_ns) / 1e9;
     s.throttled_seconds = static_cast<double>(throttled.value) / 1e9;
     s.limit_cores = CfsLimitCores(quota, period);
@@ -40,7 +40,7 @@ StatusOr<CpuStat> ReadCpuStat(const CgroupDirs& d) {
   s.usage_seconds = static_cast<double>(keys[0].value) / 1e6;
   s.throttled_seconds = static_cast<double>(keys[1].value) / 1e6;
   // cpu.max exists only where the cpu controller is enabled for v2; absent means no limit.
-  if (StatusOr<std::string> max = ReadCgroupFile(d.v2 + "/cpu.max", 4096); max.ok()) {
+  if (StatusOr<std::string> max = ReadCgroupFileUntilWritten(d.v2 + "/cpu.max", 4096); max.ok()) {
     ASSIGN_OR_RETURN(s.limit_cores, ParseCpuMax(*max));
   }
   return s;

@@ -36,7 +36,7 @@ StatusOr<MemoryStat> ReadMemoryStat(const CgroupDirs& d, bool oom_kills) {
   if (!d.memory.empty()) {
     FlatKey keys[] = {{"total_rss"}, {"total_mapped_file"}, {"total_cache"}};
     RETURN_IF_ERROR(ReadFlatKeyed(d.memory + "/memory.stat", keys, 3));
-    ASSIGN_OR_RETURN(int64_t limit, ReadSingleInt(d.memory + "/memory.limit_in_bytes"));
+    ASSIGN_OR_RETURN(int64_t limit, ReadSingleIntUntilWritten(d.memory + "/memory.limit_in_bytes"));
     s.rss_bytes = keys[0].value + keys[1].value;  // as MemoryFromV1Stat
     s.cache_bytes = keys[2].value;
     s.limit_bytes = (limit > 0 && static_cast<uint64_t>(limit) <= kMaxMemoryLimit) ? static_cast<uint64_t>(limit) : 0;
@@ -48,7 +48,7 @@ StatusOr<MemoryStat> ReadMemoryStat(const CgroupDirs& d, bool oom_kills) {
   if (d.v2.empty()) return NotFound("no memory cgroup");
   FlatKey keys[] = {{"anon"}, {"file_mapped"}, {"file"}};
   RETURN_IF_ERROR(ReadFlatKeyed(d.v2 + "/memory.stat", keys, 3));
-  StatusOr<std::string> max = ReadCgroupFile(d.v2 + "/memory.max", 4096);
+  StatusOr<std::string> max = ReadCgroupFileUntilWritten(d.v2 + "/memory.max", 4096);
   s.rss_bytes = keys[0].value + keys[1].value;  // as MemoryFromV2Stat
   s.cache_bytes = keys[2].value;
   uint64_t limit = 0;
