@@ -21,8 +21,11 @@
 #include <thread>
 #include <vector>
 
+#include "agent/containers/delay_source.h"
 #include "agent/containers/registry.h"
+#include "agent/tracer/proc_tracer.h"
 #include "lib/cgroup/cgroupfs.h"
+#include "lib/cgroup/file_cache.h"
 #include "lib/cgroup/proc_cgroup.h"
 #include "lib/prom/exposition.h"
 
@@ -134,11 +137,13 @@ int main(int argc, char** argv) {
   const std::string mem_base = self.ok() ? self->Path("memory") : "";
   const std::string slice = "/system.slice";
   std::vector<std::vector<std::string>> procs_files(static_cast<size_t>(containers));
+  std::vector<cgroup::CgroupDirs> bench_dirs;  // for the per-file costs at the end
   for (int i = 0; i < containers; i++) {
     std::string path = slice + "/coroot-bench-" + std::to_string(getpid()) + "-" + std::to_string(i) + ".service";
     std::vector<std::string> dirs = {fs.V1("cpu", path), fs.V1("cpuacct", path), fs.V1("blkio", path),
                                      fs.V1("memory", mem_base + path)};
     if (fs.v2_root != fs.root) dirs.push_back(fs.V2(path));
+    bench_dirs.push_back({dirs[0], dirs[1], dirs[3], dirs[2], dirs.size() > 4 ? dirs[4] : ""});
     for (const std::string& d : dirs) {
       std::string parent = d.substr(0, d.rfind('/'));
       if (mkdir(parent.c_str(), 0755) == 0) g_dirs.insert(g_dirs.begin(), parent);
@@ -168,6 +173,7 @@ int main(int argc, char** argv) {
   o.min_container_age = std::chrono::milliseconds(0);
   o.docker_socket.clear();
   o.crio_sockets.clear();
+  o.delay_accounting = true;  // as the agent: CPU and disk delays per container (netlink taskstats)
   ContainerRegistry r(o);
   if (!r.Init().ok()) return 1;
   size_t bytes = 0, samples = 0;
@@ -188,18 +194,78 @@ int main(int argc, char** argv) {
     samples = 0;
     for (const auto& f : fams) samples += f.samples.size();
   };
+  // For profiling one phase alone (perf record on this process):
+  //   CONTAINERS_BENCH_ONLY=scan|scan-events|collect  (collect: Collect + text, eBPF modes on)
+  if (const char* only = std::getenv("CONTAINERS_BENCH_ONLY")) {
+    std::string what = only;
+    r.Scan();
+    if (what != "scan") {
+      r.SetProcessEvents(true);
+      r.SetOomKillsFromEbpf(true);
+      r.Scan();
+    }
+    double t0 = ProcessCpuMs();
+    for (int i = 0; i < cycles; i++) {
+      if (what == "collect") {
+        std::vector<prom::MetricFamily> fams;
+        r.Collect(&fams);
+        bytes += prom::WriteText(fams).size();
+      } else {
+        r.Scan();
+      }
+    }
+    std::printf("%s only: %.2f ms CPU per cycle\n", what.c_str(), (ProcessCpuMs() - t0) / cycles);
+    Cleanup();
+    return 0;
+  }
   double c0 = ProcessCpuMs();
   cycle();  // the first cycle decides every cgroup
   double first = ProcessCpuMs() - c0;
   size_t found = 0;
   for (const ContainerInfo& c : r.Containers()) found += c.id.find("/coroot-bench-") != std::string::npos;
-  scan_ms = collect_ms = text_ms = 0;
-  c0 = ProcessCpuMs();
-  auto w0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < cycles; i++) cycle();
-  double ours_cpu = (ProcessCpuMs() - c0) / cycles;
-  double ours_wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w0).count() / cycles;
-  long ours_rss = RssKiB(getpid());
+  // The agent's defaults: a scrape every 15 s (--scrape-interval). Without eBPF process events
+  // /proc is scanned every 5 s (3 scans per scrape) and OOM kills come from the cgroups' files;
+  // with them (this kernel: ProcTracer and its oom/mark_victim hook attach) every 60 s (a scan
+  // per 4th scrape) and OOM kills are counted by eBPF, so memory.oom_control is not read.
+  struct Mode {
+    double scan = 0, collect = 0, text = 0, wall = 0;
+    long rss = 0;
+  };
+  auto measure = [&](Mode* m) {
+    scan_ms = collect_ms = text_ms = 0;
+    auto w0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < cycles; i++) cycle();
+    m->wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w0).count() / cycles;
+    m->scan = scan_ms / cycles;
+    m->collect = collect_ms / cycles;
+    m->text = text_ms / cycles;
+    m->rss = RssKiB(getpid());
+  };
+  Mode no_ebpf, ebpf;
+  measure(&no_ebpf);
+  r.SetProcessEvents(true);
+  r.SetOomKillsFromEbpf(true);
+  // With eBPF the agent reads delays from the task iterator (one read per gather), as main.cc.
+  auto tracer = agent::tracer::ProcTracer::Start({}, [](const coroot_proc_event&) {});
+  bool iter = tracer.ok() && (*tracer)->ReadTaskDelays().ok();
+  if (iter) {
+    agent::tracer::ProcTracer* pt = tracer->get();
+    r.SetDelaySource(std::make_unique<SnapshotDelaySource>([pt] {
+      auto raw = pt->ReadTaskDelays();
+      if (!raw.ok()) return StatusOr<std::vector<ThreadDelays>>(raw.status());
+      std::vector<ThreadDelays> out;
+      out.reserve(raw->size());
+      for (const coroot_task_delay& t : *raw) out.push_back({t.tid, t.tgid, {t.cpu_delay_ns, t.blkio_delay_ns}});
+      return StatusOr<std::vector<ThreadDelays>>(std::move(out));
+    }));
+  } else {
+    std::fprintf(stderr, "no eBPF task iterator here: the eBPF row reads delays over netlink too\n");
+  }
+  r.Scan();  // rebuild the cache under the new mode
+  measure(&ebpf);
+  if (tracer.ok()) (*tracer)->Stop();
+  const double ours_default = ebpf.collect + ebpf.text + ebpf.scan / 4;
+  const double ours_no_ebpf = no_ebpf.collect + no_ebpf.text + 3 * no_ebpf.scan;
 
   // Baseline: node_exporter's default collectors, scraped the same number of times.
   int port = FreePort();
@@ -235,25 +301,62 @@ int main(int argc, char** argv) {
 
   std::printf("%d cycles each, same machine, same run (first cycle of ours, deciding every cgroup: %.1f ms CPU)\n",
               cycles, first);
-  std::printf("%-44s %13s %9s %8s %9s %9s\n", "program", "CPU ms/cycle", "wall ms", "RSS MB", "bytes", "detail");
-  std::printf("%-44s %13.2f %9.2f %8.1f %9zu %4zu containers, %zu samples\n", "coroot containers registry (ours)",
-              ours_cpu, ours_wall, ours_rss / 1024.0, bytes, found, samples);
-  std::printf("  ours per phase: /proc scan %.2f ms, cgroup reads (Collect) %.2f ms, text exposition %.2f ms\n",
-              scan_ms / cycles, collect_ms / cycles, text_ms / cycles);
-  // With eBPF process events the agent trusts its pid cache (exits are reported), so a scan
-  // only lists /proc; and it scans every 60 s instead of every 5 s (a quarter per 15 s scrape).
-  r.SetProcessEvents(true);
-  r.Scan();  // rebuild the cache under the new mode
-  double e_scan = 0;
-  scan_ms = collect_ms = text_ms = 0;
-  for (int i = 0; i < cycles; i++) cycle();
-  e_scan = scan_ms;
-  long events_rss = RssKiB(getpid());
-  std::printf("%-44s %13.2f %9s %8.1f   (scan %.2f ms, every 4th scrape: %.2f ms/scrape)\n",
-              "ours, eBPF process events on", (collect_ms + text_ms + e_scan) / cycles, "", events_rss / 1024.0,
-              e_scan / cycles, (collect_ms + text_ms + e_scan / 4) / cycles);
-  std::printf("%-44s %13.2f %9.2f %8.1f %9ld %s\n", "prometheus-node-exporter (default collectors)", ne_cpu, ne_wall,
+  std::printf("%-52s %13s %9s %8s %9s %s\n", "program", "CPU ms/scrape", "wall ms", "RSS MB", "bytes", "detail");
+  std::printf("%-52s %13.2f %9.2f %8.1f %9zu %zu containers, %zu samples\n",
+              "ours, agent default here: eBPF process events on", ours_default, ebpf.wall, ebpf.rss / 1024.0, bytes,
+              found, samples);
+  std::printf("    Collect %.2f + text %.2f + /proc scan %.2f every 4th scrape (60 s scans, 15 s scrapes); "
+              "delays from %s\n",
+              ebpf.collect, ebpf.text, ebpf.scan, iter ? "the eBPF task iterator" : "netlink taskstats");
+  std::printf("%-52s %13.2f %9.2f %8.1f %9s same\n", "ours, no eBPF (kernel without BTF / unprivileged)",
+              ours_no_ebpf, no_ebpf.wall, no_ebpf.rss / 1024.0, "");
+  std::printf("    Collect %.2f + text %.2f + /proc scan %.2f x 3 (5 s scans); scan + Collect + text once: %.2f; "
+              "delays from netlink taskstats\n",
+              no_ebpf.collect, no_ebpf.text, no_ebpf.scan, no_ebpf.collect + no_ebpf.text + no_ebpf.scan);
+  std::printf("%-52s %13.2f %9.2f %8.1f %9ld %s\n", "prometheus-node-exporter (default collectors)", ne_cpu, ne_wall,
               ne_rss / 1024.0, ne_bytes, "node-level only");
+  if (ne_cpu > 0) std::printf("ours (default) / node_exporter: %.2f\n", ours_default / ne_cpu);
+
+  // Where Collect's time goes: the kernel's cost of each cgroup file it reads (pread of the
+  // open file, as ReadCgroupFile does), over these containers, CPU per file and per scrape.
+  std::printf("cgroup files, CPU per read (the kernel formats them at every read):\n");
+  struct FileKind {
+    const char* name;
+    std::string cgroup::CgroupDirs::*dir;
+  };
+  const FileKind kinds[] = {{"cpu.stat", &cgroup::CgroupDirs::cpu},
+                            {"cpuacct.usage", &cgroup::CgroupDirs::cpuacct},
+                            {"cpu.cfs_period_us", &cgroup::CgroupDirs::cpu},
+                            {"cpu.cfs_quota_us", &cgroup::CgroupDirs::cpu},
+                            {"memory.stat", &cgroup::CgroupDirs::memory},
+                            {"memory.limit_in_bytes", &cgroup::CgroupDirs::memory},
+                            {"memory.oom_control", &cgroup::CgroupDirs::memory},
+                            {"cpu.pressure", &cgroup::CgroupDirs::v2},
+                            {"memory.pressure", &cgroup::CgroupDirs::v2},
+                            {"io.pressure", &cgroup::CgroupDirs::v2},
+                            {"blkio.throttle.io_serviced", &cgroup::CgroupDirs::blkio},
+                            {"blkio.throttle.io_service_bytes", &cgroup::CgroupDirs::blkio}};
+  double files_total = 0;
+  for (const FileKind& k : kinds) {
+    const int reps = 10;
+    size_t reads = 0;
+    double t0 = ProcessCpuMs();
+    for (int rep = 0; rep < reps; rep++)
+      for (const cgroup::CgroupDirs& d : bench_dirs) {
+        if ((d.*k.dir).empty()) continue;
+        reads += cgroup::ReadCgroupFile(d.*k.dir + "/" + k.name, 1 << 20).ok();
+      }
+    double ms = (ProcessCpuMs() - t0) / reps;
+    const std::string name = k.name;
+    const char* note = name == "memory.oom_control" ? "  (not read: eBPF counts OOM kills)"
+                       : name == "cpu.cfs_period_us" || name == "cpu.cfs_quota_us" || name == "memory.limit_in_bytes"
+                           ? "  (kept until written: inotify)"
+                           : "";
+    if (!*note) files_total += ms;
+    std::printf("  %-32s %6.2f us  %6.2f ms/scrape%s\n", k.name, reads ? ms * 1e3 * reps / static_cast<double>(reads) : 0,
+                ms, note);
+  }
+  std::printf("  files read at every scrape: %.2f ms/scrape, of Collect's %.2f\n", files_total, ebpf.collect);
   Cleanup();
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -405,6 +407,118 @@ TEST(ContainersCgroupTest, CpuAndDiskDelaysMatchTheKernel) {
   r.Scan();
   auto m2 = Gather(r);
   EXPECT_GE(Value(m2, "container_resources_cpu_delay_seconds_total", id), cpu);
+}
+
+// Limits are kept between gathers and read again after a write (inotify): each change shows at
+// the next gather, and a gather with no write in between gives the same values.
+TEST(ContainersCgroupTest, LimitsWrittenBetweenGathersShowAtTheNextGather) {
+  TestCgroup cg(Name("limits"));
+  REQUIRE_ROOT_AND(cg);
+  int go = -1;
+  ASSERT_GT(cg.Spawn(Sleep, &go), 0);
+  Go(go);
+  ContainerRegistry r(LiveOptions());
+  ASSERT_TRUE(r.Init().ok());
+  r.Scan();
+  const std::string id = cg.path();
+  auto m = Gather(r);
+  EXPECT_EQ(Find(m, "container_resources_cpu_limit_cores", id), nullptr);
+  EXPECT_EQ(Find(m, "container_resources_memory_limit_bytes", id), nullptr);
+  for (int i = 1; i <= 3; i++) {
+    ASSERT_TRUE(cg.Set("cpu", "cpu.cfs_period_us", std::to_string(100000 * i)));
+    ASSERT_TRUE(cg.Set("cpu", "cpu.cfs_quota_us", std::to_string(50000 * i * i)));
+    ASSERT_TRUE(cg.Set("memory", "memory.limit_in_bytes", std::to_string((64 + i) << 20)));
+    for (int again = 0; again < 2; again++) {
+      m = Gather(r);
+      EXPECT_DOUBLE_EQ(Value(m, "container_resources_cpu_limit_cores", id), 0.5 * i) << i;
+      EXPECT_DOUBLE_EQ(Value(m, "container_resources_memory_limit_bytes", id), (64 + i) << 20) << i;
+    }
+  }
+  ASSERT_TRUE(cg.Set("cpu", "cpu.cfs_quota_us", "-1"));
+  m = Gather(r);
+  EXPECT_EQ(Find(m, "container_resources_cpu_limit_cores", id), nullptr);
+}
+
+void SleepInOwnMountNamespace() {
+  if (unshare(CLONE_NEWNS) != 0) _exit(4);
+  mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
+  for (;;) pause();
+}
+
+// The disk series a container's process gives when its own mountinfo and statfs are read, as the
+// registry did before containers with one mount view shared them: (mount point, device) → size.
+std::map<std::pair<std::string, std::string>, double> OwnDisks(pid_t pid) {
+  std::map<std::pair<std::string, std::string>, double> out;
+  std::string root = "/proc/" + std::to_string(pid);
+  StatusOr<std::string> mi = ReadFile(root + "/mountinfo", 4 << 20);
+  EXPECT_TRUE(mi.ok());
+  if (!mi.ok()) return out;
+  std::map<std::string, Mount> by_device;
+  for (Mount& m : ParseMountinfo(*mi)) {
+    if (StartsWith(m.major_minor, "0:")) continue;
+    auto it = by_device.find(m.major_minor);
+    if (it == by_device.end()) {
+      if (by_device.size() < 16) by_device.emplace(m.major_minor, std::move(m));
+      continue;
+    }
+    bool better = (m.root == "/") != (it->second.root == "/") ? m.root == "/"
+                                                              : m.mount_point.size() < it->second.mount_point.size();
+    if (better) it->second = std::move(m);
+  }
+  for (const auto& [mm, m] : by_device) {
+    StatusOr<BlockDevice> dev = ResolveBlockDevice("/sys", mm);
+    StatusOr<FsUsage> u = StatFs(root + "/root" + m.mount_point);
+    if (dev.ok() && u.ok()) out[{m.mount_point, dev->name}] = static_cast<double>(u->size_bytes);
+  }
+  return out;
+}
+
+// Two containers in the test's mount namespace share one mountinfo read per refresh and one
+// statfs per filesystem per gather; a third in a namespace of its own does not. Each must report
+// what its own process's files give, across a refresh (every 10 gathers).
+TEST(ContainersCgroupTest, ContainersInOneMountViewReportTheirOwnDisks) {
+  TestCgroup a(Name("view-a")), b(Name("view-b")), c(Name("view-c"));
+  REQUIRE_ROOT_AND(a);
+  REQUIRE_ROOT_AND(b);
+  REQUIRE_ROOT_AND(c);
+  int ga = -1, gb = -1, gc = -1;
+  pid_t pids[] = {a.Spawn(Sleep, &ga), b.Spawn(Sleep, &gb), c.Spawn(SleepInOwnMountNamespace, &gc)};
+  ASSERT_GT(pids[0], 0);
+  ASSERT_GT(pids[1], 0);
+  ASSERT_GT(pids[2], 0);
+  Go(ga);
+  Go(gb);
+  Go(gc);
+  struct stat own {}, other {};
+  ASSERT_EQ(stat("/proc/self/ns/mnt", &own), 0);
+  for (int i = 0; i < 100; i++) {  // until the third has its own namespace
+    if (stat(("/proc/" + std::to_string(pids[2]) + "/ns/mnt").c_str(), &other) == 0 && other.st_ino != own.st_ino) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_NE(other.st_ino, own.st_ino);
+  ContainerRegistry r(LiveOptions());
+  ASSERT_TRUE(r.Init().ok());
+  r.Scan();
+  const std::string ids[] = {a.path(), b.path(), c.path()};
+  for (int gather = 0; gather < 12; gather++) {
+    auto m = Gather(r);
+    for (int i = 0; i < 3; i++) {
+      std::map<std::pair<std::string, std::string>, double> got;
+      for (const auto& f : m)
+        if (f.name == "container_resources_disk_size_bytes")
+          for (const auto& s : f.samples) {
+            std::string id, mp, dev;
+            for (const auto& l : s.labels) {
+              if (l.name == "container_id") id = l.value;
+              if (l.name == "mount_point") mp = l.value;
+              if (l.name == "device") dev = l.value;
+            }
+            if (id == ids[i]) got[{mp, dev}] = s.value;
+          }
+      EXPECT_EQ(got, OwnDisks(pids[i])) << ids[i] << " at gather " << gather;
+      EXPECT_FALSE(got.empty()) << ids[i];
+    }
+  }
 }
 
 std::string g_java_dir;

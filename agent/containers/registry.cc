@@ -1,5 +1,8 @@
 #include "agent/containers/registry.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,9 +42,9 @@ double UnixNow() {
 class Families {
  public:
   MetricFamily& Get(const char* name, MetricType type, const char* help) {
-    auto it = index_.find(name);
+    auto it = index_.find(std::string_view(name));
     if (it != index_.end()) return fams_[it->second];
-    index_[name] = fams_.size();
+    index_.emplace(name, fams_.size());
     fams_.emplace_back(name, type, help);
     return fams_.back();
   }
@@ -51,7 +54,7 @@ class Families {
   }
 
  private:
-  std::map<std::string, size_t> index_;
+  std::map<std::string, size_t, std::less<>> index_;  // looked up by name without a string copy
   std::vector<MetricFamily> fams_;
 };
 
@@ -62,6 +65,17 @@ Labels With(const Labels& base, std::initializer_list<prom::Label> extra) {
 }
 
 }  // namespace
+
+ContainerRegistry::MountView ContainerRegistry::MountViewOf(const std::string& proc_pid_dir) {
+  struct stat ns {};
+  struct statx root {};
+  if (stat((proc_pid_dir + "/ns/mnt").c_str(), &ns) != 0 ||
+      statx(AT_FDCWD, (proc_pid_dir + "/root").c_str(), 0, STATX_INO | STATX_MNT_ID, &root) != 0 ||
+      !(root.stx_mask & STATX_MNT_ID) || ns.st_ino == 0)
+    return {};
+  return {static_cast<uint64_t>(ns.st_dev), static_cast<uint64_t>(ns.st_ino),
+          static_cast<uint64_t>(makedev(root.stx_dev_major, root.stx_dev_minor)), root.stx_ino, root.stx_mnt_id};
+}
 
 RegistryOptions OptionsFromConfig(const Config& cfg) {
   RegistryOptions o;
@@ -238,9 +252,7 @@ void ContainerRegistry::Scan() {
   const Clock::time_point now = Clock::now();
   struct Seen {
     int pid;
-    uint64_t start;
-    std::shared_ptr<const cgroup::ProcCgroup> cg;
-    std::string cg_id;
+    const PidCache* pc;  // a node of the new cache (std::map nodes stay put when it is moved)
   };
   bool truncated = false;
   std::vector<int> pids = ListPids(options_.proc_root, options_.max_processes, &truncated);
@@ -258,12 +270,21 @@ void ContainerRegistry::Scan() {
     exited.swap(exited_pids_);
     exited_overflow_ = false;
   }
+  // The processes of one cgroup share one ProcCgroup (the first read of it that this scan holds),
+  // so that what follows looks each cgroup up once rather than once per process.
+  std::unordered_map<std::string, std::shared_ptr<const cgroup::ProcCgroup>> shared;
+  auto keep = [&](int pid, PidCache&& pc) {
+    PidCache& in = cache.emplace(pid, std::move(pc)).first->second;
+    if (!in.cg) return;
+    auto [it, added] = shared.try_emplace(in.cg_id, in.cg);
+    if (!added && it->second != in.cg && it->second->paths == in.cg->paths) in.cg = it->second;
+    seen.push_back({pid, &in});
+  };
   const uint64_t revalidate = static_cast<uint64_t>(std::max(1, options_.revalidate_every_scans));
   for (int pid : pids) {
     if (auto old = pid_cache_.find(pid); trust_cache && old != pid_cache_.end() && !exited.count(pid) &&
                                          scan - old->second.read_at_scan < revalidate) {
-      if (old->second.cg) seen.push_back({pid, old->second.start_ticks, old->second.cg, old->second.cg_id});
-      cache.emplace(pid, std::move(old->second));
+      keep(pid, std::move(old->second));
       continue;
     }
     StatusOr<PidStat> st = ReadPidStat(options_.proc_root, pid);
@@ -282,8 +303,7 @@ void ContainerRegistry::Scan() {
       pc.cg_id = cg->Id();
       if (!pc.cg_id.empty()) pc.cg = std::make_shared<const cgroup::ProcCgroup>(std::move(cg).value());
     }
-    if (pc.cg) seen.push_back({pid, pc.start_ticks, pc.cg, pc.cg_id});
-    cache.emplace(pid, std::move(pc));
+    keep(pid, std::move(pc));
   }
   pid_cache_ = std::move(cache);
 
@@ -294,8 +314,12 @@ void ContainerRegistry::Scan() {
     for (auto it = decisions_.begin(); it != decisions_.end();)
       it = now - it->second.at > options_.ignored_ttl ? decisions_.erase(it) : std::next(it);
     std::set<std::string> asked;
-    for (const Seen& s : seen)
-      if (!decisions_.count(s.cg_id) && asked.insert(s.cg_id).second) undecided.emplace_back(s.cg_id, s.pid);
+    const cgroup::ProcCgroup* last = nullptr;
+    for (const Seen& s : seen) {
+      if (s.pc->cg.get() == last) continue;  // the same cgroup as the process before
+      last = s.pc->cg.get();
+      if (!decisions_.count(s.pc->cg_id) && asked.insert(s.pc->cg_id).second) undecided.emplace_back(s.pc->cg_id, s.pid);
+    }
   }
   std::vector<std::pair<std::string, CgroupDecision>> made;
   std::vector<std::string> drops;
@@ -314,47 +338,53 @@ void ContainerRegistry::Scan() {
   }
   if (!made.empty())  // v2 ids of new cgroups, for the eBPF process events
     for (const Seen& s : seen)
-      if (std::any_of(made.begin(), made.end(), [&](const auto& m) { return m.first == s.cg_id; }))
-        LearnV2IdLocked(*s.cg, s.cg_id);
+      if (std::any_of(made.begin(), made.end(), [&](const auto& m) { return m.first == s.pc->cg_id; }))
+        LearnV2IdLocked(*s.pc->cg, s.pc->cg_id);
 
-  std::map<std::string, std::set<int>> live;
-  std::set<std::string> with_new_process, refused;
-  for (Seen& s : seen) {
-    auto dit = decisions_.find(s.cg_id);
-    if (dit == decisions_.end()) continue;  // forgotten when the cache hit its bound
-    const std::string cid = dit->second.container_id;
-    if (cid.empty()) continue;
-    if (!containers_.count(cid) && containers_.size() >= options_.max_containers) {
-      if (refused.insert(cid).second) Drop("max_containers");
-      continue;
+  std::set<std::string> refused;
+  // The container of each shared ProcCgroup (null: none we report), looked up once.
+  std::unordered_map<const cgroup::ProcCgroup*, Container*> container_of;
+  for (const Seen& s : seen) {
+    const PidCache& pc = *s.pc;
+    auto [known, added] = container_of.try_emplace(pc.cg.get(), nullptr);
+    if (added) {
+      auto dit = decisions_.find(pc.cg_id);
+      if (dit == decisions_.end()) continue;  // forgotten when the cache hit its bound
+      const std::string& cid = dit->second.container_id;
+      if (cid.empty()) continue;
+      if (!containers_.count(cid) && containers_.size() >= options_.max_containers) {
+        if (refused.insert(cid).second) Drop("max_containers");
+        continue;
+      }
+      known->second = ContainerForLocked(pc.cg_id, *pc.cg, s.pid, now);
     }
-    Container* found = ContainerForLocked(s.cg_id, *s.cg, s.pid, now);
-    if (!found) continue;
-    Container& c = *found;
-    if (c.paths.paths != s.cg->paths) c.paths = *s.cg;  // no copy (allocations) per pid per scan
+    if (!known->second) continue;
+    Container& c = *known->second;
+    if (c.cgroup_id != pc.cg_id) c.cgroup_id = pc.cg_id;  // two cgroups of one container: the last one wins
+    if (c.paths_checked != pc.cg) {
+      if (c.paths.paths != pc.cg->paths) SetPaths(&c, *pc.cg);
+      c.paths_checked = pc.cg;
+    }
     auto p = c.processes.find(s.pid);
-    if (p == c.processes.end() || p->second.start_ticks != s.start) {
+    if (p == c.processes.end() || p->second.start_ticks != pc.start_ticks) {
       Process proc;
-      proc.start_ticks = s.start;
+      proc.start_ticks = pc.start_ticks;
       std::string cmdline = ReadCmdline(options_.proc_root, s.pid);
       proc.app_type = GuessApplicationType(cmdline, ReadExe(options_.proc_root, s.pid));
       proc.jvm = IsJvm(cmdline);
-      c.processes[s.pid] = std::move(proc);
-      with_new_process.insert(cid);
+      p = c.processes.insert_or_assign(s.pid, std::move(proc)).first;
+      c.new_process = true;
     }
-    live[cid].insert(s.pid);
+    p->second.seen_at_scan = scan;
   }
 
   for (auto it = containers_.begin(); it != containers_.end();) {
     Container& c = it->second;
-    const std::set<int>& alive = live[c.id];
     for (auto p = c.processes.begin(); p != c.processes.end();)
-      p = alive.count(p->first) ? std::next(p) : c.processes.erase(p);
-    if (c.started_by_event) {
-      with_new_process.insert(c.id);
-      c.started_by_event = false;
-    }
-    if (with_new_process.count(c.id) && !c.processes.empty()) {
+      p = p->second.seen_at_scan == scan ? std::next(p) : c.processes.erase(p);
+    bool new_process = c.new_process || c.started_by_event;
+    c.new_process = c.started_by_event = false;
+    if (new_process && !c.processes.empty()) {
       uint64_t oldest = UINT64_MAX;
       for (const auto& [pid, proc] : c.processes) oldest = std::min(oldest, proc.start_ticks);
       // Coroot's rule: a restart is when the oldest process start time moves forward.
@@ -397,7 +427,7 @@ ContainerRegistry::Container* ContainerRegistry::ContainerForLocked(const std::s
     c.app_id = cgroup::AppIdFor(cid);
     c.cgroup = cgroup::ClassifyCgroup(cg_id).ok() ? *cgroup::ClassifyCgroup(cg_id) : cgroup::CgroupContainer{};
     c.cgroup_id = cg_id;
-    c.paths = paths;
+    SetPaths(&c, paths);
     c.first_seen = now;
     c.md = decision.md;
     it = containers_.emplace(cid, std::move(c)).first;
@@ -466,10 +496,13 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   Families f;
   std::lock_guard<std::mutex> lock(mu_);
   Clock::time_point now = Clock::now();
-  const cgroup::CgroupFs& fs = options_.cgroupfs;
   gathers_++;
   if (delays_) delays_->Refresh();
   std::vector<TaskSample> tasks;
+  for (auto it = mount_views_.begin(); it != mount_views_.end();)
+    it = gathers_ - it->second.gather >= kMountsEveryGathers ? mount_views_.erase(it) : std::next(it);
+  // statfs of this gather, by view and mount point (the mount points live in the containers).
+  std::map<std::pair<MountView, std::string_view>, StatusOr<FsUsage>> statfs_done;
   for (auto& [id, c] : containers_) {
     if (!OldEnough(c, now)) continue;
     const Labels l = {{"container_id", c.id}, {"app_id", c.app_id}};
@@ -482,7 +515,7 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
     f.Get("container_restarts_total", kCounter, "Number of times the container was restarted")
         .Add(l, static_cast<double>(c.restarts));
 
-    if (StatusOr<cgroup::CpuStat> cpu = cgroup::ReadCpuStat(fs, c.paths); cpu.ok()) {
+    if (StatusOr<cgroup::CpuStat> cpu = cgroup::ReadCpuStat(c.dirs); cpu.ok()) {
       if (cpu->limit_cores > 0)
         f.Get("container_resources_cpu_limit_cores", kGauge, "CPU limit of the container").Add(l, cpu->limit_cores);
       f.Get("container_resources_cpu_usage_seconds_total", kCounter, "Total CPU time consumed by the container")
@@ -502,7 +535,7 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
             "Total time the container's processes have been waiting for synchronous block I/O to complete")
           .Add(l, static_cast<double>(c.delays.total().blkio_delay_ns) / 1e9);
     }
-    if (StatusOr<cgroup::MemoryStat> m = cgroup::ReadMemoryStat(fs, c.paths); m.ok()) {
+    if (StatusOr<cgroup::MemoryStat> m = cgroup::ReadMemoryStat(c.dirs, !oom_from_ebpf_); m.ok()) {
       f.Get("container_resources_memory_rss_bytes", kGauge,
             "Amount of physical memory used by the container (doesn't include page cache)")
           .Add(l, static_cast<double>(m->rss_bytes));
@@ -518,7 +551,7 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
     if (oom_from_ebpf_ && c.oom_kills > 0)
       f.Get("container_oom_kills_total", kCounter, "Total number of times the container was terminated by the OOM killer")
           .Add(l, static_cast<double>(c.oom_kills));
-    if (StatusOr<cgroup::PsiStat> psi = cgroup::ReadPsi(fs, c.paths); psi.ok()) {
+    if (StatusOr<cgroup::PsiStat> psi = cgroup::ReadPsi(c.dirs); psi.ok()) {
       std::tuple<const char*, const char*, const cgroup::Pressure*> ps[] = {
           {"container_resources_cpu_pressure_waiting_seconds_total", "Total time spent waiting for the CPU", &psi->cpu},
           {"container_resources_memory_pressure_waiting_seconds_total", "Total time spent waiting for memory",
@@ -539,7 +572,14 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
         c.disk_mounts.clear();
         c.disk_mounts_pid = pid;
         c.disk_mounts_gather = gathers_;
-        if (StatusOr<std::string> mi = ReadFile(root + "/mountinfo", 4 << 20); mi.ok()) {
+        c.mount_view = MountViewOf(root);
+        auto shared = c.mount_view.known() ? mount_views_.find(c.mount_view) : mount_views_.end();
+        if (shared != mount_views_.end()) {
+          // Read for another container with the same view in the last kMountsEveryGathers
+          // gathers: take it, and its age, so this one is refreshed no later than it would be.
+          c.disk_mounts = shared->second.disk_mounts;
+          c.disk_mounts_gather = shared->second.gather;
+        } else if (StatusOr<std::string> mi = ReadFile(root + "/mountinfo", 4 << 20); mi.ok()) {
           // The cgroup counts I/O per device, so one mount per device: the whole filesystem (root
           // "/") in preference to bind mounts of its directories, then the shortest mount point.
           // (Coroot picks the mounts the container opened files on, seen by eBPF; not done yet.)
@@ -555,35 +595,43 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
             bool better = (m.root == "/") != (cur.root == "/") ? m.root == "/" : m.mount_point.size() < cur.mount_point.size();
             if (better) it->second = std::move(m);
           }
-          for (auto& [mm, m] : by_device) c.disk_mounts.push_back(std::move(m));
+          for (auto& [mm, m] : by_device)
+            if (StatusOr<BlockDevice> dev = ResolveBlockDevice(options_.sys_root, mm); dev.ok())
+              c.disk_mounts.emplace_back(std::move(m), std::move(dev).value());
+          if (c.mount_view.known()) mount_views_[c.mount_view] = {gathers_, c.disk_mounts};
         } else {
           c.disk_mounts_pid = 0;  // that process is gone: try another next time
         }
       }
-      std::set<std::string> mount_points;
       if (!c.disk_mounts.empty()) {
-        StatusOr<cgroup::IoStats> io = cgroup::ReadIoStat(fs, c.paths);
-        for (const Mount& m : c.disk_mounts) {
-          StatusOr<BlockDevice> dev = ResolveBlockDevice(options_.sys_root, m.major_minor);
-          if (!dev.ok()) continue;
-          StatusOr<FsUsage> u = StatFs(root + "/root" + m.mount_point);
-          if (!u.ok()) continue;
-          mount_points.insert(m.mount_point);
+        StatusOr<cgroup::IoStats> io = cgroup::ReadIoStat(c.dirs);
+        for (const auto& [m, dev] : c.disk_mounts) {
+          std::optional<StatusOr<FsUsage>> fresh;
+          const StatusOr<FsUsage>* u;
+          if (c.mount_view.known()) {  // one statfs per filesystem per gather, as mountinfo
+            auto key = std::make_pair(c.mount_view, std::string_view(m.mount_point));
+            auto it = statfs_done.find(key);
+            if (it == statfs_done.end()) it = statfs_done.emplace(key, StatFs(root + "/root" + m.mount_point)).first;
+            u = &it->second;
+          } else {
+            u = &fresh.emplace(StatFs(root + "/root" + m.mount_point));
+          }
+          if (!u->ok()) continue;
           std::string volume;
           if (c.md) {
             auto v = c.md->volumes.find(m.mount_point);
             if (v != c.md->volumes.end()) volume = v->second;
           }
-          Labels dl = With(l, {{"mount_point", m.mount_point}, {"device", dev->name}, {"volume", volume}});
+          Labels dl = With(l, {{"mount_point", m.mount_point}, {"device", dev.name}, {"volume", volume}});
           f.Get("container_resources_disk_size_bytes", kGauge, "Total capacity of the volume")
-              .Add(dl, static_cast<double>(u->size_bytes));
+              .Add(dl, static_cast<double>((*u)->size_bytes));
           f.Get("container_resources_disk_used_bytes", kGauge, "Used capacity of the volume")
-              .Add(dl, static_cast<double>(u->used_bytes));
+              .Add(dl, static_cast<double>((*u)->used_bytes));
           f.Get("container_resources_disk_reserved_bytes", kGauge, "Reserved capacity of the volume")
-              .Add(dl, static_cast<double>(u->reserved_bytes));
+              .Add(dl, static_cast<double>((*u)->reserved_bytes));
           if (!io.ok()) continue;
-          auto s = io->find(dev->major_minor);
-          if (s == io->end()) s = io->find(dev->disk_major_minor);
+          auto s = io->find(dev.major_minor);
+          if (s == io->end()) s = io->find(dev.disk_major_minor);
           if (s == io->end()) continue;
           f.Get("container_resources_disk_reads_total", kCounter,
                 "Total number of reads completed successfully by the container")

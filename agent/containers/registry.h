@@ -137,12 +137,31 @@ class ContainerRegistry : public prom::ICollector {
     uint64_t start_ticks = 0;
     std::string app_type;
     bool jvm = false;
+    uint64_t seen_at_scan = 0;  // the last scan that found it in /proc
+  };
+  // What a process's mountinfo depends on: its mount namespace and its root (inode and mount).
+  // Processes with the same view see the same mountinfo and the same filesystems, so the
+  // containers they are in (systemd services on a host, the containers of a pod) share one read
+  // of it per refresh and one statfs per mount per gather.
+  struct MountView {
+    uint64_t ns_dev = 0, ns_ino = 0, root_dev = 0, root_ino = 0, root_mnt = 0;  // all 0: unknown
+    auto operator<=>(const MountView&) const = default;
+    bool known() const { return ns_ino != 0; }
+  };
+  struct SharedMounts {
+    uint64_t gather = 0;  // when mountinfo was read
+    std::vector<std::pair<Mount, BlockDevice>> disk_mounts;
   };
   struct Container {
     std::string id, app_id;
     cgroup::CgroupContainer cgroup;
     std::string cgroup_id;
     cgroup::ProcCgroup paths;  // last seen from a live process; kept after it exits
+    cgroup::CgroupDirs dirs;   // the directories of paths (set with them, by SetPaths)
+    // The scan's shared ProcCgroup that paths were last checked against: the processes of a
+    // cgroup share one, so a scan compares paths once per container, not once per process.
+    std::shared_ptr<const cgroup::ProcCgroup> paths_checked;
+    bool new_process = false;  // the scan found a process it had not seen
     std::map<int, Process> processes;
     std::optional<uint64_t> started_at;  // oldest process start, clock ticks since boot
     uint64_t restarts = 0;
@@ -154,9 +173,12 @@ class ContainerRegistry : public prom::ICollector {
     // Block-device mounts (one per device) as a process of the container sees them: mountinfo is
     // the costliest file of a gather, so it is read again only every kMountsEveryGathers gathers
     // or when that process changes.
-    std::vector<Mount> disk_mounts;
+    // Each with its block device, resolved when mountinfo is read (a mounted device keeps its
+    // number and name); mounts of no block device are left out then.
+    std::vector<std::pair<Mount, BlockDevice>> disk_mounts;
     int disk_mounts_pid = 0;
     uint64_t disk_mounts_gather = 0;
+    MountView mount_view;  // of disk_mounts_pid: containers with the same view share one read
     bool started_by_event = false;  // a process event added a process: recheck restarts at the next scan
     DelayCounter delays;
   };
@@ -172,6 +194,12 @@ class ContainerRegistry : public prom::ICollector {
                               std::vector<std::string>* drops) const;
   bool Filtered(const std::string& container_id) const;
   bool OldEnough(const Container& c, Clock::time_point now) const;
+  static MountView MountViewOf(const std::string& proc_pid_dir);  // unknown where /proc says nothing
+  void SetPaths(Container* c, const cgroup::ProcCgroup& paths) const {
+    c->paths = paths;
+    c->dirs = cgroup::DirsOf(options_.cgroupfs, paths);
+    c->paths_checked.reset();
+  }
   void Drop(const std::string& reason) { dropped_[reason]++; }
   // Finds or creates the container of a decided cgroup (mu_ held); null when not reported or
   // max_containers is hit.
@@ -208,6 +236,7 @@ class ContainerRegistry : public prom::ICollector {
     std::string cg_id;
   };
   std::map<int, PidCache> pid_cache_;  // only touched by Scan(), bounded by max_processes
+  std::map<MountView, SharedMounts> mount_views_;  // reads of the last kMountsEveryGathers gathers
 
   std::mutex run_mu_;
   std::condition_variable run_cv_;

@@ -93,7 +93,7 @@ void ContainerRegistry::OnProcessStart(int pid, uint64_t cgroup_v2_id, uint64_t 
   }
   Container* c = ContainerForLocked(cg_id, paths, pid, now);
   if (!c) return;
-  if (alive && !paths.paths.empty()) c->paths = paths;
+  if (alive && !paths.paths.empty()) SetPaths(c, paths);
   c->ebpf_starts++;
   // A short-lived process stays here until its exit event (or the next scan) takes it off.
   c->processes[pid] = std::move(proc);

@@ -18,6 +18,20 @@ std::string CgroupFs::V1(std::string_view controller, std::string_view path) con
 
 std::string CgroupFs::V2(std::string_view path) const { return CleanPath(v2_root + "/" + std::string(path)); }
 
+CgroupDirs DirsOf(const CgroupFs& fs, const ProcCgroup& cg) {
+  CgroupDirs d;
+  auto v1 = [&](const char* controller, std::string* dir) {
+    if (auto it = cg.paths.find(controller); it != cg.paths.end() && !it->second.empty())
+      *dir = fs.V1(controller, it->second);
+  };
+  v1("cpu", &d.cpu);
+  v1("cpuacct", &d.cpuacct);
+  v1("memory", &d.memory);
+  v1("blkio", &d.blkio);
+  if (auto it = cg.paths.find(""); it != cg.paths.end() && !it->second.empty()) d.v2 = fs.V2(it->second);
+  return d;
+}
+
 CgroupFs DetectCgroupFs(const std::string& root, std::string_view mountinfo) {
   CgroupFs fs;
   fs.root = root;
@@ -44,19 +58,71 @@ CgroupFs DetectCgroupFs(const std::string& root) {
   return DetectCgroupFs(root, mi.ok() ? std::string_view(*mi) : std::string_view());
 }
 
-std::map<std::string, uint64_t> ParseFlatKeyed(std::string_view text, int* skipped) {
-  std::map<std::string, uint64_t> out;
-  for (const std::string& line : Split(text, '\n')) {
-    std::vector<std::string> f = SplitAny(line, " \t");
-    if (f.empty()) continue;
+namespace {
+
+// Calls fn(key, value) for each valid "key value" line in order and returns the number of invalid
+// ones. A line is split on spaces and tabs into exactly two fields, the second an unsigned integer.
+template <typename Fn>
+int ForEachFlatKeyed(std::string_view text, Fn fn) {
+  int skipped = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    std::string_view f[3];
+    size_t nf = 0, i = 0;
+    while (i < line.size() && nf < 3) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) i++;
+      size_t start = i;
+      while (i < line.size() && line[i] != ' ' && line[i] != '\t') i++;
+      if (i > start) f[nf++] = line.substr(start, i - start);
+    }
+    if (nf == 0) continue;
     uint64_t v = 0;
-    if (f.size() != 2 || !ParseUint64(f[1], &v) || out.size() >= kMaxKeys) {
-      if (skipped) (*skipped)++;
+    if (nf != 2 || !ParseUint64(f[1], &v)) {
+      skipped++;
       continue;
     }
-    out[f[0]] = v;
+    if (!fn(f[0], v)) skipped++;
   }
+  return skipped;
+}
+
+}  // namespace
+
+std::map<std::string, uint64_t> ParseFlatKeyed(std::string_view text, int* skipped) {
+  std::map<std::string, uint64_t> out;
+  int bad = ForEachFlatKeyed(text, [&out](std::string_view k, uint64_t v) {
+    if (out.size() >= kMaxKeys) return false;
+    out[std::string(k)] = v;
+    return true;
+  });
+  if (skipped) *skipped += bad;
   return out;
+}
+
+void LookupFlatKeyed(std::string_view text, FlatKey* keys, size_t n) {
+  // The map keeps the first kMaxKeys distinct keys; the kernel's files repeat no key, so counting
+  // valid lines is the same bound.
+  size_t valid = 0;
+  ForEachFlatKeyed(text, [&](std::string_view k, uint64_t v) {
+    if (valid >= kMaxKeys) return false;
+    valid++;
+    for (size_t i = 0; i < n; i++)
+      if (keys[i].key == k) {
+        keys[i].value = v;  // the last line wins, as in the map
+        keys[i].found = true;
+      }
+    return true;
+  });
+}
+
+Status ReadFlatKeyed(const std::string& path, FlatKey* keys, size_t n) {
+  ASSIGN_OR_RETURN(std::string text, ReadCgroupFile(path, kMaxStatFileBytes));
+  LookupFlatKeyed(text, keys, n);
+  return Status();
 }
 
 StatusOr<std::map<std::string, uint64_t>> ReadFlatKeyed(const std::string& path) {
@@ -75,6 +141,13 @@ StatusOr<int64_t> ParseSingleInt(std::string_view text) {
 
 StatusOr<int64_t> ReadSingleInt(const std::string& path) {
   ASSIGN_OR_RETURN(std::string text, ReadCgroupFile(path, 4096));
+  StatusOr<int64_t> v = ParseSingleInt(text);
+  if (!v.ok()) return v.status().WithContext(path);
+  return v;
+}
+
+StatusOr<int64_t> ReadSingleIntUntilWritten(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadCgroupFileUntilWritten(path, 4096));
   StatusOr<int64_t> v = ParseSingleInt(text);
   if (!v.ok()) return v.status().WithContext(path);
   return v;

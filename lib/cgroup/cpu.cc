@@ -21,29 +21,31 @@ double CfsLimitCores(int64_t quota_us, int64_t period_us) {
   return static_cast<double>(quota_us) / static_cast<double>(period_us);
 }
 
-StatusOr<CpuStat> ReadCpuStat(const CgroupFs& fs, const ProcCgroup& cg) {
+StatusOr<CpuStat> ReadCpuStat(const CgroupDirs& d) {
   CpuStat s;
-  std::string cpu = cg.Path("cpu"), cpuacct = cg.Path("cpuacct");
-  if (!cpu.empty() && !cpuacct.empty()) {
-    ASSIGN_OR_RETURN(auto stat, ReadFlatKeyed(fs.V1("cpu", cpu) + "/cpu.stat"));
-    ASSIGN_OR_RETURN(int64_t usage_ns, ReadSingleInt(fs.V1("cpuacct", cpuacct) + "/cpuacct.usage"));
-    ASSIGN_OR_RETURN(int64_t period, ReadSingleInt(fs.V1("cpu", cpu) + "/cpu.cfs_period_us"));
-    ASSIGN_OR_RETURN(int64_t quota, ReadSingleInt(fs.V1("cpu", cpu) + "/cpu.cfs_quota_us"));
+  if (!d.cpu.empty() && !d.cpuacct.empty()) {
+    FlatKey throttled{"throttled_time"};
+    RETURN_IF_ERROR(ReadFlatKeyed(d.cpu + "/cpu.stat", &throttled, 1));
+    ASSIGN_OR_RETURN(int64_t usage_ns, ReadSingleInt(d.cpuacct + "/cpuacct.usage"));
+    ASSIGN_OR_RETURN(int64_t period, ReadSingleIntUntilWritten(d.cpu + "/cpu.cfs_period_us"));
+    ASSIGN_OR_RETURN(int64_t quota, ReadSingleIntUntilWritten(d.cpu + "/cpu.cfs_quota_us"));
     s.usage_seconds = static_cast<double>(usage_ns) / 1e9;
-    s.throttled_seconds = static_cast<double>(stat["throttled_time"]) / 1e9;
+    s.throttled_seconds = static_cast<double>(throttled.value) / 1e9;
     s.limit_cores = CfsLimitCores(quota, period);
     return s;
   }
-  std::string v2 = cg.Path("");
-  if (v2.empty()) return NotFound("no cpu cgroup");
-  ASSIGN_OR_RETURN(auto stat, ReadFlatKeyed(fs.V2(v2) + "/cpu.stat"));
-  s.usage_seconds = static_cast<double>(stat["usage_usec"]) / 1e6;
-  s.throttled_seconds = static_cast<double>(stat["throttled_usec"]) / 1e6;
+  if (d.v2.empty()) return NotFound("no cpu cgroup");
+  FlatKey keys[] = {{"usage_usec"}, {"throttled_usec"}};
+  RETURN_IF_ERROR(ReadFlatKeyed(d.v2 + "/cpu.stat", keys, 2));
+  s.usage_seconds = static_cast<double>(keys[0].value) / 1e6;
+  s.throttled_seconds = static_cast<double>(keys[1].value) / 1e6;
   // cpu.max exists only where the cpu controller is enabled for v2; absent means no limit.
-  if (StatusOr<std::string> max = ReadCgroupFile(fs.V2(v2) + "/cpu.max", 4096); max.ok()) {
+  if (StatusOr<std::string> max = ReadCgroupFileUntilWritten(d.v2 + "/cpu.max", 4096); max.ok()) {
     ASSIGN_OR_RETURN(s.limit_cores, ParseCpuMax(*max));
   }
   return s;
 }
+
+StatusOr<CpuStat> ReadCpuStat(const CgroupFs& fs, const ProcCgroup& cg) { return ReadCpuStat(DirsOf(fs, cg)); }
 
 }  // namespace coroot::cgroup

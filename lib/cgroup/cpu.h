@@ -23,5 +23,6 @@ double CfsLimitCores(int64_t quota_us, int64_t period_us);
 // As Coroot: v1 when the process has both a cpu and a cpuacct cgroup, else v2. NotFound when the
 // process has neither (it sits at the root).
 StatusOr<CpuStat> ReadCpuStat(const CgroupFs& fs, const ProcCgroup& cg);
+StatusOr<CpuStat> ReadCpuStat(const CgroupDirs& dirs);
 
 }  // namespace coroot::cgroup

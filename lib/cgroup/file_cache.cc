@@ -1,6 +1,7 @@
 #include "lib/cgroup/file_cache.h"
 
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace coroot::cgroup {
 
@@ -35,10 +37,64 @@ class FileCache {
       }
       capacity_ = std::min<size_t>(4096, static_cast<size_t>(rl.rlim_cur) / 2);
     }
+    inotify_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);  // -1: ReadUntilWritten reads every time
   }
 
   StatusOr<std::string> Read(const std::string& path, size_t max_bytes) {
     std::lock_guard<std::mutex> lock(mu_);
+    return ReadLocked(path, max_bytes);
+  }
+
+  StatusOr<std::string> ReadUntilWritten(const std::string& path, size_t max_bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    DrainLocked();
+    auto it = kept_.find(path);
+    if (it != kept_.end() && it->second.has) return it->second.content;
+    if (it == kept_.end()) {
+      int wd = inotify_ >= 0 && kept_.size() < capacity_
+                   ? inotify_add_watch(inotify_, path.c_str(), IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+                   : -1;
+      if (wd < 0) return ReadLocked(path, max_bytes);
+      kept_[path].wd = wd;
+      wd_paths_[wd].push_back(path);  // one inode may have two paths (co-mounted cpu,cpuacct)
+    }
+    // The watch is set before the read, so a write during the read is drained below and the
+    // content read is then not kept.
+    StatusOr<std::string> text = ReadLocked(path, max_bytes);
+    DrainLocked();
+    if (auto k = kept_.find(path); k != kept_.end() && text.ok()) {
+      k->second.content = *text;
+      k->second.has = true;
+    }
+    return text;
+  }
+
+  size_t Size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return fds_.size();
+  }
+
+ private:
+  // Forgets the content of every file written (or gone) since the last call.
+  void DrainLocked() {
+    alignas(inotify_event) char buf[4096];
+    for (;;) {
+      ssize_t n = inotify_ >= 0 ? ::read(inotify_, buf, sizeof buf) : -1;
+      if (n <= 0) return;  // EAGAIN: nothing more
+      for (ssize_t off = 0; off + static_cast<ssize_t>(sizeof(inotify_event)) <= n;) {
+        const auto* e = reinterpret_cast<const inotify_event*>(buf + off);
+        off += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
+        auto p = wd_paths_.find(e->wd);
+        if (p == wd_paths_.end()) continue;
+        // Written or gone: the next read of each of its paths reads it and watches it anew.
+        for (const std::string& path : p->second) kept_.erase(path);
+        if (!(e->mask & IN_IGNORED)) inotify_rm_watch(inotify_, e->wd);
+        wd_paths_.erase(p);
+      }
+    }
+  }
+
+  StatusOr<std::string> ReadLocked(const std::string& path, size_t max_bytes) {
     for (int attempt = 0; attempt < 2; attempt++) {
       int fd = -1;
       bool cached = false;
@@ -67,6 +123,10 @@ class FileCache {
         }
         out.append(buf, static_cast<size_t>(n));
         off += n;
+        // A short read is the end: cgroup's files are single-record seq files, which the kernel
+        // formats whole and hands out up to the buffer's size (and a regular file reads short only
+        // at its end). Not asking again saves a syscall per file per gather.
+        if (static_cast<size_t>(n) < sizeof buf) break;
       }
       if (err != 0 || too_big) {
         if (cached) fds_.erase(path);
@@ -91,15 +151,17 @@ class FileCache {
     return Unavailable("read " + path + ": failed twice");
   }
 
-  size_t Size() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return fds_.size();
-  }
-
- private:
   std::mutex mu_;
   std::unordered_map<std::string, int> fds_;
   size_t capacity_ = 256;
+  struct Kept {
+    int wd = -1;
+    bool has = false;  // content read since the last write
+    std::string content;
+  };
+  int inotify_ = -1;
+  std::unordered_map<std::string, Kept> kept_;        // by path
+  std::unordered_map<int, std::vector<std::string>> wd_paths_;  // watch → paths
 };
 
 FileCache& Cache() {
@@ -110,6 +172,10 @@ FileCache& Cache() {
 }  // namespace
 
 StatusOr<std::string> ReadCgroupFile(const std::string& path, size_t max_bytes) { return Cache().Read(path, max_bytes); }
+
+StatusOr<std::string> ReadCgroupFileUntilWritten(const std::string& path, size_t max_bytes) {
+  return Cache().ReadUntilWritten(path, max_bytes);
+}
 
 size_t OpenCgroupFiles() { return Cache().Size(); }
 

@@ -11,7 +11,15 @@
 
 namespace coroot::cgroup {
 
+// For cgroup's stat and limit files (single-record seq files: one read returns all of it), not
+// for record-by-record ones such as cgroup.procs.
 StatusOr<std::string> ReadCgroupFile(const std::string& path, size_t max_bytes);
+
+// For files the kernel changes only when they are written (limits: cpu.cfs_quota_us,
+// memory.limit_in_bytes, cpu.max, ...): the content is kept, with an inotify watch on the file,
+// and read again only after the file was written (from any process, through any path: inotify
+// hears every write in the VFS) or went away. Reads the file each time where no watch can be set.
+StatusOr<std::string> ReadCgroupFileUntilWritten(const std::string& path, size_t max_bytes);
 
 // Files currently held open (tests, self-metrics).
 size_t OpenCgroupFiles();

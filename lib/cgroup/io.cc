@@ -73,17 +73,17 @@ IoStats ParseIoStat(std::string_view text, int* skipped) {
   return out;
 }
 
-StatusOr<IoStats> ReadIoStat(const CgroupFs& fs, const ProcCgroup& cg) {
-  if (std::string blkio = cg.Path("blkio"); !blkio.empty()) {
-    std::string dir = fs.V1("blkio", blkio);
-    ASSIGN_OR_RETURN(std::string ops, ReadCgroupFile(dir + "/blkio.throttle.io_serviced", 1 << 20));
-    ASSIGN_OR_RETURN(std::string bytes, ReadCgroupFile(dir + "/blkio.throttle.io_service_bytes", 1 << 20));
+StatusOr<IoStats> ReadIoStat(const CgroupDirs& d) {
+  if (!d.blkio.empty()) {
+    ASSIGN_OR_RETURN(std::string ops, ReadCgroupFile(d.blkio + "/blkio.throttle.io_serviced", 1 << 20));
+    ASSIGN_OR_RETURN(std::string bytes, ReadCgroupFile(d.blkio + "/blkio.throttle.io_service_bytes", 1 << 20));
     return ParseBlkio(ops, bytes);
   }
-  std::string v2 = cg.Path("");
-  if (v2.empty()) return NotFound("no io cgroup");
-  ASSIGN_OR_RETURN(std::string text, ReadCgroupFile(fs.V2(v2) + "/io.stat", 1 << 20));
+  if (d.v2.empty()) return NotFound("no io cgroup");
+  ASSIGN_OR_RETURN(std::string text, ReadCgroupFile(d.v2 + "/io.stat", 1 << 20));
   return ParseIoStat(text);
 }
+
+StatusOr<IoStats> ReadIoStat(const CgroupFs& fs, const ProcCgroup& cg) { return ReadIoStat(DirsOf(fs, cg)); }
 
 }  // namespace coroot::cgroup

@@ -25,5 +25,6 @@ IoStats ParseIoStat(std::string_view text, int* skipped = nullptr);
 
 // v1 when the process has a blkio cgroup, else v2; NotFound when neither.
 StatusOr<IoStats> ReadIoStat(const CgroupFs& fs, const ProcCgroup& cg);
+StatusOr<IoStats> ReadIoStat(const CgroupDirs& dirs);
 
 }  // namespace coroot::cgroup

@@ -31,24 +31,35 @@ MemoryStat MemoryFromV2Stat(const std::map<std::string, uint64_t>& stat, std::st
   return s;
 }
 
-StatusOr<MemoryStat> ReadMemoryStat(const CgroupFs& fs, const ProcCgroup& cg) {
-  if (std::string mem = cg.Path("memory"); !mem.empty()) {
-    std::string dir = fs.V1("memory", mem);
-    ASSIGN_OR_RETURN(auto stat, ReadFlatKeyed(dir + "/memory.stat"));
-    ASSIGN_OR_RETURN(int64_t limit, ReadSingleInt(dir + "/memory.limit_in_bytes"));
-    MemoryStat s = MemoryFromV1Stat(stat, limit);
-    if (auto oom = ReadFlatKeyed(dir + "/memory.oom_control"); oom.ok() && oom->count("oom_kill"))
-      s.oom_kills = (*oom)["oom_kill"];
+StatusOr<MemoryStat> ReadMemoryStat(const CgroupDirs& d, bool oom_kills) {
+  MemoryStat s;
+  if (!d.memory.empty()) {
+    FlatKey keys[] = {{"total_rss"}, {"total_mapped_file"}, {"total_cache"}};
+    RETURN_IF_ERROR(ReadFlatKeyed(d.memory + "/memory.stat", keys, 3));
+    ASSIGN_OR_RETURN(int64_t limit, ReadSingleIntUntilWritten(d.memory + "/memory.limit_in_bytes"));
+    s.rss_bytes = keys[0].value + keys[1].value;  // as MemoryFromV1Stat
+    s.cache_bytes = keys[2].value;
+    s.limit_bytes = (limit > 0 && static_cast<uint64_t>(limit) <= kMaxMemoryLimit) ? static_cast<uint64_t>(limit) : 0;
+    FlatKey oom{"oom_kill"};
+    if (oom_kills && ReadFlatKeyed(d.memory + "/memory.oom_control", &oom, 1).ok() && oom.found)
+      s.oom_kills = oom.value;
     return s;
   }
-  std::string v2 = cg.Path("");
-  if (v2.empty()) return NotFound("no memory cgroup");
-  std::string dir = fs.V2(v2);
-  ASSIGN_OR_RETURN(auto stat, ReadFlatKeyed(dir + "/memory.stat"));
-  StatusOr<std::string> max = ReadCgroupFile(dir + "/memory.max", 4096);
-  MemoryStat s = MemoryFromV2Stat(stat, max.ok() ? std::string_view(*max) : std::string_view());
-  if (auto ev = ReadFlatKeyed(dir + "/memory.events"); ev.ok() && ev->count("oom_kill")) s.oom_kills = (*ev)["oom_kill"];
+  if (d.v2.empty()) return NotFound("no memory cgroup");
+  FlatKey keys[] = {{"anon"}, {"file_mapped"}, {"file"}};
+  RETURN_IF_ERROR(ReadFlatKeyed(d.v2 + "/memory.stat", keys, 3));
+  StatusOr<std::string> max = ReadCgroupFileUntilWritten(d.v2 + "/memory.max", 4096);
+  s.rss_bytes = keys[0].value + keys[1].value;  // as MemoryFromV2Stat
+  s.cache_bytes = keys[2].value;
+  uint64_t limit = 0;
+  if (max.ok() && ParseUint64(Trim(*max), &limit) && limit <= kMaxMemoryLimit) s.limit_bytes = limit;
+  FlatKey oom{"oom_kill"};
+  if (oom_kills && ReadFlatKeyed(d.v2 + "/memory.events", &oom, 1).ok() && oom.found) s.oom_kills = oom.value;
   return s;
+}
+
+StatusOr<MemoryStat> ReadMemoryStat(const CgroupFs& fs, const ProcCgroup& cg) {
+  return ReadMemoryStat(DirsOf(fs, cg), true);
 }
 
 }  // namespace coroot::cgroup

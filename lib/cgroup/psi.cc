@@ -9,15 +9,27 @@ namespace coroot::cgroup {
 StatusOr<Pressure> ParsePressure(std::string_view text) {
   Pressure p;
   bool any = false;
-  for (const std::string& line : Split(text, '\n')) {
-    std::vector<std::string> f = SplitAny(line, " \t");
-    if (f.empty()) continue;
-    double* dst = f[0] == "some" ? &p.some_seconds : f[0] == "full" ? &p.full_seconds : nullptr;
+  // Walked in place (no split into strings): three of these files per container per gather.
+  auto next_field = [](std::string_view line, size_t* i) {
+    while (*i < line.size() && (line[*i] == ' ' || line[*i] == '\t')) (*i)++;
+    size_t start = *i;
+    while (*i < line.size() && line[*i] != ' ' && line[*i] != '\t') (*i)++;
+    return line.substr(start, *i - start);
+  };
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    size_t i = 0;
+    std::string_view kind = next_field(line, &i);
+    double* dst = kind == "some" ? &p.some_seconds : kind == "full" ? &p.full_seconds : nullptr;
     if (dst == nullptr) continue;
-    for (size_t i = 1; i < f.size(); i++) {
-      if (!StartsWith(f[i], "total=")) continue;
+    for (std::string_view f = next_field(line, &i); !f.empty(); f = next_field(line, &i)) {
+      if (!StartsWith(f, "total=")) continue;
       uint64_t us = 0;
-      if (!ParseUint64(std::string_view(f[i]).substr(6), &us)) return InvalidArgument("pressure: bad total");
+      if (!ParseUint64(f.substr(6), &us)) return InvalidArgument("pressure: bad total");
       *dst = static_cast<double>(us) / 1e6;
       any = true;
       break;
@@ -27,13 +39,12 @@ StatusOr<Pressure> ParsePressure(std::string_view text) {
   return p;
 }
 
-StatusOr<PsiStat> ReadPsi(const CgroupFs& fs, const ProcCgroup& cg) {
-  std::string v2 = cg.Path("");
-  if (v2.empty()) return NotFound("no v2 cgroup");
+StatusOr<PsiStat> ReadPsi(const CgroupDirs& d) {
+  if (d.v2.empty()) return NotFound("no v2 cgroup");
   PsiStat s;
-  std::pair<const char*, Pressure*> files[] = {{"cpu", &s.cpu}, {"memory", &s.memory}, {"io", &s.io}};
+  std::pair<const char*, Pressure*> files[] = {{"/cpu.pressure", &s.cpu}, {"/memory.pressure", &s.memory}, {"/io.pressure", &s.io}};
   for (auto& [name, dst] : files) {
-    std::string path = fs.V2(v2) + "/" + name + ".pressure";
+    std::string path = d.v2 + name;
     ASSIGN_OR_RETURN(std::string text, ReadCgroupFile(path, 4096));
     StatusOr<Pressure> p = ParsePressure(text);
     if (!p.ok()) return p.status().WithContext(path);
@@ -41,5 +52,7 @@ StatusOr<PsiStat> ReadPsi(const CgroupFs& fs, const ProcCgroup& cg) {
   }
   return s;
 }
+
+StatusOr<PsiStat> ReadPsi(const CgroupFs& fs, const ProcCgroup& cg) { return ReadPsi(DirsOf(fs, cg)); }
 
 }  // namespace coroot::cgroup

@@ -23,5 +23,6 @@ StatusOr<Pressure> ParsePressure(std::string_view text);
 
 // PSI exists in v2 only; NotFound when the process has no v2 cgroup or the files are missing.
 StatusOr<PsiStat> ReadPsi(const CgroupFs& fs, const ProcCgroup& cg);
+StatusOr<PsiStat> ReadPsi(const CgroupDirs& dirs);
 
 }  // namespace coroot::cgroup

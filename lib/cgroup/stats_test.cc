@@ -4,10 +4,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <random>
+
 #include "lib/cgroup/cgroupfs.h"
 #include "lib/cgroup/cpu.h"
 #include "lib/cgroup/io.h"
 #include "lib/cgroup/memory.h"
+#include "lib/base/strings.h"
+#include "lib/cgroup/proc_cgroup.h"
 #include "lib/cgroup/psi.h"
 #include "lib/cgroup/test_fixture.h"
 
@@ -30,6 +34,108 @@ TEST(FlatKeyedTest, MalformedLinesAreSkipped) {
   std::string many;
   for (int i = 0; i < 1000; i++) many += "k" + std::to_string(i) + " 1\n";
   EXPECT_EQ(ParseFlatKeyed(many).size(), 256u);
+}
+
+// The parsers before they walked the text in place (Split/SplitAny into strings), kept as the
+// reference the in-place ones must agree with.
+std::map<std::string, uint64_t> ParseFlatKeyedBySplit(std::string_view text, int* skipped) {
+  std::map<std::string, uint64_t> out;
+  for (const std::string& line : Split(text, '\n')) {
+    std::vector<std::string> f = SplitAny(line, " \t");
+    if (f.empty()) continue;
+    uint64_t v = 0;
+    if (f.size() != 2 || !ParseUint64(f[1], &v) || out.size() >= 256) {
+      (*skipped)++;
+      continue;
+    }
+    out[f[0]] = v;
+  }
+  return out;
+}
+
+StatusOr<Pressure> ParsePressureBySplit(std::string_view text) {
+  Pressure p;
+  bool any = false;
+  for (const std::string& line : Split(text, '\n')) {
+    std::vector<std::string> f = SplitAny(line, " \t");
+    if (f.empty()) continue;
+    double* dst = f[0] == "some" ? &p.some_seconds : f[0] == "full" ? &p.full_seconds : nullptr;
+    if (dst == nullptr) continue;
+    for (size_t i = 1; i < f.size(); i++) {
+      if (!StartsWith(f[i], "total=")) continue;
+      uint64_t us = 0;
+      if (!ParseUint64(std::string_view(f[i]).substr(6), &us)) return InvalidArgument("pressure: bad total");
+      *dst = static_cast<double>(us) / 1e6;
+      any = true;
+      break;
+    }
+  }
+  if (!any) return InvalidArgument("pressure: no total=");
+  return p;
+}
+
+// Texts for the equality checks: every fixture, plus random edits of them (spaces, tabs, cut
+// lines, bad numbers) so the malformed paths are compared too.
+std::vector<std::string> ParserInputs() {
+  std::vector<std::string> in;
+  for (const char* f : {"v1_cpu.stat", "v1_cpu_throttled.stat", "v1_memory.stat", "v1_memory.oom_control",
+                        "v2_cpu.stat", "v2_cpu_malformed.stat", "v2_memory.stat", "v2_memory.events",
+                        "v2_cpu.pressure", "v2_io.pressure", "v2_memory.pressure", "v2_pressure_malformed.txt"})
+    in.push_back(Fixture(f));
+  std::string many;
+  for (int i = 0; i < 300; i++) many += "k" + std::to_string(i % 280) + " " + std::to_string(i) + "\n";
+  in.push_back(many);
+  std::mt19937 rng(7);
+  const std::string noise = " \t\nx=-9total=";
+  size_t fixtures = in.size();
+  for (int i = 0; i < 3000; i++) {
+    std::string t = in[rng() % fixtures];
+    for (int k = 0; k < 4; k++) {
+      size_t at = t.empty() ? 0 : rng() % t.size();
+      if (rng() % 2 && !t.empty()) t.erase(at, 1 + rng() % 3);
+      else t.insert(at, 1, noise[rng() % noise.size()]);
+    }
+    in.push_back(t);
+  }
+  return in;
+}
+
+TEST(FlatKeyedTest, InPlaceParsersAgreeWithTheSplitOnes) {
+  for (const std::string& t : ParserInputs()) {
+    int want_skipped = 0, got_skipped = 0;
+    auto want = ParseFlatKeyedBySplit(t, &want_skipped);
+    EXPECT_EQ(ParseFlatKeyed(t, &got_skipped), want) << t;
+    EXPECT_EQ(got_skipped, want_skipped) << t;
+    FlatKey keys[] = {{"total_rss"}, {"total_cache"}, {"usage_usec"}, {"oom_kill"}, {"k3"}, {"absent"}};
+    LookupFlatKeyed(t, keys, std::size(keys));
+    for (const FlatKey& k : keys) {
+      auto it = want.find(std::string(k.key));
+      EXPECT_EQ(k.found, it != want.end()) << k.key << " in " << t;
+      EXPECT_EQ(k.value, it == want.end() ? 0 : it->second) << k.key << " in " << t;
+    }
+    StatusOr<Pressure> p = ParsePressure(t), q = ParsePressureBySplit(t);
+    ASSERT_EQ(p.ok(), q.ok()) << t;
+    if (p.ok()) {
+      EXPECT_EQ(p->some_seconds, q->some_seconds) << t;
+      EXPECT_EQ(p->full_seconds, q->full_seconds) << t;
+    }
+  }
+}
+
+TEST(CgroupDirsTest, SameDirectoriesAsThePerFilePaths) {
+  CgroupFs fs{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
+  for (const char* f : {"proc_cgroup_hybrid_docker.txt", "proc_cgroup_hybrid_service.txt", "proc_cgroup_v1_kubepods.txt",
+                        "proc_cgroup_v2_k8s_systemd.txt", "proc_cgroup_root.txt", "proc_cgroup_lxc_payload.txt"}) {
+    auto cg = ParseProcCgroup(Fixture(f));
+    ASSERT_TRUE(cg.ok()) << f;
+    CgroupDirs d = DirsOf(fs, *cg);
+    auto v1 = [&](const char* c) { return cg->Path(c).empty() ? "" : fs.V1(c, cg->Path(c)); };
+    EXPECT_EQ(d.cpu, v1("cpu")) << f;
+    EXPECT_EQ(d.cpuacct, v1("cpuacct")) << f;
+    EXPECT_EQ(d.memory, v1("memory")) << f;
+    EXPECT_EQ(d.blkio, v1("blkio")) << f;
+    EXPECT_EQ(d.v2, cg->Path("").empty() ? "" : fs.V2(cg->Path(""))) << f;
+  }
 }
 
 TEST(SingleIntTest, Parses) {

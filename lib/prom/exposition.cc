@@ -1,31 +1,52 @@
 #include "lib/prom/exposition.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace coroot::prom {
 
-std::string FormatValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[32];
-  if (v == std::floor(v) && std::fabs(v) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    // Prefer the shortest representation that round-trips.
-    for (int prec = 1; prec <= 17; prec++) {
-      char shorter[32];
-      std::snprintf(shorter, sizeof shorter, "%.*g", prec, v);
-      if (std::strtod(shorter, nullptr) == v) {
-        return shorter;
-      }
-    }
+namespace {
+
+// Appends what FormatValue returns, without a temporary string: this runs once per sample, and
+// a scrape of a busy node has tens of thousands of them.
+void AppendValue(double v, std::string* out) {
+  if (std::isnan(v)) {
+    *out += "NaN";
+    return;
   }
-  return buf;
+  if (std::isinf(v)) {
+    *out += v > 0 ? "+Inf" : "-Inf";
+    return;
+  }
+  char buf[64];
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    // Same digits as printf("%.0f"): the value is an exact integer below 2^53.
+    char* p = buf;
+    if (std::signbit(v)) *p++ = '-';  // "%.0f" writes "-0" for -0.0
+    p = std::to_chars(p, buf + sizeof buf, static_cast<uint64_t>(std::fabs(v))).ptr;
+    out->append(buf, p);
+    return;
+  }
+  // The output is the shortest "%.<prec>g" that reads back as v. No precision below the digit
+  // count of the shortest round-trip form (to_chars) can read back, so start there instead of at
+  // 1: one or two formats instead of up to 17 printf + strtod pairs.
+  // Scientific, because the shortest fixed form of a large integer prints all its digits.
+  char* end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific).ptr;
+  int prec = 0;
+  for (char* p = buf; p < end && *p != 'e'; p++) prec += *p >= '0' && *p <= '9';
+  for (; prec <= 17; prec++) {
+    // to_chars with a precision formats as printf("%.<prec>g") does.
+    end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, prec).ptr;
+    double back = 0;
+    std::from_chars(buf, end, back);
+    if (back == v) break;
+  }
+  out->append(buf, end);
 }
 
-static void EscapeHelp(const std::string& s, std::string* out) {
+void EscapeHelp(const std::string& s, std::string* out) {
   for (char c : s) {
     if (c == '\\') *out += "\\\\";
     else if (c == '\n') *out += "\\n";
@@ -33,7 +54,7 @@ static void EscapeHelp(const std::string& s, std::string* out) {
   }
 }
 
-static void WriteLabels(const Labels& labels, const Label* extra, std::string* out) {
+void WriteLabels(const Labels& labels, const Label* extra, std::string* out) {
   if (labels.empty() && !extra) return;
   out->push_back('{');
   bool first = true;
@@ -42,12 +63,17 @@ static void WriteLabels(const Labels& labels, const Label* extra, std::string* o
     first = false;
     *out += l.name;
     *out += "=\"";
-    for (char c : l.value) {
-      if (c == '\\') *out += "\\\\";
-      else if (c == '"') *out += "\\\"";
-      else if (c == '\n') *out += "\\n";
-      else out->push_back(c);
+    // Runs without an escape are appended whole: most values have none.
+    const std::string& v = l.value;
+    size_t start = 0;
+    for (size_t i = 0; i < v.size(); i++) {
+      const char c = v[i];
+      if (c != '\\' && c != '"' && c != '\n') continue;
+      out->append(v, start, i - start);
+      *out += c == '\\' ? "\\\\" : c == '"' ? "\\\"" : "\\n";
+      start = i + 1;
     }
+    out->append(v, start, std::string::npos);
     out->push_back('"');
   };
   for (const auto& l : labels) one(l);
@@ -55,38 +81,71 @@ static void WriteLabels(const Labels& labels, const Label* extra, std::string* o
   out->push_back('}');
 }
 
+void AppendUint(uint64_t v, std::string* out) {
+  char buf[24];
+  out->append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+}  // namespace
+
+std::string FormatValue(double v) {
+  std::string s;
+  AppendValue(v, &s);
+  return s;
+}
+
 std::string WriteText(const std::vector<MetricFamily>& families) {
   std::string out;
-  out.reserve(families.size() * 256);
+  size_t n = 0;
+  for (const auto& f : families) n += f.samples.size() + f.histograms.size() * 16;
+  out.reserve(families.size() * 256 + n * 128);
   for (const auto& f : families) {
     if (f.samples.empty() && f.histograms.empty()) continue;
-    out += "# HELP " + f.name + " ";
+    out += "# HELP ";
+    out += f.name;
+    out += ' ';
     EscapeHelp(f.help, &out);
-    out += "\n# TYPE " + f.name + " ";
+    out += "\n# TYPE ";
+    out += f.name;
+    out += ' ';
     out += f.type == MetricType::kCounter ? "counter" : f.type == MetricType::kHistogram ? "histogram" : "gauge";
-    out += "\n";
+    out += '\n';
     for (const auto& s : f.samples) {
       out += f.name;
       WriteLabels(s.labels, nullptr, &out);
-      out += " " + FormatValue(s.value) + "\n";
+      out += ' ';
+      AppendValue(s.value, &out);
+      out += '\n';
     }
     for (const auto& h : f.histograms) {
       for (size_t i = 0; i < h.upper_bounds.size(); i++) {
         Label le{"le", FormatValue(h.upper_bounds[i])};
-        out += f.name + "_bucket";
+        out += f.name;
+        out += "_bucket";
         WriteLabels(h.labels, &le, &out);
-        out += " " + std::to_string(h.cumulative_counts[i]) + "\n";
+        out += ' ';
+        AppendUint(h.cumulative_counts[i], &out);
+        out += '\n';
       }
       Label inf{"le", "+Inf"};
-      out += f.name + "_bucket";
+      out += f.name;
+      out += "_bucket";
       WriteLabels(h.labels, &inf, &out);
-      out += " " + std::to_string(h.count) + "\n";
-      out += f.name + "_sum";
+      out += ' ';
+      AppendUint(h.count, &out);
+      out += '\n';
+      out += f.name;
+      out += "_sum";
       WriteLabels(h.labels, nullptr, &out);
-      out += " " + FormatValue(h.sum) + "\n";
-      out += f.name + "_count";
+      out += ' ';
+      AppendValue(h.sum, &out);
+      out += '\n';
+      out += f.name;
+      out += "_count";
       WriteLabels(h.labels, nullptr, &out);
-      out += " " + std::to_string(h.count) + "\n";
+      out += ' ';
+      AppendUint(h.count, &out);
+      out += '\n';
     }
   }
   return out;

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+
 namespace coroot::prom {
 namespace {
 
@@ -49,6 +55,47 @@ TEST(Exposition, FormatValue) {
   EXPECT_EQ(FormatValue(-2), "-2");
   EXPECT_EQ(FormatValue(1.0 / 0.0), "+Inf");
   EXPECT_EQ(FormatValue(0.0 / 0.0), "NaN");
+}
+
+TEST(Exposition, EscapesLabelValues) {
+  MetricFamily f("m", MetricType::kGauge, "h");
+  f.Add({{"a", "x\\y\nz\"w"}, {"b", "\"\""}, {"c", ""}}, 1);
+  EXPECT_EQ(WriteText({f}), "# HELP m h\n# TYPE m gauge\nm{a=\"x\\\\y\\nz\\\"w\",b=\"\\\"\\\"\",c=\"\"} 1\n");
+}
+
+// The printf loop FormatValue used before it went through to_chars; kept as the reference.
+std::string FormatValueWithPrintf(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[32];
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    for (int prec = 1; prec <= 17; prec++) {
+      char shorter[32];
+      std::snprintf(shorter, sizeof shorter, "%.*g", prec, v);
+      if (std::strtod(shorter, nullptr) == v) return shorter;
+    }
+  }
+  return buf;
+}
+
+TEST(Exposition, FormatValueSameAsThePrintfLoop) {
+  std::vector<double> values = {0,     -0.0,   1,      -1,     0.5,    1e15,  -1e15, 1e15 - 1, 1e16,
+                                1e20,  1e-5,   1e-4,   123.456, 5e-324, 1.7976931348623157e308,
+                                0.1 + 0.2, 2.5e-7, 12345678901234560.0, 9007199254740993.0, 1.0 / 3};
+  std::mt19937_64 rng(42);
+  for (int i = 0; i < 50000; i++) {
+    uint64_t bits = rng();
+    double v;
+    std::memcpy(&v, &bits, sizeof v);
+    values.push_back(v);                                           // any bit pattern
+    values.push_back(static_cast<double>(rng() % 100000000) / 1e6);  // decimal counters (seconds)
+    values.push_back(static_cast<double>(rng() >> (rng() % 64)));  // integers of every size
+    values.push_back(static_cast<double>(rng() % 1000000) / 1e9 * static_cast<double>(rng() % 1000));
+  }
+  for (double v : values) ASSERT_EQ(FormatValue(v), FormatValueWithPrintf(v)) << std::hexfloat << v;
 }
 
 }  // namespace
