@@ -23,6 +23,7 @@ enum coroot_l7_protocol {
   COROOT_L7_RABBITMQ = 9,
   COROOT_L7_NATS = 10,
   COROOT_L7_DUBBO2 = 12,
+  COROOT_L7_CLICKHOUSE = 14,
   COROOT_L7_ZOOKEEPER = 15,
 };
 
