@@ -457,7 +457,7 @@ TEST_F(L7BpfTest, VectoredIoSplitAcrossIovecs) {
 // kernel's classification and pairing (by correlation id, stream, request id, xid; length prefix
 // read on its own) is checked on real traffic. Message bytes are built from the protocols' specs.
 const char* kPeersPy = R"(
-import socket, struct, sys, os
+import socket, struct, sys, os, time
 role, port, proto = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def kafka_req(corr): return struct.pack(">ihh", 17, 3, 1) + struct.pack(">i", corr) + b"\0\x03cli\xff\xff\xff\xff"
 def kafka_resp(corr): return struct.pack(">ii", 8, corr) + b"\0\0\0\0"
@@ -475,7 +475,21 @@ def zk_req(xid): body = struct.pack(">ii", xid, 4) + struct.pack(">i", 11) + b"/
 def zk_resp(xid, err): return struct.pack(">iiqi", 16, xid, 42, err)
 amqp_publish = b"\x01\x00\x01" + struct.pack(">i", 22) + struct.pack(">HHH", 60, 40, 0) + b"\x06orders\x07created\x00\xce"
 amqp_deliver = b"\x01\x00\x01" + struct.pack(">i", 33) + struct.pack(">HH", 60, 60) + b"\x04ctag" + struct.pack(">q", 1) + b"\x00\x06orders\x07created\xce"
-# (request sent by the client or b"", response sent by the server or b"")
+# ClickHouse native, as a revision-54460 client speaks it (36-char query id, an 8-byte start time
+# before the interface, no compression); the empty Data block that ends the query goes in a write
+# of its own, and the server's packets each in their own write (the client reads them in several).
+def chs(b): return bytes([len(b)]) + b
+def ch_query(sql):
+    return (b"\x01" + chs(b"0123456789abcdef0123456789abcdef0123") + b"\x01\x00\x00" + chs(b"127.0.0.1:45678") +
+            bytes(range(1, 9)) + b"\x01" + chs(b"root") + chs(b"host") + chs(b"ClickHouse client") +
+            b"\x17\x08\xbc\xa9\x03" + b"\x00\x00\x05\x00\x00\x00\x00" + b"\x00\x00\x02\x00" + chs(sql))
+ch_block_info = b"\x01\x00\x02\xff\xff\xff\xff\x00"
+ch_empty_data = b"\x02\x00" + ch_block_info + b"\x00\x00"
+ch_header = b"\x01\x00" + ch_block_info + b"\x01\x00" + chs(b"number") + chs(b"UInt64")
+ch_rows = b"\x01\x00" + ch_block_info + b"\x01\x02" + chs(b"number") + chs(b"UInt64") + struct.pack("<QQ", 0, 1)
+ch_ok = [ch_header, b"\x03\x02\x10\x00", ch_rows, b"\x06\x01\x02\x09\x00\x00\x01", b"\x05"]
+ch_exception = b"\x02" + struct.pack("<i", 60) + chs(b"DB::Exception") + chs(b"Table default.t doesn't exist.") + chs(b"") + b"\x00"
+# (request sent by the client or b"", response sent by the server or b""; a list: one write per piece)
 X = {
   "kafka": [(kafka_req(7), kafka_resp(7)), (kafka_req(8), kafka_resp(8))],
   "mongo": [(mongo_req(5), mongo_resp(5)), (mongo_req(6), mongo_resp(6))],
@@ -485,12 +499,20 @@ X = {
   "zookeeper": [(zk_req(5), zk_resp(5, 0)), (zk_req(6), zk_resp(6, -4))],
   "nats": [(b"PUB orders.new 5\r\nhello\r\n", b""), (b"PUB orders.new 5\r\nhello\r\n", b""), (b"", b"MSG orders.new 9 5\r\nhello\r\n")],
   "rabbitmq": [(amqp_publish, b""), (b"", amqp_deliver)],
+  "clickhouse": [([ch_query(b"SELECT number FROM system.numbers LIMIT 2"), ch_empty_data], ch_ok),
+                 ([ch_query(b"SELECT * FROM t"), ch_empty_data], [ch_exception])],
   # Pipelined: every request is sent before any response is read (Cassandra answers out of order).
   "kafka_pipelined": [(kafka_req(11), kafka_resp(11)), (kafka_req(12), kafka_resp(12)), (kafka_req(13), kafka_resp(13))],
   "cassandra_pipelined": [(cql(4, 7, 0x07, struct.pack(">i", 15) + b"SELECT * FROM t\0\x01\0"), cql(0x84, 8, 0x08, struct.pack(">i", 1))),
                           (cql(4, 8, 0x07, struct.pack(">i", 15) + b"SELECT * FROM u\0\x01\0"), cql(0x84, 7, 0x00, struct.pack(">i", 0x2200) + b"\0\0"))],
 }[proto]
 pipelined = proto.endswith("_pipelined")
+def pieces(x): return x if isinstance(x, list) else [x]
+def size(x): return sum(len(p) for p in pieces(x))
+def send(sock, x):
+    for p in pieces(x):
+        sock.sendall(p)
+        if isinstance(x, list): time.sleep(0.02)  # each piece in a read of its own
 def recv_exact(s, n, first=0):
     buf = b""
     if first: buf = s.recv(first, socket.MSG_WAITALL)  # a length prefix on its own, as Kafka/ZK clients read it
@@ -506,8 +528,8 @@ if role == "server":
         X = []
     for req, resp in X:
         # Servers of length-prefixed protocols read the 4-byte header on its own.
-        if req: recv_exact(c, len(req), 4 if proto in ("kafka", "zookeeper", "mongo") else 0)
-        if resp: c.sendall(resp)
+        if req: recv_exact(c, size(req), 4 if proto in ("kafka", "zookeeper", "mongo") else 0)
+        if resp: send(c, resp)
         if not req: recv_exact(c, 2)  # the client's ack: the message was read on its own
     c.close()
 else:
@@ -517,9 +539,9 @@ else:
         for _, resp in X: recv_exact(s, len(resp), 4 if proto.startswith("kafka") else 0)
         X = []
     for req, resp in X:
-        if req: s.sendall(req)
+        if req: send(s, req)
         if resp:
-            recv_exact(s, len(resp), 4 if proto in ("kafka", "zookeeper") else 0)
+            recv_exact(s, size(resp), 4 if proto in ("kafka", "zookeeper") else 0)
         if not req: s.sendall(b"ok")
     s.close()
 )";
@@ -545,6 +567,8 @@ TEST_F(L7BpfTest, ProtocolsWithoutAServerHere) {
        "container_zookeeper_inbound_requests_total"},
       {"nats", "container_nats_messages_total", {{{{"method", "produce"}}, 2}, {{{"method", "consume"}}, 1}}},
       {"rabbitmq", "container_rabbitmq_messages_total", {{{{"method", "produce"}}, 1}, {{{"method", "consume"}}, 1}}},
+      {"clickhouse", "container_clickhouse_queries_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}},
+       "container_clickhouse_inbound_queries_total"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.proto);
