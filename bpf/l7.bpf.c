@@ -9,9 +9,9 @@
 //   inbound:  the mirror: a read is the request, the next write the response
 //
 // Write-like: write, writev, sendto, sendmsg (payload at sys_enter). Read-like: read, readv,
-// recvfrom, recvmsg (buffer remembered at sys_enter, payload read at sys_exit). Vectored calls are
-// classified on their first iovec. One request is pending per socket (l7_requests: a new one
-// replaces it, as Coroot does), except for protocols whose responses name their request (Kafka
+// recvfrom, recvmsg (buffer remembered at sys_enter, payload read at sys_exit). Vectored calls with
+// several iovecs have the head of their data gathered first (l7_gather). One request is pending
+// per socket (l7_requests: a new one replaces it, as Coroot does), except for protocols whose responses name their request (Kafka
 // correlation id, Cassandra stream, Dubbo2 request id: l7_stream_requests), which pipeline.
 // Fire-and-forget messages (RabbitMQ, NATS) are one event at once, without a response.
 //
@@ -210,6 +210,68 @@ static __always_inline bool is_zookeeper_request(const char *p, __u64 size)
   return (op >= 1 && op <= 9) || (op >= 11 && op <= 22) || op == -11 || op == 101 || op == 103;
 }
 
+// ClickHouse native protocol: the client's Query packet. Strings are a varint length + bytes;
+// here every ClientInfo string must be shorter than 128 bytes (a one-byte length).
+#define CH_REV_QUERY_START_TIME 54449  // from this revision an 8-byte start time precedes the interface
+
+// p[o] at a computed offset: masked in asm, since clang would fold a C mask into the offset.
+static __always_inline __u8 ch_byte(const char *p, __u32 o)
+{
+  asm volatile("%[o] &= 1023" : [o] "+r"(o));
+  return p[o];
+}
+
+static __always_inline bool ch_skip_string(const char *p, __u32 *o)
+{
+  __u8 n = ch_byte(p, *o);
+  if (n >= 128)
+    return false;
+  *o += 1 + n;
+  return true;
+}
+
+// ClickHouse ClientInfo from the interface byte on (o: after the address): a TCP client
+// (interface 1) with os user, hostname, client name, major, minor and a protocol revision (3-byte
+// varint) that agrees with the layout tried (with or without the start time).
+static __always_inline bool ch_client_info(const char *p, __u64 size, __u32 o, bool with_start_time)
+{
+  if (with_start_time)
+    o += 8;
+  if (ch_byte(p, o) != 1)
+    return false;
+  o++;
+#pragma unroll
+  for (int i = 0; i < 3; i++)
+    if (!ch_skip_string(p, &o))
+      return false;
+  __u8 major = ch_byte(p, o), minor = ch_byte(p, o + 1);
+  __u8 b0 = ch_byte(p, o + 2), b1 = ch_byte(p, o + 3), b2 = ch_byte(p, o + 4);
+  if (((major | minor) & 0x80) || !(b0 & 0x80) || !(b1 & 0x80) || (b2 & 0x80))
+    return false;
+  __u32 rev = (b0 & 0x7f) | ((__u32)(b1 & 0x7f) << 7) | ((__u32)b2 << 14);
+  if (rev < 54000 || rev > 60000 || with_start_time != (rev >= CH_REV_QUERY_START_TIME))
+    return false;
+  return (__u64)o + 5 <= size;
+}
+
+// Query (packet 1): query id (empty or a 36-char UUID), query kind initial (1) or secondary (2),
+// initial user, initial query id, initial address, then the rest of ClientInfo.
+static __always_inline bool is_clickhouse_query(const char *p, __u64 size)
+{
+  if (size < 24 || p[0] != 1 || (p[1] != 0 && p[1] != 36))
+    return false;
+  __u32 o = 2 + (__u8)p[1];
+  __u8 kind = ch_byte(p, o);
+  if (kind != 1 && kind != 2)
+    return false;
+  o++;
+#pragma unroll
+  for (int i = 0; i < 3; i++)
+    if (!ch_skip_string(p, &o))
+      return false;
+  return ch_client_info(p, size, o, false) || ch_client_info(p, size, o, true);
+}
+
 // AMQP 0-9-1 method frame of class Basic (60): Publish (40) when sent, Deliver (60) when received.
 static __always_inline bool is_amqp_basic(const char *p, __u64 size, __u16 method)
 {
@@ -259,6 +321,8 @@ static __always_inline __u8 detect_request(const char *p, __u64 size)
     return COROOT_L7_DUBBO2;
   if (is_zookeeper_request(p, size))
     return COROOT_L7_ZOOKEEPER;
+  if (is_clickhouse_query(p, size))
+    return COROOT_L7_CLICKHOUSE;
   return 0;
 }
 
@@ -394,7 +458,30 @@ static __always_inline int zookeeper_status(const char *h, const char *req)
   return (__s32)be32(h + 16);
 }
 
+// ClickHouse: the server's first packet after a query decides (one event per query, however many
+// packets follow): Exception (2) = failed; Data, Progress, EndOfStream, ProfileInfo, Totals,
+// Extremes, Log, TableColumns, ProfileEvents = ok.
+static __always_inline int clickhouse_status(const char *h)
+{
+  switch (h[0]) {
+  case 2: return COROOT_L7_STATUS_FAILED;
+  case 1: case 3: case 5: case 6: case 7: case 8: case 10: case 11: case 14: return COROOT_L7_STATUS_OK;
+  }
+  return NO_MATCH;
+}
+
 // ---- pairing ----
+
+// Reads n bytes of the data being classified: from user memory, or from the per-CPU gather
+// buffer while the data of a vectored call is classified (l7_gather.active).
+static __always_inline long read_data(void *dst, __u32 n, const void *src)
+{
+  __u32 zero = 0;
+  struct coroot_l7_gather *g = bpf_map_lookup_elem(&l7_gather, &zero);
+  if (g && g->active)
+    return bpf_probe_read_kernel(dst, n, src);
+  return bpf_probe_read_user(dst, n, src);
+}
 
 static __always_inline void emit(__u64 key, const struct coroot_l7_sock *s, const struct coroot_l7_request *req,
                                  int status, __u32 stmt_id)
@@ -429,7 +516,7 @@ static __always_inline struct coroot_l7_request *copy_head(const void *buf, __u6
     return 0;
   __u64 n = size;
   CLAMP(n, COROOT_L7_PAYLOAD);
-  if (bpf_probe_read_user(r->payload, n, buf) != 0)
+  if (read_data(r->payload, n, buf) != 0)
     return 0;
   r->ts_ns = bpf_ktime_get_ns();
   r->payload_size = size;
@@ -453,7 +540,7 @@ static __always_inline struct coroot_l7_request *join_header(__u64 key, const vo
   __builtin_memcpy(r->payload, prev->payload, 4);
   __u64 n = *size;
   CLAMP(n, COROOT_L7_PAYLOAD - 4);
-  if (bpf_probe_read_user(r->payload + 4, n, buf) != 0)
+  if (read_data(r->payload + 4, n, buf) != 0)
     return 0;
   *size += 4;
   r->ts_ns = bpf_ktime_get_ns();
@@ -573,7 +660,7 @@ static __always_inline bool h2_data(__u64 key, const struct coroot_l7_sock *cs, 
     if (!from_client || size < sizeof(h2_preface))
       return false;
     char p[sizeof(h2_preface)];
-    if (bpf_probe_read_user(p, sizeof(p), buf) != 0)
+    if (read_data(p, sizeof(p), buf) != 0)
       return false;
     for (int i = 0; i < (int)sizeof(p); i++)
       if (p[i] != h2_preface[i])
@@ -588,7 +675,7 @@ static __always_inline bool h2_data(__u64 key, const struct coroot_l7_sock *cs, 
   }
   __u64 n = size;
   CLAMP(n, COROOT_L7_PAYLOAD);
-  if (bpf_probe_read_user(e->payload, n, buf) != 0) {
+  if (read_data(e->payload, n, buf) != 0) {
     bpf_ringbuf_discard(e, 0);
     return true;
   }
@@ -652,7 +739,7 @@ static __always_inline void on_request(__u64 key, const struct coroot_l7_sock *s
 static __always_inline void on_unsolicited(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size)
 {
   char h[4] = {};
-  if (size < 6 || bpf_probe_read_user(h, sizeof(h), buf) != 0)
+  if (size < 6 || read_data(h, sizeof(h), buf) != 0)
     return;
   if (h[0] != 1 && h[0] != 'M' && h[0] != 'H')
     return;  // cheap pre-check before copying the head
@@ -676,7 +763,7 @@ static __always_inline bool on_stream_response(__u64 key, struct coroot_l7_sock 
   __u64 n = size;
   if (partial) {
     CLAMP(n, RESP_HEAD - 4);
-    if (bpf_probe_read_user(h + 4, n, buf) != 0)
+    if (read_data(h + 4, n, buf) != 0)
       return false;
   } else {
     if (size == 4) {
@@ -684,7 +771,7 @@ static __always_inline bool on_stream_response(__u64 key, struct coroot_l7_sock 
       return true;
     }
     CLAMP(n, RESP_HEAD);
-    if (bpf_probe_read_user(h, n, buf) != 0)
+    if (read_data(h, n, buf) != 0)
       return false;
   }
   struct coroot_l7_stream_key sk = {.sock = key};
@@ -738,11 +825,11 @@ static __always_inline void on_response(__u64 key, struct coroot_l7_sock *s, con
   __u64 n = size;
   if (partial) {
     CLAMP(n, RESP_HEAD - 4);
-    if (bpf_probe_read_user(h + 4, n, buf) != 0)
+    if (read_data(h + 4, n, buf) != 0)
       return;
   } else {
     CLAMP(n, RESP_HEAD);
-    if (bpf_probe_read_user(h, n, buf) != 0)
+    if (read_data(h, n, buf) != 0)
       return;
   }
   int status = NO_MATCH;
@@ -754,6 +841,7 @@ static __always_inline void on_response(__u64 key, struct coroot_l7_sock *s, con
   case COROOT_L7_MEMCACHED: status = memcached_status(h); break;
   case COROOT_L7_CASSANDRA: status = cassandra_status(h, req->payload); break;
   case COROOT_L7_DUBBO2: status = dubbo_status(h, req->payload); break;
+  case COROOT_L7_CLICKHOUSE: status = clickhouse_status(h); break;
   case COROOT_L7_MYSQL:
   case COROOT_L7_MONGO:
   case COROOT_L7_KAFKA:
@@ -881,26 +969,6 @@ static __always_inline void read_enter(__u64 fd, const void *buf, __u64 cap)
   bpf_map_update_elem(&l7_reads, &id, &r, BPF_ANY);
 }
 
-static __always_inline void read_exit(long ret)
-{
-  __u64 id = bpf_get_current_pid_tgid();
-  struct coroot_l7_read *r = bpf_map_lookup_elem(&l7_reads, &id);
-  if (!r)
-    return;
-  __u64 key = r->key, buf = r->buf, cap = r->cap;
-  bpf_map_delete_elem(&l7_reads, &id);
-  if (ret <= 0)
-    return;
-  __u64 n = (__u64)ret < cap ? (__u64)ret : cap;
-  struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
-  if (!s)
-    return;
-  if (s->inbound)
-    on_request(key, s, (const void *)buf, n);
-  else
-    on_response(key, s, (const void *)buf, n);
-}
-
 // The first iovec of an array in user memory.
 static __always_inline bool first_iovec(const struct iovec *iov, __u64 cnt, const void **base, __u64 *len)
 {
@@ -914,15 +982,144 @@ static __always_inline bool first_iovec(const struct iovec *iov, __u64 cnt, cons
   return true;
 }
 
-static __always_inline bool msghdr_iovec(const struct user_msghdr *m, const void **base, __u64 *len,
-                                         const void **name)
+// The iovec array and count of a msghdr in user memory, and its destination address (a sendmsg to
+// an unconnected socket names it there).
+static __always_inline bool msghdr_iov(const struct user_msghdr *m, const struct iovec **iov, __u64 *cnt,
+                                       const void **name)
 {
   struct user_msghdr h = {};
   if (bpf_probe_read_user(&h, sizeof(h), m) != 0)
     return false;
   if (name)
     *name = h.msg_name;
-  return first_iovec(h.msg_iov, h.msg_iovlen, base, len);
+  *iov = h.msg_iov;
+  *cnt = h.msg_iovlen;
+  return true;
+}
+
+// The first iovec of a msghdr.
+static __always_inline bool msghdr_iovec(const struct user_msghdr *m, const void **base, __u64 *len,
+                                         const void **name)
+{
+  const struct iovec *iov;
+  __u64 cnt;
+  return msghdr_iov(m, &iov, &cnt, name) && first_iovec(iov, cnt, base, len);
+}
+
+// ---- vectored I/O: the head of the data is gathered from the first L7_IOV_MAX iovecs, so that a
+// message split over iovecs (a header iovec + a body iovec) is classified as a whole.
+#define L7_IOV_MAX 8
+
+// Copies up to `want` bytes of the iovecs' data (the first COROOT_L7_PAYLOAD of them are kept) into
+// the per-CPU gather buffer; *total = the bytes counted (at most want).
+static __always_inline struct coroot_l7_gather *gather_iovecs(const struct iovec *iov, __u64 cnt, __u64 want,
+                                                              __u64 *total)
+{
+  __u32 zero = 0;
+  struct coroot_l7_gather *g = bpf_map_lookup_elem(&l7_gather, &zero);
+  if (!g)
+    return 0;
+  __u64 sum = 0;
+  for (int i = 0; i < L7_IOV_MAX; i++) {
+    if (i >= cnt || sum >= want)
+      break;
+    struct iovec v = {};
+    if (bpf_probe_read_user(&v, sizeof(v), &iov[i]) != 0)
+      return 0;
+    __u64 len = v.iov_len;
+    if (len > want - sum)
+      len = want - sum;
+    if (sum < COROOT_L7_PAYLOAD && len > 0) {
+      __u64 o = sum, n = len;
+      asm volatile("%[o] &= 1023" : [o] "+r"(o));
+      CLAMP(n, COROOT_L7_PAYLOAD);
+      if (bpf_probe_read_user(g->data + o, n, v.iov_base) != 0)
+        return 0;
+    }
+    sum += len;
+  }
+  *total = sum;
+  return g;
+}
+
+// writev/sendmsg: one iovec is classified in place; more are gathered first (only for traced sockets).
+static __always_inline void on_write_iov(__u64 fd, const struct iovec *iov, __u64 cnt)
+{
+  const void *base;
+  __u64 len;
+  if (cnt <= 1) {
+    if (first_iovec(iov, cnt, &base, &len))
+      on_write(fd, base, len);
+    return;
+  }
+  __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, fd);
+  if (!bpf_map_lookup_elem(&l7_socks, &key))
+    return;
+  __u64 total = 0;
+  struct coroot_l7_gather *g = gather_iovecs(iov, cnt, ~0ULL, &total);
+  if (!g)
+    return;
+  g->active = 1;
+  on_write(fd, g->data, total);
+  g->active = 0;
+}
+
+// readv/recvmsg with more than one iovec: the array is remembered, the data gathered at exit.
+static __always_inline void read_enter_iov(__u64 fd, const struct iovec *iov, __u64 cnt)
+{
+  const void *base;
+  __u64 len;
+  if (cnt <= 1) {
+    if (first_iovec(iov, cnt, &base, &len))
+      read_enter(fd, base, len);
+    return;
+  }
+  __u64 id = bpf_get_current_pid_tgid();
+  __u64 key = l7_key(id >> 32, fd);
+  struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
+  if (!s || tls_claim_read(fd) || s->tls)
+    return;
+  struct coroot_l7_read r = {.key = key, .buf = (__u64)iov, .iovcnt = cnt};
+  bpf_map_update_elem(&l7_reads, &id, &r, BPF_ANY);
+}
+
+static __always_inline void read_exit_iov(__u64 key, struct coroot_l7_sock *s, const struct iovec *iov, __u64 cnt,
+                                          long ret)
+{
+  __u64 total = 0;
+  struct coroot_l7_gather *g = gather_iovecs(iov, cnt, ret, &total);
+  if (!g || total == 0)
+    return;
+  g->active = 1;
+  if (s->inbound)
+    on_request(key, s, g->data, total);
+  else
+    on_response(key, s, g->data, total);
+  g->active = 0;
+}
+
+static __always_inline void read_exit(long ret)
+{
+  __u64 id = bpf_get_current_pid_tgid();
+  struct coroot_l7_read *r = bpf_map_lookup_elem(&l7_reads, &id);
+  if (!r)
+    return;
+  __u64 key = r->key, buf = r->buf, cap = r->cap, iovcnt = r->iovcnt;
+  bpf_map_delete_elem(&l7_reads, &id);
+  if (ret <= 0)
+    return;
+  __u64 n = (__u64)ret < cap ? (__u64)ret : cap;
+  struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
+  if (!s)
+    return;
+  if (iovcnt > 1) {
+    read_exit_iov(key, s, (const struct iovec *)buf, iovcnt, ret);
+    return;
+  }
+  if (s->inbound)
+    on_request(key, s, (const void *)buf, n);
+  else
+    on_response(key, s, (const void *)buf, n);
 }
 
 SEC("tracepoint/syscalls/sys_enter_write")
@@ -964,24 +1161,28 @@ static __always_inline bool dns_tcp_writev(__u64 fd, const struct iovec *iov, __
 SEC("tracepoint/syscalls/sys_enter_writev")
 int coroot_l7_enter_writev(struct trace_event_raw_sys_enter *ctx)
 {
-  const void *base;
-  __u64 len, fd = ctx->args[0], cnt = ctx->args[2];
+  __u64 fd = ctx->args[0], cnt = ctx->args[2];
   const struct iovec *iov = (const struct iovec *)ctx->args[1];
-  if (!first_iovec(iov, cnt, &base, &len))
+  const void *base;
+  __u64 len;
+  // glibc and dig write DNS over TCP as [2-byte length][message] iovec pairs.
+  if (cnt >= 2 && first_iovec(iov, cnt, &base, &len) && len == 2 && dns_tcp_writev(fd, iov, cnt))
     return 0;
-  if (len == 2 && cnt >= 2 && dns_tcp_writev(fd, iov, cnt))
-    return 0;
-  on_write(fd, base, len);
+  on_write_iov(fd, iov, cnt);
   return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_sendmsg")
 int coroot_l7_enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
 {
-  const void *base, *name = 0;
-  __u64 len;
-  if (msghdr_iovec((const struct user_msghdr *)ctx->args[1], &base, &len, &name))
-    on_send(ctx->args[0], base, len, name);
+  const struct iovec *iov;
+  __u64 cnt;
+  const void *name = 0;
+  if (!msghdr_iov((const struct user_msghdr *)ctx->args[1], &iov, &cnt, &name))
+    return 0;
+  if (is_dns_addr(name))
+    trace_dns_socket(ctx->args[0]);
+  on_write_iov(ctx->args[0], iov, cnt);
   return 0;
 }
 
@@ -1038,20 +1239,17 @@ int coroot_l7_enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_readv")
 int coroot_l7_enter_readv(struct trace_event_raw_sys_enter *ctx)
 {
-  const void *base;
-  __u64 len;
-  if (first_iovec((const struct iovec *)ctx->args[1], ctx->args[2], &base, &len))
-    read_enter(ctx->args[0], base, len);
+  read_enter_iov(ctx->args[0], (const struct iovec *)ctx->args[1], ctx->args[2]);
   return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_recvmsg")
 int coroot_l7_enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
 {
-  const void *base;
-  __u64 len;
-  if (msghdr_iovec((const struct user_msghdr *)ctx->args[1], &base, &len, 0))
-    read_enter(ctx->args[0], base, len);
+  const struct iovec *iov;
+  __u64 cnt;
+  if (msghdr_iov((const struct user_msghdr *)ctx->args[1], &iov, &cnt, 0))
+    read_enter_iov(ctx->args[0], iov, cnt);
   return 0;
 }
 

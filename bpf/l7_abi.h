@@ -24,6 +24,7 @@ enum coroot_l7_protocol {
   COROOT_L7_NATS = 10,
   COROOT_L7_DUBBO2 = 12,
   COROOT_L7_DNS = 13, /* status = the response's rcode; payload = the response (it repeats the question) */
+  COROOT_L7_CLICKHOUSE = 14,
   COROOT_L7_ZOOKEEPER = 15,
 };
 

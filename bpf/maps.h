@@ -151,6 +151,7 @@ struct coroot_l7_read {
   __u64 key;  /* l7_socks key */
   __u64 buf;  /* user buffer (the first iovec's for readv/recvmsg) */
   __u64 cap;  /* its size */
+  __u64 iovcnt; /* readv/recvmsg with more than one iovec: buf is the iovec array (0 otherwise) */
 };
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -158,6 +159,22 @@ struct {
   __type(key, __u64);
   __type(value, struct coroot_l7_read);
 } l7_reads SEC(".maps") __weak;
+
+/* Per-CPU room for the head of a vectored call's data, gathered from its first iovecs
+ * (bpf/l7.bpf.c). data is twice COROOT_L7_PAYLOAD so that the verifier can see every copy
+ * (offset < 1024, length <= 1024) fits; only its first COROOT_L7_PAYLOAD bytes are classified.
+ * active: set while the data path reads from here rather than from user memory. */
+struct coroot_l7_gather {
+  __u32 active;
+  __u32 reserved;
+  char data[2 * COROOT_L7_PAYLOAD];
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct coroot_l7_gather);
+} l7_gather SEC(".maps") __weak;
 
 /* Requests of protocols whose responses name their request (Kafka: correlation id, Cassandra:
  * stream, Dubbo2: request id), so that pipelined requests each find their response. Not removed

@@ -150,17 +150,43 @@ ParseResult ParseQuery(std::string_view buf, Query* out) {
   return res;
 }
 
+namespace {
+
+// The kernel's detector (bpf/l7.bpf.c is_clickhouse_query), mirrored: ClientInfo strings with a
+// one-byte length (< 128), a TCP client, and a 3-byte revision in 54000..60000 that agrees with
+// the layout tried (an 8-byte start time before the interface from revision 54449 on).
+bool ShortString(BinaryReader* r) {
+  uint8_t n = 0;
+  return r->ReadU8(&n) == ParseResult::kSuccess && n < 128 && r->Skip(n) == ParseResult::kSuccess;
+}
+
+bool DetectClientInfo(BinaryReader r, bool with_start_time) {
+  uint8_t iface = 0, major = 0, minor = 0, b[3] = {};
+  if (with_start_time && r.Skip(8) != ParseResult::kSuccess) return false;
+  if (r.ReadU8(&iface) != ParseResult::kSuccess || iface != 1) return false;
+  for (int i = 0; i < 3; i++)
+    if (!ShortString(&r)) return false;
+  if (r.ReadU8(&major) != ParseResult::kSuccess || r.ReadU8(&minor) != ParseResult::kSuccess) return false;
+  for (auto& x : b)
+    if (r.ReadU8(&x) != ParseResult::kSuccess) return false;
+  if (((major | minor) & 0x80) || !(b[0] & 0x80) || !(b[1] & 0x80) || (b[2] & 0x80)) return false;
+  uint32_t rev = (b[0] & 0x7fu) | ((b[1] & 0x7fu) << 7) | (uint32_t{b[2]} << 14);
+  return rev >= 54000 && rev <= 60000 && with_start_time == (rev >= kRevQueryStartTime);
+}
+
+}  // namespace
+
 bool DetectRequest(std::string_view buf) {
+  if (buf.size() < 24) return false;
   BinaryReader r(buf);
-  uint64_t type = 0;
-  std::string_view qid, user, id, addr;
-  uint8_t kind = 0;
-  if (ReadVarint(&r, &type) != ParseResult::kSuccess || type != 1) return false;
-  if (ReadString(&r, &qid, 36) != ParseResult::kSuccess || (qid.size() != 0 && qid.size() != 36)) return false;
+  uint8_t type = 0, qid_len = 0, kind = 0;
+  if (r.ReadU8(&type) != ParseResult::kSuccess || type != 1) return false;
+  if (r.ReadU8(&qid_len) != ParseResult::kSuccess || (qid_len != 0 && qid_len != 36)) return false;
+  if (r.Skip(qid_len) != ParseResult::kSuccess) return false;
   if (r.ReadU8(&kind) != ParseResult::kSuccess || (kind != 1 && kind != 2)) return false;
-  return ReadString(&r, &user, kMaxShortString) == ParseResult::kSuccess &&
-         ReadString(&r, &id, kMaxShortString) == ParseResult::kSuccess &&
-         ReadString(&r, &addr, kMaxShortString) == ParseResult::kSuccess;
+  for (int i = 0; i < 3; i++)  // initial user, initial query id, initial address
+    if (!ShortString(&r)) return false;
+  return DetectClientInfo(r, false) || DetectClientInfo(r, true);
 }
 
 ParseResult ParseRequest(std::string_view buf, L7Request* out) {

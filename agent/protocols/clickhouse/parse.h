@@ -23,8 +23,9 @@ struct Query {
   bool truncated = false;
 };
 
-// The kernel's classifier: packet 1, a query id that is empty or 36 chars, query kind 1 or 2, and
-// bounded user/address lengths.
+// The kernel's detector: packet 1, a query id that is empty or 36 chars, query kind 1 or 2,
+// ClientInfo strings shorter than 128 bytes, a TCP client (interface 1) and a protocol revision
+// in 54000..60000 consistent with the layout (start time or not).
 bool DetectRequest(std::string_view buf);
 
 ParseResult ParseQuery(std::string_view buf, Query* out);

@@ -59,6 +59,16 @@ TEST(ClickhouseParseTest, Rejects) {
   EXPECT_FALSE(DetectRequest("\x01\x05" "abcde" "\x01\x00\x00\x00"sv));  // query id neither empty nor 36
   EXPECT_FALSE(DetectRequest("\x01\x00\x03\x00\x00\x00"sv));             // query kind 3
   EXPECT_FALSE(DetectRequest("\x02\x00\x01\x00\x00\x00"sv));             // a Data packet
+  // The kernel detector's stricter checks: the interface, the revision and its layout.
+  std::string iface(kQuery54412), rev(kQuery54412), layout(kQuery54460);
+  iface[15] = 2;
+  EXPECT_FALSE(DetectRequest(iface));
+  rev[42] = 0x02;  // a revision below 54000
+  EXPECT_FALSE(DetectRequest(rev));
+  layout[96] = '\x8c';  // revision 54412 (no start time at that revision) after a start time
+  EXPECT_FALSE(DetectRequest(layout));
+  // An AMQP Basic.Publish frame also starts with 1, 0, 1: no Query.
+  EXPECT_FALSE(DetectRequest("\x01\x00\x01\x00\x00\x00\x16\x00\x3c\x00\x28\x00\x00\x06orders\x07created\x00\xce"sv));
   EXPECT_EQ(ParseQuery("\x01\x00\x01\x00\x00\x00\x07"sv, &q), ParseResult::kNeedMoreData);
   // Interface byte 9 in both layouts.
   std::string bad(kQuery54412);

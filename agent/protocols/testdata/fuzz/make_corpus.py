@@ -93,6 +93,15 @@ def main():
            "error": bytes.fromhex("840000060000000006 000022000000".replace(" ", ""))}
     for name, data in cql.items():
         write("cassandra", name, data)
+    # ClickHouse Query at revision 54460: 36-char query id, an 8-byte start time before the
+    # interface (the kernel detector's second layout), no compression.
+    def chs(b): return bytes([len(b)]) + b
+    ch = {"query_54460": b"\x01" + chs(b"0123456789abcdef0123456789abcdef0123") + b"\x01\x00\x00" +
+          chs(b"127.0.0.1:45678") + bytes(range(1, 9)) + b"\x01" + chs(b"root") + chs(b"host") +
+          chs(b"ClickHouse client") + b"\x17\x08\xbc\xa9\x03" + b"\x00\x00\x05\x00\x00\x00\x00" +
+          b"\x00\x00\x02\x00" + chs(b"SELECT 1")}
+    for name, data in ch.items():
+        write("clickhouse", name, data)
     dubbo = {"request": bytes.fromhex("dabbc2000000000000000007" "0000002b") + b"\x052.0.2\x15org.demo.GreetService\x051.0.0\x08sayHello",
              "response_ok": bytes.fromhex("dabb02140000000000000007 0000000191".replace(" ", "")),
              "response_err": bytes.fromhex("dabb02460000000000000008 00000000".replace(" ", ""))}
