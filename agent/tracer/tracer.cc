@@ -105,6 +105,8 @@ Status Tracer::Init(const TracerOptions& options) {
       {"coroot_l7_exit_recvmsg", false},
       {"coroot_l7_exit_accept", false},
       {"coroot_l7_exit_accept4", false},
+      {"coroot_l7_enter_bind", false},
+      {"coroot_l7_exit_bind", false},
       {"coroot_l7_enter_close", false},
   };
   // TLS uprobes (tls::kTlsPrograms): loaded with L7 tracing, attached on demand through Attach().
