@@ -101,19 +101,10 @@ struct {
 /* ---- L7 tracing (bpf/l7.bpf.c) ---- */
 #include "l7_abi.h"
 
-/* A TCP socket whose reads and writes are traced, keyed by coroot_l7_key(tgid, fd). Outbound:
- * added by tcp.bpf.c at SYN_SENT (fd from connect(2)); inbound: by accept(2)/accept4(2). Removed
- * by close(2); LRU because a process that exits does not close its fds one by one. */
-struct coroot_l7_sock {
-  __u64 ts_ns; /* connect / accept time: the connection's identity with (pid, fd) */
-  __u64 cgroup_id;
-  __u32 inbound;
-  __u32 partial; /* the last read was a 4-byte length prefix alone (stream protocols) */
-  __u16 tls;     /* plaintext came from TLS uprobes: the syscalls carry ciphertext, skipped */
-  __u16 http2;   /* the client sent the HTTP/2 preface: every read/write is shipped raw */
-  __u16 udp;     /* a UDP socket talking to port 53 (inbound: bound to it, a server's): only DNS is looked for */
-  __u16 reserved;
-};
+/* A socket whose reads and writes are traced (struct coroot_l7_sock, bpf/l7_abi.h), keyed by
+ * coroot_l7_key(tgid, fd). Outbound: added by tcp.bpf.c at SYN_SENT (fd from connect(2)); inbound:
+ * by accept(2)/accept4(2). Removed by close(2); LRU because a process that exits does not close
+ * its fds one by one. */
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 65536);

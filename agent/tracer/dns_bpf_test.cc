@@ -273,6 +273,28 @@ TEST_F(DnsBpfTest, UnconnectedSocketAndIpToFqdn) {
   EXPECT_EQ(SeriesValue(*collector_, "ip_to_fqdn", {{"ip", "10.1.2.3"}}), -1);
 }
 
+// A DNS server bound before the agent started: the startup scan of /proc finds its port-53 UDP socket
+// and traces it from then on. (A second collector, started after dnsmasq's bind.)
+TEST_F(DnsBpfTest, ServerBoundBeforeTheAgent) {
+  EbpfOptions o;
+  o.reconcile = true;
+  o.tracer.ring_buffer_bytes = 8 << 20;
+  auto late = EbpfCollector::Start(o);
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  TestCgroup cg(Name("late"));
+  const std::string at = "@" + server_;
+  for (int i = 0; i < 2; i++) ASSERT_EQ(Run(cg, {"dig", at, "+tries=1", "+time=3", "svc.test"}), 0);
+  ASSERT_EQ(Run(cg, {"dig", at, "+tries=1", "+time=3", "nx.test"}), 0);
+  prom::Labels want{{"container_id", dns_cg_->key()}};
+  want.push_back({"status", "ok"});
+  ExpectSeriesValue(**late, "container_dns_inbound_requests_total", want, 2);
+  want.back() = {"status", "nxdomain"};
+  ExpectSeriesValue(**late, "container_dns_inbound_requests_total", want, 1);
+  // The collector that saw the bind counts the same answers.
+  ExpectInbound("ok", 2);
+  ExpectInbound("nxdomain", 1);
+}
+
 // --max-fqdns-per-container (50): the 51st and later distinct names of a container are "~other".
 TEST_F(DnsBpfTest, DomainCapPerContainer) {
   TestCgroup cg(Name("many"));

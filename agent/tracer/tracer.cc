@@ -360,6 +360,21 @@ Status Tracer::AddReconciled(const coroot_tuple_key& key) {
   return Status::Ok();
 }
 
+Status Tracer::AddDnsServerSocket(uint32_t pid, int fd) {
+  if (!skel_) return Unavailable("tracer stopped");
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);  // bpf_ktime_get_ns()'s clock
+  coroot_l7_sock s{};
+  s.ts_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+  s.inbound = 1;
+  s.udp = 1;  // cgroup_id 0: the container is resolved by pid
+  uint64_t key = (static_cast<uint64_t>(pid) << 32) | static_cast<uint32_t>(fd);
+  // BPF_NOEXIST: a bind the kernel saw since attaching wins.
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.l7_socks), &key, &s, BPF_NOEXIST) != 0 && errno != EEXIST)
+    return ErrnoStatus("adding a DNS server socket", errno);
+  return Status::Ok();
+}
+
 Tracer::Counters Tracer::ReadCounters() {
   Counters c;
   c.events = events_.load();
