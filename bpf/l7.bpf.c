@@ -20,6 +20,9 @@
 // one of glibc's A + AAAA sendmmsg, and length-prefixed ones on TCP sockets) are kept by
 // transaction id in l7_dns_requests; the response with that id gives one event whose payload is
 // the response itself (question, rcode, answers) and whose status is the rcode.
+// DNS servers: a UDP socket bound to port 53 is traced as inbound; a datagram it receives is a query
+// (kept by client port + transaction id), one it sends to that client with that id is the
+// response: an event with is_inbound = 1.
 #include "common.h"
 #include <bpf/bpf_endian.h>
 
@@ -562,16 +565,16 @@ static __always_inline bool dns_header(const char *d, bool response)
   return response || (be16(d + 6) == 0 && be16(d + 8) == 0);
 }
 
-// A query of `size` bytes (tcp: with its 2-byte length first): remembered by transaction id.
-// h = the message's first 14 bytes.
-static __always_inline bool dns_query(__u64 key, const char *h, __u64 size, bool tcp)
+// A query of `size` bytes (tcp: with its 2-byte length first): remembered by transaction id (and,
+// on a server's socket, the client's port: peer). h = the message's first 14 bytes.
+static __always_inline bool dns_query(__u64 key, const char *h, __u64 size, bool tcp, __u32 peer)
 {
   const char *d = tcp ? h + 2 : h;
   if (size < DNS_HEADER + 5 + (tcp ? 2 : 0) || !dns_header(d, false))
     return false;  // shorter than a header + the root name + type + class
   if (tcp && (__u64)be16(h) + 2 != size)
     return false;
-  struct coroot_l7_stream_key sk = {.sock = key, .stream = be16(d)};
+  struct coroot_l7_stream_key sk = {.sock = key, .stream = (peer << 16) | be16(d)};
   __u64 ts = bpf_ktime_get_ns();
   bpf_map_update_elem(&l7_dns_requests, &sk, &ts, BPF_ANY);
   return true;
@@ -583,7 +586,38 @@ static __always_inline void dns_udp_query(__u64 key, const void *buf, __u64 size
   char h[14];
   if (size < sizeof(h) || bpf_probe_read_user(h, sizeof(h), buf) != 0)
     return;
-  dns_query(key, h, size, false);
+  dns_query(key, h, size, false, 0);
+}
+
+// One DNS event: the response (buf, in user memory) to a query made at `start`; status = rcode.
+// Inbound when the socket is a server's.
+static __always_inline void dns_event(__u64 key, const struct coroot_l7_sock *s, __u64 start, const void *buf,
+                                      __u64 size, int rcode)
+{
+  struct coroot_l7_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    coroot_count_drop(COROOT_DROP_RINGBUF_FULL);
+    return;
+  }
+  __u64 n = size;
+  CLAMP(n, COROOT_L7_PAYLOAD);
+  if (bpf_probe_read_user(e->payload, n, buf) != 0) {
+    bpf_ringbuf_discard(e, 0);
+    return;
+  }
+  e->fd = (__u32)key;
+  e->connection_timestamp = s->ts_ns;
+  e->pid = key >> 32;
+  e->status = rcode;
+  e->duration_ns = bpf_ktime_get_ns() - start;
+  e->protocol = COROOT_L7_DNS;
+  e->method = 0;
+  e->is_inbound = s->inbound ? 1 : 0;
+  e->pad = 0;
+  e->statement_id = 0;
+  e->payload_size = size;
+  e->cgroup_id = s->cgroup_id;
+  bpf_ringbuf_submit(e, coroot_rb_flags());
 }
 
 // Data read on an outbound socket that may answer a kept query: one event carrying the response.
@@ -606,31 +640,50 @@ static __always_inline bool dns_response(__u64 key, const struct coroot_l7_sock 
     return false;
   __u64 start = *ts;
   bpf_map_delete_elem(&l7_dns_requests, &sk);
-  struct coroot_l7_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-  if (!e) {
-    coroot_count_drop(COROOT_DROP_RINGBUF_FULL);
-    return true;
-  }
-  __u64 n = size;
-  CLAMP(n, COROOT_L7_PAYLOAD);
-  if (bpf_probe_read_user(e->payload, n, buf) != 0) {
-    bpf_ringbuf_discard(e, 0);
-    return true;
-  }
-  e->fd = (__u32)key;
-  e->connection_timestamp = s->ts_ns;
-  e->pid = key >> 32;
-  e->status = d[3] & 0xf;  // rcode
-  e->duration_ns = bpf_ktime_get_ns() - start;
-  e->protocol = COROOT_L7_DNS;
-  e->method = 0;
-  e->is_inbound = 0;
-  e->pad = 0;
-  e->statement_id = 0;
-  e->payload_size = size;
-  e->cgroup_id = s->cgroup_id;
-  bpf_ringbuf_submit(e, coroot_rb_flags());
+  dns_event(key, s, start, buf, size, d[3] & 0xf);
   return true;
+}
+
+// ---- DNS servers: UDP sockets bound to port 53 (bind(2) below). Their datagrams carry the
+// client's address, whose port goes into the query's key with the transaction id: clients pick ids
+// at random, and two of them may pick the same one. Not inlined: every read/write program calls
+// these, and they are verified apart from the big pairing code.
+
+// The port of a user sockaddr (IPv4/IPv6), 0 if there is none.
+static __always_inline __u32 sockaddr_port(const void *addr)
+{
+  __u16 h[2];
+  if (!addr || bpf_probe_read_user(h, sizeof(h), addr) != 0)
+    return 0;
+  return h[0] == COROOT_AF_INET || h[0] == COROOT_AF_INET6 ? bpf_ntohs(h[1]) : 0;
+}
+
+// A datagram a DNS server received (from the client at addr): a query is remembered.
+static __noinline void dns_server_query(__u64 key, const void *buf, __u64 size, const void *addr)
+{
+  __u32 port = sockaddr_port(addr);
+  char h[14];
+  if (!port || size < sizeof(h) || bpf_probe_read_user(h, sizeof(h), buf) != 0)
+    return;
+  dns_query(key, h, size, false, port);
+}
+
+// A datagram a DNS server sends (to the client at addr): the response to a remembered query gives
+// one inbound event.
+static __noinline void dns_server_response(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size,
+                                           const void *addr)
+{
+  __u32 port = sockaddr_port(addr);
+  char h[DNS_HEADER];
+  if (!port || size < 16 || bpf_probe_read_user(h, sizeof(h), buf) != 0 || !dns_header(h, true))
+    return;
+  struct coroot_l7_stream_key sk = {.sock = key, .stream = (port << 16) | be16(h)};
+  __u64 *ts = bpf_map_lookup_elem(&l7_dns_requests, &sk);
+  if (!ts)
+    return;
+  __u64 start = *ts;
+  bpf_map_delete_elem(&l7_dns_requests, &sk);
+  dns_event(key, s, start, buf, size, h[3] & 0xf);
 }
 
 // The id a response of this protocol will carry, for the protocols that pipeline (false: one
@@ -726,7 +779,7 @@ static __always_inline void on_request(__u64 key, const struct coroot_l7_sock *s
   }
   if (joined)
     bpf_map_delete_elem(&l7_requests, &key);  // a kept header whose body makes no request
-  if (!s->inbound && dns_query(key, r->payload, size, true))
+  if (!s->inbound && dns_query(key, r->payload, size, true, 0))
     return;
   // A message a client publishes (Coroot counts messages on the client side only).
   if (!s->inbound && (proto = detect_message(r->payload, size, true))) {
@@ -930,8 +983,9 @@ static __always_inline void trace_dns_socket(__u64 fd)
   bpf_map_update_elem(&l7_socks, &key, &s, BPF_ANY);
 }
 
-// A write-like syscall on fd: buf/size of its (first) buffer.
-static __always_inline void on_write(__u64 fd, const void *buf, __u64 size)
+// A write-like syscall on fd: buf/size of its (first) buffer; addr = its destination (sendto,
+// sendmsg), 0 if none.
+static __always_inline void on_write(__u64 fd, const void *buf, __u64 size, const void *addr)
 {
   if (size == 0)
     return;
@@ -940,7 +994,10 @@ static __always_inline void on_write(__u64 fd, const void *buf, __u64 size)
   if (!s || tls_claim_write(fd) || s->tls)
     return;
   if (s->udp) {
-    dns_udp_query(key, buf, size);
+    if (s->inbound)
+      dns_server_response(key, s, buf, size, addr);
+    else
+      dns_udp_query(key, buf, size);
     return;
   }
   if (s->inbound)
@@ -955,17 +1012,18 @@ static __always_inline void on_send(__u64 fd, const void *buf, __u64 size, const
 {
   if (is_dns_addr(addr))
     trace_dns_socket(fd);
-  on_write(fd, buf, size);
+  on_write(fd, buf, size, addr);
 }
 
-static __always_inline void read_enter(__u64 fd, const void *buf, __u64 cap)
+// addr: where recvfrom/recvmsg write the sender's address (0: read/readv).
+static __always_inline void read_enter(__u64 fd, const void *buf, __u64 cap, const void *addr)
 {
   __u64 id = bpf_get_current_pid_tgid();
   __u64 key = l7_key(id >> 32, fd);
   struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
   if (!s || tls_claim_read(fd) || s->tls)
     return;
-  struct coroot_l7_read r = {.key = key, .buf = (__u64)buf, .cap = cap};
+  struct coroot_l7_read r = {.key = key, .buf = (__u64)buf, .cap = cap, .addr = (__u64)addr};
   bpf_map_update_elem(&l7_reads, &id, &r, BPF_ANY);
 }
 
@@ -1043,13 +1101,13 @@ static __always_inline struct coroot_l7_gather *gather_iovecs(const struct iovec
 }
 
 // writev/sendmsg: one iovec is classified in place; more are gathered first (only for traced sockets).
-static __always_inline void on_write_iov(__u64 fd, const struct iovec *iov, __u64 cnt)
+static __always_inline void on_write_iov(__u64 fd, const struct iovec *iov, __u64 cnt, const void *addr)
 {
   const void *base;
   __u64 len;
   if (cnt <= 1) {
     if (first_iovec(iov, cnt, &base, &len))
-      on_write(fd, base, len);
+      on_write(fd, base, len, addr);
     return;
   }
   __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, fd);
@@ -1060,18 +1118,18 @@ static __always_inline void on_write_iov(__u64 fd, const struct iovec *iov, __u6
   if (!g)
     return;
   g->active = 1;
-  on_write(fd, g->data, total);
+  on_write(fd, g->data, total, 0);  // (a DNS server's responses come in one iovec)
   g->active = 0;
 }
 
 // readv/recvmsg with more than one iovec: the array is remembered, the data gathered at exit.
-static __always_inline void read_enter_iov(__u64 fd, const struct iovec *iov, __u64 cnt)
+static __always_inline void read_enter_iov(__u64 fd, const struct iovec *iov, __u64 cnt, const void *addr)
 {
   const void *base;
   __u64 len;
   if (cnt <= 1) {
     if (first_iovec(iov, cnt, &base, &len))
-      read_enter(fd, base, len);
+      read_enter(fd, base, len, addr);
     return;
   }
   __u64 id = bpf_get_current_pid_tgid();
@@ -1079,7 +1137,7 @@ static __always_inline void read_enter_iov(__u64 fd, const struct iovec *iov, __
   struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
   if (!s || tls_claim_read(fd) || s->tls)
     return;
-  struct coroot_l7_read r = {.key = key, .buf = (__u64)iov, .iovcnt = cnt};
+  struct coroot_l7_read r = {.key = key, .buf = (__u64)iov, .iovcnt = cnt, .addr = (__u64)addr};
   bpf_map_update_elem(&l7_reads, &id, &r, BPF_ANY);
 }
 
@@ -1104,7 +1162,7 @@ static __always_inline void read_exit(long ret)
   struct coroot_l7_read *r = bpf_map_lookup_elem(&l7_reads, &id);
   if (!r)
     return;
-  __u64 key = r->key, buf = r->buf, cap = r->cap, iovcnt = r->iovcnt;
+  __u64 key = r->key, buf = r->buf, cap = r->cap, iovcnt = r->iovcnt, addr = r->addr;
   bpf_map_delete_elem(&l7_reads, &id);
   if (ret <= 0)
     return;
@@ -1112,6 +1170,13 @@ static __always_inline void read_exit(long ret)
   struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
   if (!s)
     return;
+  if (s->udp && s->inbound) {
+    const void *base = (const void *)buf;
+    if (iovcnt > 1 && !first_iovec((const struct iovec *)buf, iovcnt, &base, &n))
+      return;
+    dns_server_query(key, base, n < (__u64)ret ? n : (__u64)ret, (const void *)addr);
+    return;
+  }
   if (iovcnt > 1) {
     read_exit_iov(key, s, (const struct iovec *)buf, iovcnt, ret);
     return;
@@ -1125,7 +1190,7 @@ static __always_inline void read_exit(long ret)
 SEC("tracepoint/syscalls/sys_enter_write")
 int coroot_l7_enter_write(struct trace_event_raw_sys_enter *ctx)
 {
-  on_write(ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
+  on_write(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], 0);
   return 0;
 }
 
@@ -1151,7 +1216,7 @@ static __always_inline bool dns_tcp_writev(__u64 fd, const struct iovec *iov, __
     char h[14];
     if (2 * i + 1 >= cnt || bpf_probe_read_user(v, sizeof(v), iov + 2 * i) != 0 || v[0].iov_len != 2 ||
         v[1].iov_len < DNS_HEADER || bpf_probe_read_user(h, 2, v[0].iov_base) != 0 ||
-        bpf_probe_read_user(h + 2, DNS_HEADER, v[1].iov_base) != 0 || !dns_query(key, h, v[1].iov_len + 2, true))
+        bpf_probe_read_user(h + 2, DNS_HEADER, v[1].iov_base) != 0 || !dns_query(key, h, v[1].iov_len + 2, true, 0))
       break;
     found = true;
   }
@@ -1168,7 +1233,7 @@ int coroot_l7_enter_writev(struct trace_event_raw_sys_enter *ctx)
   // glibc and dig write DNS over TCP as [2-byte length][message] iovec pairs.
   if (cnt >= 2 && first_iovec(iov, cnt, &base, &len) && len == 2 && dns_tcp_writev(fd, iov, cnt))
     return 0;
-  on_write_iov(fd, iov, cnt);
+  on_write_iov(fd, iov, cnt, 0);
   return 0;
 }
 
@@ -1182,7 +1247,7 @@ int coroot_l7_enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
     return 0;
   if (is_dns_addr(name))
     trace_dns_socket(ctx->args[0]);
-  on_write_iov(ctx->args[0], iov, cnt);
+  on_write_iov(ctx->args[0], iov, cnt, name);
   return 0;
 }
 
@@ -1203,7 +1268,7 @@ int coroot_l7_enter_sendmmsg(struct trace_event_raw_sys_enter *ctx)
   on_send(fd, base, len, name);  // the first message, as a sendmsg
   __u64 key = l7_key(bpf_get_current_pid_tgid() >> 32, fd);
   struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
-  if (!s || !s->udp)
+  if (!s || !s->udp || s->inbound)
     return 0;
   for (int i = 1; i <= SENDMMSG_DNS_MAX; i++) {
     if (i >= vlen || !msghdr_iovec(&v[i].msg_hdr, &base, &len, 0))
@@ -1225,21 +1290,21 @@ int coroot_l7_enter_connect(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_read")
 int coroot_l7_enter_read(struct trace_event_raw_sys_enter *ctx)
 {
-  read_enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
+  read_enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], 0);
   return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_recvfrom")
 int coroot_l7_enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
 {
-  read_enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
+  read_enter(ctx->args[0], (const void *)ctx->args[1], ctx->args[2], (const void *)ctx->args[4]);
   return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_readv")
 int coroot_l7_enter_readv(struct trace_event_raw_sys_enter *ctx)
 {
-  read_enter_iov(ctx->args[0], (const struct iovec *)ctx->args[1], ctx->args[2]);
+  read_enter_iov(ctx->args[0], (const struct iovec *)ctx->args[1], ctx->args[2], 0);
   return 0;
 }
 
@@ -1248,8 +1313,9 @@ int coroot_l7_enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
 {
   const struct iovec *iov;
   __u64 cnt;
-  if (msghdr_iov((const struct user_msghdr *)ctx->args[1], &iov, &cnt, 0))
-    read_enter_iov(ctx->args[0], iov, cnt);
+  const void *name = 0;
+  if (msghdr_iov((const struct user_msghdr *)ctx->args[1], &iov, &cnt, &name))
+    read_enter_iov(ctx->args[0], iov, cnt, name);
   return 0;
 }
 
@@ -1278,6 +1344,36 @@ SEC("tracepoint/syscalls/sys_exit_recvmsg")
 int coroot_l7_exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
 {
   read_exit(ctx->ret);
+  return 0;
+}
+
+// bind(2) of a UDP socket to port 53: a DNS server's socket, whose datagrams are queries (read)
+// and responses (written). The fd is remembered until the bind is known to have succeeded.
+SEC("tracepoint/syscalls/sys_enter_bind")
+int coroot_l7_enter_bind(struct trace_event_raw_sys_enter *ctx)
+{
+  if (!is_dns_addr((const void *)ctx->args[1]))
+    return 0;
+  __u64 id = bpf_get_current_pid_tgid(), fd = ctx->args[0];
+  bpf_map_update_elem(&l7_dns_binds, &id, &fd, BPF_ANY);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_bind")
+int coroot_l7_exit_bind(struct trace_event_raw_sys_exit *ctx)
+{
+  __u64 id = bpf_get_current_pid_tgid();
+  __u64 *p = bpf_map_lookup_elem(&l7_dns_binds, &id);
+  if (!p)
+    return 0;
+  __u64 fd = *p;
+  bpf_map_delete_elem(&l7_dns_binds, &id);
+  if (ctx->ret != 0 || !fd_is_socket(fd, IPPROTO_UDP_, SOCK_DGRAM_))
+    return 0;
+  __u64 key = l7_key(id >> 32, fd);
+  struct coroot_l7_sock s = {
+      .ts_ns = bpf_ktime_get_ns(), .cgroup_id = bpf_get_current_cgroup_id(), .inbound = 1, .udp = 1};
+  bpf_map_update_elem(&l7_socks, &key, &s, BPF_ANY);
   return 0;
 }
 

@@ -28,6 +28,19 @@ enum coroot_l7_protocol {
   COROOT_L7_ZOOKEEPER = 15,
 };
 
+/* The value of map l7_socks (bpf/maps.h): user space adds DNS servers' sockets that were bound
+ * before the agent started. */
+struct coroot_l7_sock {
+  __u64 ts_ns; /* connect / accept / bind time: the connection's identity with (pid, fd) */
+  __u64 cgroup_id;
+  __u32 inbound;
+  __u32 partial; /* the last read was a 4-byte length prefix alone (stream protocols) */
+  __u16 tls;     /* plaintext came from TLS uprobes: the syscalls carry ciphertext, skipped */
+  __u16 http2;   /* the client sent the HTTP/2 preface: every read/write is shipped raw */
+  __u16 udp;     /* a UDP socket talking to port 53 (inbound: bound to it, a server's): only DNS is looked for */
+  __u16 reserved;
+};
+
 /* Numeric status for protocols without their own code (HTTP carries its status code). */
 #define COROOT_L7_STATUS_OK 200
 #define COROOT_L7_STATUS_FAILED 500

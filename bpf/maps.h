@@ -101,19 +101,10 @@ struct {
 /* ---- L7 tracing (bpf/l7.bpf.c) ---- */
 #include "l7_abi.h"
 
-/* A TCP socket whose reads and writes are traced, keyed by coroot_l7_key(tgid, fd). Outbound:
- * added by tcp.bpf.c at SYN_SENT (fd from connect(2)); inbound: by accept(2)/accept4(2). Removed
- * by close(2); LRU because a process that exits does not close its fds one by one. */
-struct coroot_l7_sock {
-  __u64 ts_ns; /* connect / accept time: the connection's identity with (pid, fd) */
-  __u64 cgroup_id;
-  __u32 inbound;
-  __u32 partial; /* the last read was a 4-byte length prefix alone (stream protocols) */
-  __u16 tls;     /* plaintext came from TLS uprobes: the syscalls carry ciphertext, skipped */
-  __u16 http2;   /* the client sent the HTTP/2 preface: every read/write is shipped raw */
-  __u16 udp;     /* a UDP socket talking to port 53: only DNS is looked for */
-  __u16 reserved;
-};
+/* A socket whose reads and writes are traced (struct coroot_l7_sock, bpf/l7_abi.h), keyed by
+ * coroot_l7_key(tgid, fd). Outbound: added by tcp.bpf.c at SYN_SENT (fd from connect(2)); inbound:
+ * by accept(2)/accept4(2). Removed by close(2); LRU because a process that exits does not close
+ * its fds one by one. */
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 65536);
@@ -152,6 +143,7 @@ struct coroot_l7_read {
   __u64 buf;  /* user buffer (the first iovec's for readv/recvmsg) */
   __u64 cap;  /* its size */
   __u64 iovcnt; /* readv/recvmsg with more than one iovec: buf is the iovec array (0 otherwise) */
+  __u64 addr;   /* recvfrom/recvmsg: where the sender's address is written (DNS servers tell clients apart) */
 };
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -200,6 +192,15 @@ struct {
   __type(key, struct coroot_l7_stream_key);
   __type(value, __u64);
 } l7_dns_requests SEC(".maps") __weak;
+
+/* fd of a bind(2) in flight to port 53, keyed by pid_tgid (sys_enter_bind -> sys_exit_bind): a UDP
+ * socket bound there is a DNS server's. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u64);
+  __type(value, __u64);
+} l7_dns_binds SEC(".maps") __weak;
 
 /* ---- TLS plaintext (bpf/l7_tls.h: OpenSSL and Go crypto/tls uprobes) ---- */
 /* An OpenSSL call in flight on a thread (entry -> return), keyed by pid_tgid. */

@@ -6,7 +6,9 @@
 //   dig: connect + sendmmsg (one message) + recvmsg; dig +tcp: writev [length][message] + read;
 //   a raw Python client on an unconnected socket: sendto / sendmsg with the address, recvfrom.
 // Exact counts per request_type, domain and status; durations observed; ip_to_fqdn entries; the
-// --max-fqdns-per-container cap. Needs root and dnsmasq + dig (skipped without them). CTest label: bpf.
+// --max-fqdns-per-container cap. The server side: dnsmasq's UDP socket (bound to port 53) answers
+// every query once: container_dns_inbound_requests_total{status} of dnsmasq's own cgroup (one per
+// test) counts them; its TCP answers (given by a forked child) are not traced. Needs root and dnsmasq + dig (skipped without them). CTest label: bpf.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -98,7 +100,9 @@ class DnsBpfTest : public ::testing::Test {
       if (Port53Free(a)) server_ = a;
     }
     ASSERT_FALSE(server_.empty()) << "no free 127.53.x.1:53";
-    dns_cg_ = std::make_unique<TestCgroup>(Name("dnsmasq"));
+    // A cgroup per test: each test's inbound counts start from zero.
+    dns_cg_ = std::make_unique<TestCgroup>(Name(std::string("dnsmasq_") +
+                                                ::testing::UnitTest::GetInstance()->current_test_info()->name()));
     // *.test is answered here (unknown names: NXDOMAIN); anything else is REFUSED (no upstream).
     dnsmasq_ = std::make_unique<Proc>(
         *dns_cg_,
@@ -139,15 +143,26 @@ class DnsBpfTest : public ::testing::Test {
     ExpectSeriesValue(*collector_, "container_dns_requests_total", want, n);
   }
   // The latency histogram of a container: its count must be n and its sum above 0.
-  static void ExpectDurations(const TestCgroup& cg, uint64_t n) {
+  static void ExpectDurations(const TestCgroup& cg, uint64_t n,
+                              const std::string& family = "container_dns_requests_duration_seconds_total") {
     prom::Labels want{{"container_id", cg.key()}};
-    ExpectSeriesValue(*collector_, "container_dns_requests_duration_seconds_total", want, static_cast<double>(n));
+    ExpectSeriesValue(*collector_, family, want, static_cast<double>(n));
     std::vector<prom::MetricFamily> out;
     collector_->Collect(&out);
     for (const auto& f : out)
-      if (f.name == "container_dns_requests_duration_seconds_total")
+      if (f.name == family)
         for (const auto& h : f.histograms)
           if (LabelsInclude(h.labels, want)) EXPECT_GT(h.sum, 0);
+  }
+  // dnsmasq's side: its answers by status (-1: none), and n answers in its latency histogram.
+  void ExpectInbound(const std::string& status, double n) {
+    ExpectSeriesValue(*collector_, "container_dns_inbound_requests_total",
+                      {{"container_id", dns_cg_->key()}, {"status", status}}, n);
+  }
+  void ExpectInboundDurations(uint64_t n) {
+    ExpectDurations(*dns_cg_, n, "container_dns_inbound_requests_duration_seconds_total");
+    // The server's own counts carry no client-side labels, and it made no DNS requests itself.
+    EXPECT_EQ(SeriesValue(*collector_, "container_dns_requests_total", {{"container_id", dns_cg_->key()}}), -1);
   }
 
   static std::shared_ptr<EbpfCollector> collector_;
@@ -160,7 +175,7 @@ std::shared_ptr<EbpfCollector> DnsBpfTest::collector_;
 TEST_F(DnsBpfTest, HooksAttach) {
   for (const char* p : {"coroot_l7_enter_connect", "coroot_l7_enter_sendmmsg", "coroot_l7_enter_sendto",
                         "coroot_l7_enter_sendmsg", "coroot_l7_enter_writev", "coroot_l7_exit_recvfrom",
-                        "coroot_l7_exit_recvmsg"})
+                        "coroot_l7_exit_recvmsg", "coroot_l7_enter_bind", "coroot_l7_exit_bind"})
     EXPECT_EQ(SeriesValue(*collector_, "coroot_node_agent_ebpf_hook_attached", {{"program", p}}), 1) << p;
 }
 
@@ -180,6 +195,11 @@ TEST_F(DnsBpfTest, GlibcGetentAndPythonGetaddrinfo) {
   ExpectCount(Dns(py_cg, "TypeA", "six.test", "ok"), 2);
   ExpectCount(Dns(py_cg, "TypeAAAA", "six.test", "ok"), 2);
   ExpectDurations(py_cg, 4);
+
+  // dnsmasq answered 3 x (A ok + AAAA nxdomain) + 2 x (A ok + AAAA ok).
+  ExpectInbound("ok", 3 + 4);
+  ExpectInbound("nxdomain", 3);
+  ExpectInboundDurations(10);
 }
 
 // glibc over TCP (options use-vc): one writev of [length][A][length][AAAA], then each response
@@ -192,6 +212,8 @@ TEST_F(DnsBpfTest, GlibcOverTcp) {
   ExpectCount(Dns(cg, "TypeA", "svc.test", "ok"), 2);
   ExpectCount(Dns(cg, "TypeAAAA", "svc.test", "nxdomain"), 2);
   ExpectDurations(cg, 4);
+  // dnsmasq answers TCP in a forked child, on a socket its parent accepted: not traced.
+  EXPECT_EQ(SeriesValue(*collector_, "container_dns_inbound_requests_total", {{"container_id", dns_cg_->key()}}), -1);
 }
 
 // dig: connect + sendmmsg + recvmsg; over TCP: writev of the length and the message, one read.
@@ -209,6 +231,12 @@ TEST_F(DnsBpfTest, DigUdpAndTcp) {
   for (int i = 0; i < 3; i++) ASSERT_EQ(Run(tcp_cg, {"dig", at, "+tcp", "+tries=1", "+time=3", "svc.test"}), 0);
   ExpectCount(Dns(tcp_cg, "TypeA", "svc.test", "ok"), 3);
   ExpectDurations(tcp_cg, 3);
+
+  // dnsmasq: recvmsg + sendmsg with the client's address; the TCP queries are not counted.
+  ExpectInbound("nxdomain", 2);
+  ExpectInbound("refused", 1);
+  ExpectInbound("ok", 1);
+  ExpectInboundDurations(4);
 }
 
 // Unconnected socket: sendto / sendmsg with the server's address start tracing it. ip_to_fqdn is
@@ -222,6 +250,9 @@ TEST_F(DnsBpfTest, UnconnectedSocketAndIpToFqdn) {
   ExpectCount(Dns(raw_cg, "TypeAAAA", "nx.test", "nxdomain"), 1);
   ExpectCount(Dns(raw_cg, "TypeA", "local.test", "ok"), 1);
   ExpectDurations(raw_cg, 5);
+  ExpectInbound("ok", 4);
+  ExpectInbound("nxdomain", 1);
+  ExpectInboundDurations(5);
 
   const IpToFqdn& names = collector_->l7()->ip_to_fqdn();
   EXPECT_EQ(names.Lookup("10.1.2.3"), "svc.test");
@@ -240,6 +271,28 @@ TEST_F(DnsBpfTest, UnconnectedSocketAndIpToFqdn) {
             0);
   ExpectSeriesValue(*collector_, "ip_to_fqdn", {{"ip", "127.0.0.5"}, {"fqdn", "local.test"}}, 1);
   EXPECT_EQ(SeriesValue(*collector_, "ip_to_fqdn", {{"ip", "10.1.2.3"}}), -1);
+}
+
+// A DNS server bound before the agent started: the startup scan of /proc finds its port-53 UDP socket
+// and traces it from then on. (A second collector, started after dnsmasq's bind.)
+TEST_F(DnsBpfTest, ServerBoundBeforeTheAgent) {
+  EbpfOptions o;
+  o.reconcile = true;
+  o.tracer.ring_buffer_bytes = 8 << 20;
+  auto late = EbpfCollector::Start(o);
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  TestCgroup cg(Name("late"));
+  const std::string at = "@" + server_;
+  for (int i = 0; i < 2; i++) ASSERT_EQ(Run(cg, {"dig", at, "+tries=1", "+time=3", "svc.test"}), 0);
+  ASSERT_EQ(Run(cg, {"dig", at, "+tries=1", "+time=3", "nx.test"}), 0);
+  prom::Labels want{{"container_id", dns_cg_->key()}};
+  want.push_back({"status", "ok"});
+  ExpectSeriesValue(**late, "container_dns_inbound_requests_total", want, 2);
+  want.back() = {"status", "nxdomain"};
+  ExpectSeriesValue(**late, "container_dns_inbound_requests_total", want, 1);
+  // The collector that saw the bind counts the same answers.
+  ExpectInbound("ok", 2);
+  ExpectInbound("nxdomain", 1);
 }
 
 // --max-fqdns-per-container (50): the 51st and later distinct names of a container are "~other".
@@ -261,6 +314,8 @@ TEST_F(DnsBpfTest, DomainCapPerContainer) {
           for (const auto& l : s.labels)
             if (l.name == "domain") domains.insert(l.value);
   EXPECT_EQ(domains.size(), 51u);  // 50 names + ~other
+  ExpectInbound("nxdomain", kNames);  // no domain label on the server side, so no cap
+  ExpectInboundDurations(kNames);
 }
 
 }  // namespace

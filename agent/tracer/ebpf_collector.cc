@@ -113,6 +113,11 @@ Status EbpfCollector::Reconcile(const std::string& proc_root) {
     reconciled_++;
   }
   LOG(INFO) << "eBPF: reconciled " << reconciled_ << " listen sockets and outbound connections from " << proc_root;
+  // DNS servers bound before the hooks: their sockets are traced from now on.
+  ASSIGN_OR_RETURN(auto dns, ScanDnsServerSockets(proc_root));
+  for (const auto& s : dns)
+    if (auto st = tracer_->AddDnsServerSocket(s.pid, s.fd); !st.ok()) LOG(WARNING) << "eBPF: " << st.ToString();
+  if (!dns.empty()) LOG(INFO) << "eBPF: tracing " << dns.size() << " DNS server sockets bound before the start";
   return Status::Ok();
 }
 

@@ -154,5 +154,36 @@ TEST(L7TrackerTest, DnsResponsesGoToTheProcesssContainerAndFeedIpToFqdn) {
   EXPECT_EQ(Value(l7, "ip_to_fqdn", {{"ip", "10.0.0.5"}, {"fqdn", "db.test"}}), 1);
 }
 
+// A DNS server's events (is_inbound): counted under the server process's container by status only
+// (no request_type, no domain), empty AAAA answers included; its answers teach no ip_to_fqdn.
+TEST(L7TrackerTest, InboundDnsGoesToTheServersContainerByStatus) {
+  auto tcp = std::make_shared<TcpTracker>(*DestinationFilter::Create("32768-60999", "0.0.0.0/0", kHostNs),
+                                          std::make_shared<Resolver>());
+  L7Tracker l7(tcp, std::make_shared<Resolver>());
+  for (int i = 0; i < 2; i++) l7.OnEvent(Request(8, 4, COROOT_L7_DNS, 0, true, kSvcA));
+  l7.OnEvent(Request(8, 4, COROOT_L7_DNS, 3, true, kSvcAaaaNx));
+  l7.OnEvent(Request(8, 4, COROOT_L7_DNS, 0, true, kSixAaaaEmpty));
+  EXPECT_EQ(Value(l7, "container_dns_inbound_requests_total", {{"container_id", "/app8"}, {"status", "ok"}}), 3);
+  EXPECT_EQ(Value(l7, "container_dns_inbound_requests_total", {{"container_id", "/app8"}, {"status", "nxdomain"}}),
+            1);
+  EXPECT_EQ(Value(l7, "container_dns_requests_total", {{"container_id", "/app8"}}), -1);
+  std::vector<prom::MetricFamily> out;
+  l7.Collect(&out);
+  bool seen = false;
+  for (const auto& f : out) {
+    if (f.name == "container_dns_inbound_requests_total") {
+      for (const auto& s : f.samples)
+        for (const auto& l : s.labels) EXPECT_TRUE(l.name != "request_type" && l.name != "domain") << l.name;
+    }
+    if (f.name != "container_dns_inbound_requests_duration_seconds_total") continue;
+    ASSERT_EQ(f.histograms.size(), 1u);
+    EXPECT_EQ(f.histograms[0].count, 4u);
+    EXPECT_GT(f.histograms[0].sum, 0);
+    seen = true;
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_EQ(l7.ip_to_fqdn().Lookup("10.1.2.3"), "");
+}
+
 }  // namespace
 }  // namespace coroot::agent::tracer

@@ -44,4 +44,14 @@ struct ScanLimits {
 // namespace or its remote port is greater than its local port (Coroot's rule).
 StatusOr<std::vector<ExistingSocket>> ScanExistingSockets(const std::string& proc_root, ScanLimits limits = {});
 
+// A socket as a process holds it.
+struct ProcessSocket {
+  uint32_t pid = 0;
+  int fd = -1;
+};
+
+// UDP sockets bound to port 53 (DNS servers started before the tracer; /proc/<pid>/net/udp{,6},
+// one read per network namespace), with every (pid, fd) that holds them.
+StatusOr<std::vector<ProcessSocket>> ScanDnsServerSockets(const std::string& proc_root, ScanLimits limits = {});
+
 }  // namespace coroot::agent::tracer

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "lib/base/file.h"
 
@@ -91,6 +92,38 @@ TEST(ProcNetTcp, ScansAFakeProcTree) {
   EXPECT_EQ(inbound, 1);
   fs::remove_all(root);
   EXPECT_FALSE(ScanExistingSockets(root.string()).ok());
+}
+
+// DNS servers bound before the agent: the UDP sockets on port 53 (IPv4 and IPv6) and their fds.
+TEST(ProcNetTcp, FindsDnsServerSockets) {
+  namespace fs = std::filesystem;
+  fs::path root = fs::temp_directory_path() / ("proc_dns_scan_test_" + std::to_string(getpid()));
+  fs::remove_all(root);
+  const char* udp =
+      "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+      "  100: 01351A7F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 51001 2 0000000000000000 0\n"
+      "  101: 0100007F:E3A1 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 51002 2 0000000000000000 0\n";
+  const char* udp6 =
+      "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+      "   10: 00000000000000000000000000000000:0035 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 51003 2 0000000000000000 0\n";
+  for (const char* pid : {"300", "400"}) {
+    fs::create_directories(root / pid / "fd");
+    fs::create_directories(root / pid / "ns");
+    fs::create_directories(root / pid / "net");
+    fs::create_symlink("net:[4026531840]", root / pid / "ns" / "net");
+    std::ofstream(root / pid / "net" / "udp") << udp;
+    std::ofstream(root / pid / "net" / "udp6") << udp6;
+  }
+  fs::create_symlink("socket:[51001]", root / "300" / "fd" / "4");
+  fs::create_symlink("socket:[51003]", root / "300" / "fd" / "5");
+  fs::create_symlink("/dev/null", root / "300" / "fd" / "0");
+  fs::create_symlink("socket:[51002]", root / "400" / "fd" / "3");  // a client's ephemeral port
+  auto r = ScanDnsServerSockets(root.string());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::set<std::pair<uint32_t, int>> got;
+  for (const auto& s : *r) got.insert({s.pid, s.fd});
+  EXPECT_EQ(got, (std::set<std::pair<uint32_t, int>>{{300, 4}, {300, 5}}));
+  fs::remove_all(root);
 }
 
 }  // namespace

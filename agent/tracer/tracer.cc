@@ -105,6 +105,8 @@ Status Tracer::Init(const TracerOptions& options) {
       {"coroot_l7_exit_recvmsg", false},
       {"coroot_l7_exit_accept", false},
       {"coroot_l7_exit_accept4", false},
+      {"coroot_l7_enter_bind", false},
+      {"coroot_l7_exit_bind", false},
       {"coroot_l7_enter_close", false},
   };
   // TLS uprobes (tls::kTlsPrograms): loaded with L7 tracing, attached on demand through Attach().
@@ -355,6 +357,21 @@ Status Tracer::AddReconciled(const coroot_tuple_key& key) {
   __u32 one = 1;
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.reconciled), &key, &one, BPF_ANY) != 0)
     return ErrnoStatus("adding a reconciled connection", errno);
+  return Status::Ok();
+}
+
+Status Tracer::AddDnsServerSocket(uint32_t pid, int fd) {
+  if (!skel_) return Unavailable("tracer stopped");
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);  // bpf_ktime_get_ns()'s clock
+  coroot_l7_sock s{};
+  s.ts_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+  s.inbound = 1;
+  s.udp = 1;  // cgroup_id 0: the container is resolved by pid
+  uint64_t key = (static_cast<uint64_t>(pid) << 32) | static_cast<uint32_t>(fd);
+  // BPF_NOEXIST: a bind the kernel saw since attaching wins.
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.l7_socks), &key, &s, BPF_NOEXIST) != 0 && errno != EEXIST)
+    return ErrnoStatus("adding a DNS server socket", errno);
   return Status::Ok();
 }
 

@@ -83,6 +83,9 @@ class Tracer : public tls::IUprobeAttacher {
   Status ReadConnBytes(const std::function<void(const coroot_conn_bytes&)>& fn, int netns_fd = -1);
   // Registers a connection that existed before the tracer, so that its close is reported.
   Status AddReconciled(const coroot_tuple_key& key);
+  // Traces a DNS server's UDP socket (bound to port 53) that was bound before the tracer attached
+  // (the kernel only sees binds).
+  Status AddDnsServerSocket(uint32_t pid, int fd);
   // Drains the ring buffer now (tests; the reader thread does it every poll_interval).
   void Drain();
 

@@ -209,7 +209,7 @@ TEST_F(TracerBpfTest, MissingHooksAreReportedAndTheRequiredOneIsEnforced) {
                          "sys_enter_sendmmsg", "sys_enter_read",
                          "sys_exit_read", "sys_enter_readv", "sys_exit_readv", "sys_enter_recvfrom", "sys_exit_recvfrom",
                          "sys_enter_recvmsg", "sys_exit_recvmsg", "sys_exit_accept", "sys_exit_accept4",
-                         "sys_enter_close"})
+                         "sys_enter_bind", "sys_exit_bind", "sys_enter_close"})
     fs::create_directories(fake + "/events/syscalls/" + tp);
   std::vector<HookState> hooks;
   auto t = Tracer::Start(TracerOptions{.tracefs = fake}, [](const coroot_tcp_event&) {});
