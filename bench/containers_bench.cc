@@ -120,6 +120,23 @@ long Scrape(int port) {
 
 }  // namespace
 
+// With eBPF the agent reads delays from the task iterator (one read per gather), as main.cc does.
+// Null (delays stay on netlink) where the iterator cannot load.
+std::unique_ptr<agent::tracer::ProcTracer> UseTaskIteratorDelays(ContainerRegistry* r) {
+  auto tracer = agent::tracer::ProcTracer::Start({}, [](const coroot_proc_event&) {});
+  if (!tracer.ok() || !(*tracer)->ReadTaskDelays().ok()) return nullptr;
+  agent::tracer::ProcTracer* pt = tracer->get();
+  r->SetDelaySource(std::make_unique<SnapshotDelaySource>([pt] {
+    auto raw = pt->ReadTaskDelays();
+    if (!raw.ok()) return StatusOr<std::vector<ThreadDelays>>(raw.status());
+    std::vector<ThreadDelays> out;
+    out.reserve(raw->size());
+    for (const coroot_task_delay& t : *raw) out.push_back({t.tid, t.tgid, {t.cpu_delay_ns, t.blkio_delay_ns}});
+    return StatusOr<std::vector<ThreadDelays>>(std::move(out));
+  }));
+  return std::move(*tracer);
+}
+
 int main(int argc, char** argv) {
   const int containers = argc > 1 ? std::atoi(argv[1]) : 200;
   const int processes = argc > 2 ? std::atoi(argv[2]) : 2000;
@@ -199,9 +216,11 @@ int main(int argc, char** argv) {
   if (const char* only = std::getenv("CONTAINERS_BENCH_ONLY")) {
     std::string what = only;
     r.Scan();
+    std::unique_ptr<agent::tracer::ProcTracer> tracer;
     if (what != "scan") {
       r.SetProcessEvents(true);
       r.SetOomKillsFromEbpf(true);
+      tracer = UseTaskIteratorDelays(&r);
       r.Scan();
     }
     double t0 = ProcessCpuMs();
@@ -215,6 +234,7 @@ int main(int argc, char** argv) {
       }
     }
     std::printf("%s only: %.2f ms CPU per cycle\n", what.c_str(), (ProcessCpuMs() - t0) / cycles);
+    if (tracer) tracer->Stop();
     Cleanup();
     return 0;
   }
@@ -245,25 +265,11 @@ int main(int argc, char** argv) {
   measure(&no_ebpf);
   r.SetProcessEvents(true);
   r.SetOomKillsFromEbpf(true);
-  // With eBPF the agent reads delays from the task iterator (one read per gather), as main.cc.
-  auto tracer = agent::tracer::ProcTracer::Start({}, [](const coroot_proc_event&) {});
-  bool iter = tracer.ok() && (*tracer)->ReadTaskDelays().ok();
-  if (iter) {
-    agent::tracer::ProcTracer* pt = tracer->get();
-    r.SetDelaySource(std::make_unique<SnapshotDelaySource>([pt] {
-      auto raw = pt->ReadTaskDelays();
-      if (!raw.ok()) return StatusOr<std::vector<ThreadDelays>>(raw.status());
-      std::vector<ThreadDelays> out;
-      out.reserve(raw->size());
-      for (const coroot_task_delay& t : *raw) out.push_back({t.tid, t.tgid, {t.cpu_delay_ns, t.blkio_delay_ns}});
-      return StatusOr<std::vector<ThreadDelays>>(std::move(out));
-    }));
-  } else {
-    std::fprintf(stderr, "no eBPF task iterator here: the eBPF row reads delays over netlink too\n");
-  }
+  auto tracer = UseTaskIteratorDelays(&r);
+  if (!tracer) std::fprintf(stderr, "no eBPF task iterator here: the eBPF row reads delays over netlink too\n");
   r.Scan();  // rebuild the cache under the new mode
   measure(&ebpf);
-  if (tracer.ok()) (*tracer)->Stop();
+  if (tracer) tracer->Stop();
   const double ours_default = ebpf.collect + ebpf.text + ebpf.scan / 4;
   const double ours_no_ebpf = no_ebpf.collect + no_ebpf.text + 3 * no_ebpf.scan;
 
@@ -307,7 +313,7 @@ int main(int argc, char** argv) {
               found, samples);
   std::printf("    Collect %.2f + text %.2f + /proc scan %.2f every 4th scrape (60 s scans, 15 s scrapes); "
               "delays from %s\n",
-              ebpf.collect, ebpf.text, ebpf.scan, iter ? "the eBPF task iterator" : "netlink taskstats");
+              ebpf.collect, ebpf.text, ebpf.scan, tracer ? "the eBPF task iterator" : "netlink taskstats");
   std::printf("%-52s %13.2f %9.2f %8.1f %9s same\n", "ours, no eBPF (kernel without BTF / unprivileged)",
               ours_no_ebpf, no_ebpf.wall, no_ebpf.rss / 1024.0, "");
   std::printf("    Collect %.2f + text %.2f + /proc scan %.2f x 3 (5 s scans); scan + Collect + text once: %.2f; "
