@@ -3,7 +3,7 @@
 // the embedded ClickHouse engine, beside raw inserts of the same rows (encoded from batches decoded
 // in advance) into identical tables in the same run: in 10,000-row blocks (Coroot's insert size) and
 // in 100,000-row blocks (where the engine's cost per insert stops mattering: its best rate).
-//   otlp_ingest_bench [spans=100000] [logs=100000]
+//   otlp_ingest_bench [spans=100000] [logs=100000]     (OTLP_BENCH_SPREAD=hour: see RecordTime)
 // Measured: RowBinary, Native, and Native with the WAL (fdatasync per request) in front.
 // CPU time is the whole process's (getrusage), so the engine's own threads are counted for both, and
 // each figure waits for the background merges its inserts started. The writer cuts a batch at
@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -54,11 +55,27 @@ std::string RandomBytes(std::mt19937_64& rng, int n) {
   return s;
 }
 
+// When the records of a request happened. Live (default): as an SDK exports them, each request
+// holding the 5 s before it was sent, requests 100 ms apart, ending now. OTLP_BENCH_SPREAD=hour:
+// every record anywhere in the last hour (each insert then covers 60 minutes and the histogram
+// view's output is nearly as many rows as its input: the view's worst case).
+bool SpreadOverAnHour() {
+  const char* s = std::getenv("OTLP_BENCH_SPREAD");
+  return s && std::string(s) == "hour";
+}
+uint64_t RecordTime(std::mt19937_64& rng, uint64_t now_ns, size_t request, size_t requests) {
+  if (SpreadOverAnHour()) return now_ns - rng() % 3600000000000ull;
+  return now_ns - (requests - request) * 100000000ull - rng() % 5000000000ull;
+}
+
 // Requests of `per_request` spans that look like an instrumented service's: resource with 6
-// attributes, ~8 span attributes, an event on every fifth span, HTTP/DB client and server spans.
+// attributes, ~8 span attributes, an event on every fifth span, HTTP/DB client and server spans,
+// calling 8 pods (OTLP_BENCH_SPREAD=hour: 255 peer addresses).
 std::vector<std::string> MakeTraceRequests(int spans, int per_request, uint64_t now_ns) {
   std::mt19937_64 rng(42);
   std::vector<std::string> out;
+  const size_t requests = (spans + per_request - 1) / per_request;
+  const uint64_t peers = SpreadOverAnHour() ? 255 : 8;
   const char* services[] = {"checkout", "cart", "payments", "catalog", "frontend"};
   const char* names[] = {"GET /api/cart", "POST /api/checkout", "SELECT orders", "redis GET", "grpc Charge"};
   for (int done = 0; done < spans;) {
@@ -85,7 +102,7 @@ std::vector<std::string> MakeTraceRequests(int spans, int per_request, uint64_t 
       s->set_name(names[k]);
       s->set_kind(k < 2 ? opentelemetry::proto::trace::v1::Span::SPAN_KIND_SERVER
                         : opentelemetry::proto::trace::v1::Span::SPAN_KIND_CLIENT);
-      uint64_t start = now_ns - (rng() % 3600000000000ull);
+      uint64_t start = RecordTime(rng, now_ns, out.size(), requests);
       s->set_start_time_unix_nano(start);
       s->set_end_time_unix_nano(start + rng() % 500000000);
       Str(s->add_attributes(), "http.method", k == 1 ? "POST" : "GET");
@@ -95,7 +112,7 @@ std::vector<std::string> MakeTraceRequests(int spans, int per_request, uint64_t 
       a->set_key("http.status_code");
       a->mutable_value()->set_int_value(rng() % 10 == 0 ? 500 : 200);
       Str(s->add_attributes(), "net.peer.name", "cart");
-      Str(s->add_attributes(), "net.sock.peer.addr", "10.0." + std::to_string(rng() % 255) + ".7");
+      Str(s->add_attributes(), "net.sock.peer.addr", "10.0." + std::to_string(rng() % peers) + ".7");
       a = s->add_attributes();
       a->set_key("net.peer.port");
       a->mutable_value()->set_int_value(8080);
@@ -120,6 +137,7 @@ std::vector<std::string> MakeTraceRequests(int spans, int per_request, uint64_t 
 std::vector<std::string> MakeLogRequests(int logs, int per_request, uint64_t now_ns) {
   std::mt19937_64 rng(7);
   std::vector<std::string> out;
+  const size_t requests = (logs + per_request - 1) / per_request;
   const char* services[] = {"checkout", "cart", "payments", "catalog", "frontend"};
   for (int done = 0; done < logs;) {
     ExportLogsServiceRequest req;
@@ -130,7 +148,7 @@ std::vector<std::string> MakeLogRequests(int logs, int per_request, uint64_t now
     auto* sl = rl->add_scope_logs();
     for (int i = 0; i < per_request && done < logs; ++i, ++done) {
       auto* l = sl->add_log_records();
-      l->set_time_unix_nano(now_ns - (rng() % 3600000000000ull));
+      l->set_time_unix_nano(RecordTime(rng, now_ns, out.size(), requests));
       int sev = (rng() % 10 == 0) ? 17 : 9;
       l->set_severity_number(static_cast<opentelemetry::proto::logs::v1::SeverityNumber>(sev));
       l->set_severity_text(sev == 17 ? "ERROR" : "INFO");
