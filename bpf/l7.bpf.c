@@ -213,6 +213,84 @@ static __always_inline bool is_zookeeper_request(const char *p, __u64 size)
   return (op >= 1 && op <= 9) || (op >= 11 && op <= 22) || op == -11 || op == 101 || op == 103;
 }
 
+// ---- FoundationDB (FlowTransport; the facts and the same checks in agent/protocols/foundationdb) ----
+// A connection opens with a ConnectPacket (u32 length, u64 protocol version whose bytes 10..11 are
+// 0xDB, 0x?F). Then each packet: u32 length (LE: token + message), a checksum (8 bytes XXH3 in
+// 7.x, 4 bytes CRC32C up to 6.3, none on TLS), a 16-byte token, the message: u32 root offset,
+// u32 file_identifier. Requests and replies are known by their file_identifier; a reply is
+// ErrorOr<T>: (2 << 24) | T's id. Global functions: verified once, not at every call.
+__noinline int foundationdb_request_id(__u32 id)
+{
+  switch (id) {
+  case 8454530: case 6795746: case 6795747: case 10457870: case 14747733: case 838566: case 93948:
+  case 7554186: case 8500026: case 214728: case 2828131: case 9144680: case 9467439: case 9467438:
+  case 14332605: case 1254174: case 905920: case 16665642: case 8265613: case 10344153: case 15604392:
+  case 6416816: case 4022206: case 11001131: case 10072821: case 13290999: case 14419140: case 4707015:
+  case 10624019: case 4146513: case 72435: case 5838547: case 2567474: case 1985879: case 4149140:
+  case 4150141: case 2508597: case 905381: case 4844288: case 7932681: case 4980139: case 4180191:
+  case 2378138: case 923040: case 103841: case 178935: case 601281: case 3104275: case 2323417:
+    return 1;
+  }
+  return 0;
+}
+
+__noinline int foundationdb_reply_id(__u32 id)
+{
+  if ((id >> 24) != 2)
+    return 0;
+  switch (id & 0x00ffffff) {
+  case 1378929: case 1783066: case 1783067: case 11226513: case 15709388: case 3: case 11: case 1389929:
+  case 2010442: case 14254927: case 11365689: case 10072848: case 15491478: case 10390645: case 15877089:
+  case 3568822: case 9467439: case 9980504: case 9956350: case 16475696: case 14465374: case 9908409:
+  case 6095215: case 6858612: case 2923309: case 6857512: case 12680327: case 10636023: case 2034110:
+  case 2934851: case 234859: case 4014928: case 11544290: case 11530792: case 7784298: case 7784299:
+  case 5355080: case 13838807: case 3985192: case 16684234:
+    return 1;
+  }
+  return 0;
+}
+
+#define FDB_MIN_LEN 24         // token + root offset + file_identifier
+#define FDB_MAX_LEN (1 << 27)  // above FLOW_KNOBS->PACKET_LIMIT
+
+// Bytes of the ConnectPacket that starts p (4 + its length, at most 68), or 0.
+static __always_inline __u32 foundationdb_connect_size(const char *p)
+{
+  if ((__u8)p[10] != 0xdb || (p[11] & 0x0f) != 0x0f)
+    return 0;
+  __u32 len = le32(p);
+  return len >= 24 && len <= 64 ? len + 4 : 0;
+}
+
+// p: at least 128 readable bytes; o: where the packet starts (<= 68). The checksum width whose
+// file_identifier is a known request (reply) and whose packet fits the data (or the data is a cut
+// 1024-byte head), tried in the order 8, 4, 0; -1 if none.
+static __always_inline int foundationdb_packet(const char *p, __u64 size, __u32 o, bool reply)
+{
+  CLAMP(o, 68);
+  __u32 len = le32(p + o);
+  if (len < FDB_MIN_LEN || len > FDB_MAX_LEN)
+    return -1;
+  for (int w = 8; w >= 0; w -= 4) {
+    __u32 id = le32(p + o + 24 + w);
+    if (!(reply ? foundationdb_reply_id(id) : foundationdb_request_id(id)))
+      continue;
+    if ((__u64)o + 4 + w + len <= size || size >= COROOT_L7_PAYLOAD)
+      return w;
+  }
+  return -1;
+}
+
+static __always_inline bool is_foundationdb_request(const char *p, __u64 size)
+{
+  if (size < 28)
+    return false;
+  __u32 o = foundationdb_connect_size(p);
+  if (o && size <= o)
+    return false;  // a ConnectPacket alone
+  return foundationdb_packet(p, size, o, false) >= 0;
+}
+
 // ClickHouse native protocol: the client's Query packet. Strings are a varint length + bytes;
 // here every ClientInfo string must be shorter than 128 bytes (a one-byte length).
 #define CH_REV_QUERY_START_TIME 54449  // from this revision an 8-byte start time precedes the interface
@@ -326,6 +404,8 @@ static __always_inline __u8 detect_request(const char *p, __u64 size)
     return COROOT_L7_ZOOKEEPER;
   if (is_clickhouse_query(p, size))
     return COROOT_L7_CLICKHOUSE;
+  if (is_foundationdb_request(p, size))
+    return COROOT_L7_FOUNDATIONDB;
   return 0;
 }
 
@@ -484,6 +564,44 @@ static __always_inline long read_data(void *dst, __u32 n, const void *src)
   if (g && g->active)
     return bpf_probe_read_kernel(dst, n, src);
   return bpf_probe_read_user(dst, n, src);
+}
+
+// FoundationDB: a known ErrorOr reply; failed when its union type byte (field 0 of the root table)
+// is 1 (Error), ok otherwise (also when the root table is not within the first FDB_HEAD bytes).
+// Offsets are flatbuffers': vtable = table - i32 at table; vtable u16s: size, table size, fields.
+#define FDB_HEAD 128
+static __always_inline __u32 fdb_u8(const char *b, __u32 o)
+{
+  asm volatile("%[o] &= 127" : [o] "+r"(o));
+  return (__u8)b[o];
+}
+static __always_inline __u32 fdb_u16(const char *b, __u32 o) { return fdb_u8(b, o) | fdb_u8(b, o + 1) << 8; }
+static __always_inline __u32 fdb_u32(const char *b, __u32 o) { return fdb_u16(b, o) | fdb_u16(b, o + 2) << 16; }
+
+static __noinline int foundationdb_status(const void *buf, __u64 size)
+{
+  char b[FDB_HEAD] = {};
+  __u64 n = size;
+  CLAMP(n, FDB_HEAD);
+  if (n < 28 || read_data(b, n, buf) != 0)
+    return NO_MATCH;
+  __u32 o = foundationdb_connect_size(b);
+  if (o && size <= o)
+    return NO_MATCH;
+  int w = foundationdb_packet(b, size, o, true);
+  if (w < 0)
+    return NO_MATCH;
+  __u32 m = o + 4 + w + 16;  // the message: root offset, file_identifier, tables
+  __u32 table = m + fdb_u32(b, m);
+  if (table < m + 8 || table + 4 > n)
+    return COROOT_L7_STATUS_OK;
+  __u32 vt = table - fdb_u32(b, table);
+  if (vt < m + 8 || vt + 6 > n || fdb_u16(b, vt) < 6)
+    return COROOT_L7_STATUS_OK;
+  __u32 type_at = table + fdb_u16(b, vt + 4);
+  if (type_at < table + 4 || type_at >= n)
+    return COROOT_L7_STATUS_OK;
+  return fdb_u8(b, type_at) == 1 ? COROOT_L7_STATUS_FAILED : COROOT_L7_STATUS_OK;
 }
 
 static __always_inline void emit(__u64 key, const struct coroot_l7_sock *s, const struct coroot_l7_request *req,
@@ -895,6 +1013,7 @@ static __always_inline void on_response(__u64 key, struct coroot_l7_sock *s, con
   case COROOT_L7_CASSANDRA: status = cassandra_status(h, req->payload); break;
   case COROOT_L7_DUBBO2: status = dubbo_status(h, req->payload); break;
   case COROOT_L7_CLICKHOUSE: status = clickhouse_status(h); break;
+  case COROOT_L7_FOUNDATIONDB: status = foundationdb_status(buf, size); break;
   case COROOT_L7_MYSQL:
   case COROOT_L7_MONGO:
   case COROOT_L7_KAFKA:
