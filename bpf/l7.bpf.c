@@ -218,36 +218,52 @@ static __always_inline bool is_zookeeper_request(const char *p, __u64 size)
 // 0xDB, 0x?F). Then each packet: u32 length (LE: token + message), a checksum (8 bytes XXH3 in
 // 7.x, 4 bytes CRC32C up to 6.3, none on TLS), a 16-byte token, the message: u32 root offset,
 // u32 file_identifier. Requests and replies are known by their file_identifier; a reply is
-// ErrorOr<T>: (2 << 24) | T's id. Global functions: verified once, not at every call.
-__noinline int foundationdb_request_id(__u32 id)
-{
-  switch (id) {
-  case 8454530: case 6795746: case 6795747: case 10457870: case 14747733: case 838566: case 93948:
-  case 7554186: case 8500026: case 214728: case 2828131: case 9144680: case 9467439: case 9467438:
-  case 14332605: case 1254174: case 905920: case 16665642: case 8265613: case 10344153: case 15604392:
-  case 6416816: case 4022206: case 11001131: case 10072821: case 13290999: case 14419140: case 4707015:
-  case 10624019: case 4146513: case 72435: case 5838547: case 2567474: case 1985879: case 4149140:
-  case 4150141: case 2508597: case 905381: case 4844288: case 7932681: case 4980139: case 4180191:
-  case 2378138: case 923040: case 103841: case 178935: case 601281: case 3104275: case 2323417:
-    return 1;
-  }
-  return 0;
-}
+// ErrorOr<T>: (2 << 24) | T's id.
+// The known file_identifiers (request types, and the base ids of reply types; the same lists, with
+// their names, as agent/protocols/foundationdb/parse.cc) in a 512-slot table indexed by a
+// multiplicative hash: one load and one compare per id, no branch per type, so that the verifier's
+// work does not grow with the list. FDB_SLOT is collision-free for these ids (clang rejects two
+// initializers of one slot: when an id added collides, pick another odd multiplier).
+#define FDB_SLOT(id) ((__u32)((__u32)(id) * 0xa240998fu) >> 23)
+#define FDB_REQ (1u << 24)
+#define FDB_REP (2u << 24)
+#define FDB_ID(id, kind) [FDB_SLOT(id)] = (id) | (kind)
+static const __u32 fdb_ids[512] = {
+  FDB_ID(8454530, FDB_REQ), FDB_ID(6795746, FDB_REQ), FDB_ID(6795747, FDB_REQ), FDB_ID(10457870, FDB_REQ),
+  FDB_ID(14747733, FDB_REQ), FDB_ID(838566, FDB_REQ), FDB_ID(93948, FDB_REQ), FDB_ID(7554186, FDB_REQ),
+  FDB_ID(8500026, FDB_REQ), FDB_ID(214728, FDB_REQ), FDB_ID(2828131, FDB_REQ), FDB_ID(9144680, FDB_REQ),
+  FDB_ID(9467439, FDB_REQ | FDB_REP), FDB_ID(9467438, FDB_REQ), FDB_ID(14332605, FDB_REQ),
+  FDB_ID(1254174, FDB_REQ), FDB_ID(905920, FDB_REQ), FDB_ID(16665642, FDB_REQ), FDB_ID(8265613, FDB_REQ),
+  FDB_ID(10344153, FDB_REQ), FDB_ID(15604392, FDB_REQ), FDB_ID(6416816, FDB_REQ), FDB_ID(4022206, FDB_REQ),
+  FDB_ID(11001131, FDB_REQ), FDB_ID(10072821, FDB_REQ), FDB_ID(13290999, FDB_REQ), FDB_ID(14419140, FDB_REQ),
+  FDB_ID(4707015, FDB_REQ), FDB_ID(10624019, FDB_REQ), FDB_ID(4146513, FDB_REQ), FDB_ID(72435, FDB_REQ),
+  FDB_ID(5838547, FDB_REQ), FDB_ID(2567474, FDB_REQ), FDB_ID(1985879, FDB_REQ), FDB_ID(4149140, FDB_REQ),
+  FDB_ID(4150141, FDB_REQ), FDB_ID(2508597, FDB_REQ), FDB_ID(905381, FDB_REQ), FDB_ID(4844288, FDB_REQ),
+  FDB_ID(7932681, FDB_REQ), FDB_ID(4980139, FDB_REQ), FDB_ID(4180191, FDB_REQ), FDB_ID(2378138, FDB_REQ),
+  FDB_ID(923040, FDB_REQ), FDB_ID(103841, FDB_REQ), FDB_ID(178935, FDB_REQ), FDB_ID(601281, FDB_REQ),
+  FDB_ID(3104275, FDB_REQ), FDB_ID(2323417, FDB_REQ), FDB_ID(1378929, FDB_REP), FDB_ID(1783066, FDB_REP),
+  FDB_ID(1783067, FDB_REP), FDB_ID(11226513, FDB_REP), FDB_ID(15709388, FDB_REP), FDB_ID(3, FDB_REP),
+  FDB_ID(11, FDB_REP), FDB_ID(1389929, FDB_REP), FDB_ID(2010442, FDB_REP), FDB_ID(14254927, FDB_REP),
+  FDB_ID(11365689, FDB_REP), FDB_ID(10072848, FDB_REP), FDB_ID(15491478, FDB_REP), FDB_ID(10390645, FDB_REP),
+  FDB_ID(15877089, FDB_REP), FDB_ID(3568822, FDB_REP), FDB_ID(9980504, FDB_REP), FDB_ID(9956350, FDB_REP),
+  FDB_ID(16475696, FDB_REP), FDB_ID(14465374, FDB_REP), FDB_ID(9908409, FDB_REP), FDB_ID(6095215, FDB_REP),
+  FDB_ID(6858612, FDB_REP), FDB_ID(2923309, FDB_REP), FDB_ID(6857512, FDB_REP), FDB_ID(12680327, FDB_REP),
+  FDB_ID(10636023, FDB_REP), FDB_ID(2034110, FDB_REP), FDB_ID(2934851, FDB_REP), FDB_ID(234859, FDB_REP),
+  FDB_ID(4014928, FDB_REP), FDB_ID(11544290, FDB_REP), FDB_ID(11530792, FDB_REP), FDB_ID(7784298, FDB_REP),
+  FDB_ID(7784299, FDB_REP), FDB_ID(5355080, FDB_REP), FDB_ID(13838807, FDB_REP), FDB_ID(3985192, FDB_REP),
+  FDB_ID(16684234, FDB_REP),
+};
 
-__noinline int foundationdb_reply_id(__u32 id)
+static __always_inline bool foundationdb_known(__u32 id, bool reply)
 {
-  if ((id >> 24) != 2)
-    return 0;
-  switch (id & 0x00ffffff) {
-  case 1378929: case 1783066: case 1783067: case 11226513: case 15709388: case 3: case 11: case 1389929:
-  case 2010442: case 14254927: case 11365689: case 10072848: case 15491478: case 10390645: case 15877089:
-  case 3568822: case 9467439: case 9980504: case 9956350: case 16475696: case 14465374: case 9908409:
-  case 6095215: case 6858612: case 2923309: case 6857512: case 12680327: case 10636023: case 2034110:
-  case 2934851: case 234859: case 4014928: case 11544290: case 11530792: case 7784298: case 7784299:
-  case 5355080: case 13838807: case 3985192: case 16684234:
-    return 1;
+  __u32 base = id;
+  if (reply) {
+    if ((id >> 24) != 2)  // ErrorOr<T>
+      return false;
+    base = id & 0x00ffffff;
   }
-  return 0;
+  __u32 e = fdb_ids[FDB_SLOT(base) & 511];
+  return (e & 0x00ffffff) == base && (e & (reply ? FDB_REP : FDB_REQ));
 }
 
 #define FDB_MIN_LEN 24         // token + root offset + file_identifier
@@ -273,7 +289,7 @@ static __always_inline int foundationdb_packet(const char *p, __u64 size, __u32 
     return -1;
   for (int w = 8; w >= 0; w -= 4) {
     __u32 id = le32(p + o + 24 + w);
-    if (!(reply ? foundationdb_reply_id(id) : foundationdb_request_id(id)))
+    if (!foundationdb_known(id, reply))
       continue;
     if ((__u64)o + 4 + w + len <= size || size >= COROOT_L7_PAYLOAD)
       return w;
@@ -578,7 +594,8 @@ static __always_inline __u32 fdb_u8(const char *b, __u32 o)
 static __always_inline __u32 fdb_u16(const char *b, __u32 o) { return fdb_u8(b, o) | fdb_u8(b, o + 1) << 8; }
 static __always_inline __u32 fdb_u32(const char *b, __u32 o) { return fdb_u16(b, o) | fdb_u16(b, o + 2) << 16; }
 
-static __noinline int foundationdb_status(const void *buf, __u64 size)
+// buf: user memory or the gather buffer (read_data); its first FDB_HEAD bytes are looked at.
+static __always_inline int foundationdb_status(const void *buf, __u64 size)
 {
   char b[FDB_HEAD] = {};
   __u64 n = size;

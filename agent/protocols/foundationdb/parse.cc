@@ -11,8 +11,8 @@ struct Id {
 };
 
 // file_identifier values of FoundationDB's request types (the `file_identifier` constants of the
-// structs in fdbclient/ and fdbserver/ interfaces). Keep in step with foundationdb_request_id() in
-// bpf/l7.bpf.c.
+// structs in fdbclient/ and fdbserver/ interfaces). Keep in step with the fdb_ids table in
+// bpf/l7.bpf.c (FDB_REQ entries).
 constexpr Id kRequests[] = {
     {8454530, "GetValueRequest"},
     {6795746, "GetKeyValuesRequest"},  // also GetKeyValuesStreamRequest, ChangeFeedStreamRequest
@@ -66,7 +66,7 @@ constexpr Id kRequests[] = {
 };
 
 // Reply types (24-bit base ids; on the wire with the ErrorOr wrapper byte on top). Keep in step
-// with foundationdb_reply_id() in bpf/l7.bpf.c.
+// with the fdb_ids table in bpf/l7.bpf.c (FDB_REP entries).
 constexpr Id kReplies[] = {
     {1378929, "GetValueReply"},
     {1783066, "GetKeyValuesReply"},  // also the stream and change-feed replies

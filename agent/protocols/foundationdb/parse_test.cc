@@ -5,6 +5,8 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <regex>
+#include <set>
 #include <string>
 
 #include "agent/protocols/decoder.h"
@@ -123,6 +125,26 @@ TEST(FoundationdbParseTest, RegistryAndDecoder) {
   EXPECT_EQ(EventStatusLabel(L7Protocol::kFoundationdb, kEventStatusOk), "ok");
 }
 
+
+// The kernel's id table (bpf/l7.bpf.c, FDB_ID(id, kinds) entries) lists exactly these types.
+TEST(FoundationdbParseTest, KernelTableMatches) {
+  std::ifstream f(std::string(PROTOCOLS_TESTDATA_DIR) + "/../../../bpf/l7.bpf.c");
+  ASSERT_TRUE(f.good());
+  std::string src((std::istreambuf_iterator<char>(f)), {});
+  std::regex entry(R"(FDB_ID\((\d+), (FDB_REQ \| FDB_REP|FDB_REQ|FDB_REP)\))");
+  size_t requests = 0, replies = 0;
+  for (std::sregex_iterator i(src.begin(), src.end(), entry), end; i != end; ++i) {
+    uint32_t id = static_cast<uint32_t>(std::stoul((*i)[1]));
+    std::string kind = (*i)[2];
+    bool req = kind.find("FDB_REQ") != std::string::npos, rep = kind.find("FDB_REP") != std::string::npos;
+    EXPECT_EQ(!RequestName(id).empty(), req) << id;
+    EXPECT_EQ(!ReplyName(id).empty(), rep) << id;
+    requests += req;
+    replies += rep;
+  }
+  EXPECT_EQ(requests, 49u);
+  EXPECT_EQ(replies, 40u);
+}
 
 // Kernel events carrying the fixtures (statuses as bpf/l7.bpf.c reports them) through the decoder
 // and into Coroot's families: N requests => N counted, by status, both directions.
