@@ -40,12 +40,12 @@ uint32_t V4(const Ip& ip) {  // network byte order
 
 // The probe itself, on a thread that is already in the target namespace.
 StatusOr<std::map<Ip, double>> ProbeHere(const std::vector<Ip>& dsts, const IcmpProbeOptions& options) {
-  bool raw = true;
-  int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMP);
+  bool raw = options.raw_socket;
+  int fd = raw ? socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMP) : -1;
   if (fd < 0) {
     raw = false;  // no CAP_NET_RAW: a ping socket (needs net.ipv4.ping_group_range)
     fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMP);
-    if (fd < 0) return ErrnoStatus("ICMP socket (raw and ping)", errno);
+    if (fd < 0) return ErrnoStatus(options.raw_socket ? "ICMP socket (raw and ping)" : "ICMP ping socket", errno);
   }
   if (raw) {
     uint32_t filter = ~(1u << kEchoReply);  // deliver echo replies only

@@ -42,6 +42,7 @@ std::string BuildIcmpEchoRequest(uint16_t id, uint16_t seq, std::string_view pay
 struct IcmpProbeOptions {
   std::chrono::milliseconds timeout{300};
   size_t max_destinations = 256;  // per call; the rest are not probed
+  bool raw_socket = true;  // false: the ping socket only (what is used when raw sockets are refused)
 };
 
 // RTT in seconds per destination that answered (IPv4 only: other addresses are ignored).

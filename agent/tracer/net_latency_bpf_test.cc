@@ -99,7 +99,9 @@ TEST_F(NetLatencyBpfTest, FreshNamespace) {
   if (child == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (unshare(CLONE_NEWNET) != 0) _exit(126);
-    std::string cmd = "ip link set lo up && touch " + ready + " && exec sleep 600";
+    // Ping sockets allowed for every group here (off by default: "1 0"), for the fallback test.
+    std::string cmd = "ip link set lo up && sysctl -qw net.ipv4.ping_group_range='0 2147483647' && touch " + ready +
+                      " && exec sleep 600";
     execlp("sh", "sh", "-c", cmd.c_str(), nullptr);
     _exit(127);
   }
@@ -120,8 +122,27 @@ TEST_F(NetLatencyBpfTest, FreshNamespace) {
     EXPECT_LT(r->at(IpV4(127, 0, 0, 1)), 0.3);
     std::cout << "RTT 127.0.0.1 inside the fresh namespace: " << r->at(IpV4(127, 0, 0, 1)) * 1e6 << " us\n";
     // The host's own address exists only in the host namespace: unreachable from the empty one.
-    if (host) EXPECT_EQ(r->count(*host), 0u) << FormatIp(*host);
-    else std::cout << "no non-loopback IPv4 address here: that part is skipped\n";
+    if (host) {
+      EXPECT_EQ(r->count(*host), 0u) << FormatIp(*host);
+    } else {
+      std::cout << "no non-loopback IPv4 address here: that part is skipped\n";
+    }
+    // The ping socket (the fallback without CAP_NET_RAW): the kernel picks the identifier.
+    IcmpProbeOptions ping;
+    ping.raw_socket = false;
+    auto p = ProbeIcmp("/proc/" + std::to_string(child) + "/ns/net", static_cast<uint32_t>(theirs.st_ino), dsts, ping);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    ASSERT_EQ(p->count(IpV4(127, 0, 0, 1)), 1u);
+    EXPECT_GT(p->at(IpV4(127, 0, 0, 1)), 0);
+    EXPECT_LT(p->at(IpV4(127, 0, 0, 1)), 0.3);
+    if (host) {
+      EXPECT_EQ(p->count(*host), 0u);
+    }
+    std::cout << "RTT 127.0.0.1 inside the fresh namespace, ping socket: " << p->at(IpV4(127, 0, 0, 1)) * 1e6
+              << " us\n";
+    // Ping sockets are off in the host namespace here ("1 0"): a clear error, no crash.
+    auto off = ProbeIcmp("/proc/self/ns/net", 0, {IpV4(127, 0, 0, 1)}, ping);
+    if (!off.ok()) std::cout << "ping socket in the host namespace: " << off.status().ToString() << "\n";
     // The same address from the host namespace answers.
     if (host) {
       auto h = ProbeIcmp("/proc/self/ns/net", 0, {*host});
@@ -140,14 +161,11 @@ TEST_F(NetLatencyBpfTest, FreshNamespace) {
   EXPECT_FALSE(gone.ok());
 }
 
-// A client in its own cgroup holds a connection to a server on this machine's non-loopback
-// address: the collector reports the RTT to that IP under the client's container, and the series
-// goes away when the connection closes.
-TEST_F(NetLatencyBpfTest, ThroughTheCollector) {
-  if (Cgroup2Root().empty()) GTEST_SKIP() << "no cgroup v2 mount";
-  auto host = HostIpv4();
-  if (!host) GTEST_SKIP() << "no non-loopback IPv4 address on this machine";
-  std::string ip = FormatIp(*host);
+// A client in its own cgroup holds a connection to a server at `ip`: the collector reports the RTT
+// to that IP under the client's container, and the series goes away when the connection closes.
+// `prefix` runs the client and the server in a network namespace of each ("ip netns exec X").
+void ExpectLatencySeries(const std::string& what, const std::string& ip, const std::vector<std::string>& client_prefix,
+                         const std::vector<std::string>& server_prefix) {
   EbpfOptions o;
   o.reconcile = false;
   o.l7 = false;
@@ -158,7 +176,7 @@ TEST_F(NetLatencyBpfTest, ThroughTheCollector) {
   ASSERT_NE(collector->net_latency(), nullptr);
 
   std::string dir = testing::MakeTempDir("net_latency_bpf_test_");
-  std::string name = "coroot_bpf_test_" + std::to_string(getpid()) + "_netlat";
+  std::string name = "coroot_bpf_test_" + std::to_string(getpid()) + "_" + what;
   TestCgroup server_cg(name + "_srv"), client_cg(name + "_cli");
   int port = FreeStablePort();
   const char* kServer = R"(
@@ -176,9 +194,14 @@ c.close(); print("closed", flush=True)
 )";
   std::string release = dir + "/release";
   {
-    Proc server(server_cg, {"python3", "-c", kServer, ip, std::to_string(port)}, dir + "/srv.log");
+    std::vector<std::string> sargv = server_prefix, cargv = client_prefix;
+    for (std::string a : {std::string("python3"), std::string("-c"), std::string(kServer), ip, std::to_string(port)})
+      sargv.push_back(a);
+    for (std::string a : {std::string("python3"), std::string("-c"), std::string(kClient), ip, std::to_string(port), release})
+      cargv.push_back(a);
+    Proc server(server_cg, sargv, dir + "/srv.log");
     ASSERT_TRUE(testing::WaitFor([&] { return server.Log().find("ready") != std::string::npos; }, 30s)) << server.Log();
-    Proc client(client_cg, {"python3", "-c", kClient, ip, std::to_string(port), release}, dir + "/cli.log");
+    Proc client(client_cg, cargv, dir + "/cli.log");
     ASSERT_TRUE(testing::WaitFor([&] { return client.Log().find("connected") != std::string::npos; }, 30s))
         << client.Log();
 
@@ -195,7 +218,7 @@ c.close(); print("closed", flush=True)
                       << "dropped:\n" << DumpFamily(*collector, "coroot_node_agent_net_latency_dropped_total");
     EXPECT_GT(v, 0);
     EXPECT_LT(v, 0.3);
-    std::cout << "container_net_latency_seconds{destination_ip=" << ip << "} = " << v * 1e6 << " us\n";
+    std::cout << what << ": container_net_latency_seconds{destination_ip=" << ip << "} = " << v * 1e6 << " us\n";
     // The server's side is inbound: no series for its container.
     EXPECT_LT(SeriesValue(*collector, "container_net_latency_seconds", {{"container_id", server_cg.key()}}), 0);
 
@@ -207,6 +230,34 @@ c.close(); print("closed", flush=True)
   }
   collector->Stop();
   std::filesystem::remove_all(dir);
+}
+
+// Loopback destinations are skipped by the rules: this machine's non-loopback address.
+TEST_F(NetLatencyBpfTest, ThroughTheCollectorInTheHostNamespace) {
+  if (Cgroup2Root().empty()) GTEST_SKIP() << "no cgroup v2 mount";
+  auto host = HostIpv4();
+  if (!host) GTEST_SKIP() << "no non-loopback IPv4 address on this machine";
+  ExpectLatencySeries("netlat_host", FormatIp(*host), {}, {});
+}
+
+// As a container: the client in a network namespace of its own, the server in another, joined
+// by a veth pair; the probe is sent from the client's namespace.
+TEST_F(NetLatencyBpfTest, ThroughTheCollectorFromAContainerNamespace) {
+  if (Cgroup2Root().empty()) GTEST_SKIP() << "no cgroup v2 mount";
+  if (system("command -v ip >/dev/null") != 0) GTEST_SKIP() << "needs ip";
+  std::string tag = std::to_string(getpid() % 100000);
+  std::string a = "nla_" + tag, b = "nlb_" + tag, net = "10.214." + std::to_string(getpid() % 250) + ".";
+  auto sh = [](const std::string& cmd) { return system(cmd.c_str()); };
+  bool ok = sh("ip netns add " + a + " && ip netns add " + b + " && ip link add nlva" + tag +
+               " type veth peer name nlvb" + tag + " && ip link set nlva" + tag + " netns " + a +
+               " && ip link set nlvb" + tag + " netns " + b + " && ip -n " + a + " addr add " + net + "1/30 dev nlva" +
+               tag + " && ip -n " + b + " addr add " + net + "2/30 dev nlvb" + tag + " && ip -n " + a +
+               " link set nlva" + tag + " up && ip -n " + b + " link set nlvb" + tag + " up && ip -n " + a +
+               " link set lo up && ip -n " + b + " link set lo up") == 0;
+  if (ok) ExpectLatencySeries("netlat_netns", net + "2", {"ip", "netns", "exec", a}, {"ip", "netns", "exec", b});
+  sh("ip netns del " + a + " 2>/dev/null");
+  sh("ip netns del " + b + " 2>/dev/null");
+  ASSERT_TRUE(ok) << "could not make the namespaces";
 }
 
 }  // namespace
