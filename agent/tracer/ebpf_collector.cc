@@ -87,6 +87,11 @@ StatusOr<std::shared_ptr<EbpfCollector>> EbpfCollector::Start(EbpfOptions option
       LOG(WARNING) << "eBPF: startup reconciliation from " << options.proc_root << " failed: " << st.ToString();
     }
   }
+  if (options.net_latency.enabled) {
+    options.net_latency.proc_root = options.proc_root;
+    c->net_latency_ = std::make_shared<NetLatencyMonitor>(c->tracker_, options.net_latency);
+    c->net_latency_->Start();
+  }
   return c;
 }
 
@@ -142,6 +147,7 @@ void EbpfCollector::Collect(std::vector<prom::MetricFamily>* out) {
   if (tls_) tls_->CollectSelfMetrics(out);
   tracker_->Collect(out);
   if (l7_) l7_->Collect(out);
+  if (net_latency_) net_latency_->Collect(out);
   prom::MetricFamily ct("coroot_node_agent_conntrack_lookups_total", prom::MetricType::kCounter,
                         "Conntrack lookups of new connections (actual_destination), by result");
   ct.Add({{"result", "found"}}, static_cast<double>(conntrack_stats_->found.load()));
@@ -151,6 +157,7 @@ void EbpfCollector::Collect(std::vector<prom::MetricFamily>* out) {
 }
 
 void EbpfCollector::Stop() {
+  if (net_latency_) net_latency_->Stop();
   if (tls_) tls_->Stop();  // before the tracer: it attaches through it
   if (tracer_) tracer_->Stop();
 }

@@ -2,7 +2,8 @@
 // EbpfCollector: the node agent's eBPF part as one metric collector. It starts the Tracer, feeds
 // its events to a TcpTracker, seeds the tracker (and the kernel's `reconciled` map) with the
 // connections that existed before, and on every Collect refreshes the byte counters of open
-// connections and adds the tracer's self-metrics.
+// connections and adds the tracer's self-metrics. A NetLatencyMonitor probes the open
+// connections' destinations in the background (container_net_latency_seconds).
 #include <atomic>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include "agent/tracer/conntrack.h"
 #include "agent/tracer/container_resolver.h"
 #include "agent/tracer/l7_tracker.h"
+#include "agent/tracer/net_latency.h"
 #include "agent/tracer/tls_probes.h"
 #include "agent/tracer/tcp_tracker.h"
 #include "agent/tracer/tracer.h"
@@ -33,6 +35,9 @@ struct EbpfOptions {
   // TLS plaintext through uprobes (OpenSSL, Go crypto/tls); only with L7 tracing.
   bool tls = true;
   std::chrono::seconds instrumentation_delay{30};  // --instrumentation-delay
+  // container_net_latency_seconds: ICMP probes of open connections' destinations on a timer
+  // (its proc_root is taken from proc_root above).
+  NetLatencyOptions net_latency;
 };
 
 class EbpfCollector : public prom::ICollector {
@@ -48,6 +53,7 @@ class EbpfCollector : public prom::ICollector {
   TcpTracker& tracker() { return *tracker_; }
   L7Tracker* l7() { return l7_.get(); }  // null when L7 tracing is off
   TlsProbes* tls() { return tls_.get(); }  // null when TLS tracing is off
+  NetLatencyMonitor* net_latency() { return net_latency_.get(); }  // null when disabled
   Tracer& tracer() { return *tracer_; }
   // Number of pre-existing connections and listens found at start.
   size_t reconciled() const { return reconciled_; }
@@ -63,6 +69,7 @@ class EbpfCollector : public prom::ICollector {
   std::shared_ptr<TcpTracker> tracker_;
   std::shared_ptr<L7Tracker> l7_;
   std::shared_ptr<TlsProbes> tls_;
+  std::shared_ptr<NetLatencyMonitor> net_latency_;
   std::unique_ptr<Tracer> tracer_;
   size_t reconciled_ = 0;
   std::string proc_root_ = "/proc";

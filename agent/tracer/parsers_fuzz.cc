@@ -1,5 +1,5 @@
 // Feeds arbitrary bytes to every tracer parser (/proc/net/tcp{,6}, /proc/<pid>/cgroup, addresses,
-// CIDRs, port ranges) and to the connection table as kernel events; none may crash or hang.
+// CIDRs, port ranges, ICMP replies) and to the connection table as kernel events; none may crash or hang.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -7,6 +7,7 @@
 
 #include "agent/tracer/conntrack.h"
 #include "agent/tracer/container_resolver.h"
+#include "agent/tracer/net_latency.h"
 #include "agent/tracer/net_rules.h"
 #include "agent/tracer/netns_addrs.h"
 #include "agent/tracer/proc_net_tcp.h"
@@ -35,6 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseCidr(text);
   (void)ParsePortRange(text);
   (void)DestinationFilter::Create(text, text, 1);
+  IcmpEchoReply reply;
+  (void)ParseIcmpEchoReply(text, true, &reply);
+  (void)ParseIcmpEchoReply(text, false, &reply);
 
   // The same bytes as a stream of kernel events.
   auto filter = DestinationFilter::Create("32768-60999", "0.0.0.0/0", 1);

@@ -134,6 +134,7 @@ void TcpTracker::OnEvent(const coroot_tcp_event& e) {
       c.pid = e.pid;
       c.fd = e.fd;
       c.netns = e.netns;
+      c.dst = dst;
       c.tuple = TupleKey(e.netns, src, e.sport, dst, e.dport);
       by_tuple_[c.tuple] = e.sk;
       if (e.fd >= 0) by_fd_[FdKey(e.pid, e.fd)] = e.sk;
@@ -291,6 +292,8 @@ void TcpTracker::AddExistingConnection(uint32_t pid, uint32_t netns, const Ip& s
   Conn& c = conns_[id];
   c.key = key;
   c.pid = pid;
+  c.netns = netns;
+  c.dst = dst;
   c.reconciled = true;
   c.tuple = tk;
   by_tuple_[tk] = id;
@@ -330,6 +333,18 @@ std::map<uint32_t, uint32_t> TcpTracker::OpenConnectionNamespaces() const {
   std::map<uint32_t, uint32_t> out;
   for (const auto& [sk, c] : conns_)
     if (!c.reconciled && c.pid) out.emplace(c.netns, c.pid);
+  return out;
+}
+
+std::map<uint32_t, TcpTracker::NetnsDestinations> TcpTracker::OpenDestinationsByNamespace() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<uint32_t, NetnsDestinations> out;
+  for (const auto& [sk, c] : conns_) {
+    if (!c.pid || !IsV4Mapped(c.dst) || IsLoopback(c.dst) || IsUnspecified(c.dst)) continue;
+    auto& n = out[c.netns];
+    if (!n.pid) n.pid = c.pid;
+    n.containers[c.key.container].insert(c.dst);
+  }
   return out;
 }
 

@@ -67,6 +67,13 @@ class TcpTracker : public prom::ICollector {
   std::set<std::string> DestinationIps() const;
   // Network namespaces with open connections, each with the pid of one process in it.
   std::map<uint32_t, uint32_t> OpenConnectionNamespaces() const;
+  // The IPv4 destination IPs of open connections (loopback and IPv6 left out: what
+  // container_net_latency_seconds probes), by network namespace and container.
+  struct NetnsDestinations {
+    uint32_t pid = 0;  // a process in the namespace
+    std::map<std::string, std::set<Ip>> containers;
+  };
+  std::map<uint32_t, NetnsDestinations> OpenDestinationsByNamespace() const;
 
  private:
   struct SeriesKey {
@@ -88,6 +95,7 @@ class TcpTracker : public prom::ICollector {
     uint32_t pid = 0;
     int64_t fd = -1;
     uint32_t netns = 0;
+    Ip dst{};
     bool reconciled = false;  // existed before the agent: byte totals have no baseline
     uint64_t sent_seen = 0, received_seen = 0;
     std::string tuple;  // TupleKey(): index into by_tuple_

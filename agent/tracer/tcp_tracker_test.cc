@@ -277,5 +277,27 @@ TEST_F(TcpTrackerTest, AConnectionSeenByTheTracerIsNotReconciledTwice) {
   EXPECT_EQ(Conn("container_net_tcp_active_connections", "/app7", "10.0.0.5:5432"), 1);
 }
 
+TEST_F(TcpTrackerTest, OpenDestinationsForNetworkLatency) {
+  constexpr uint32_t kOtherNs = 4026532000u;
+  tracker_->OnEvent(Ev(COROOT_TCP_CONNECT_OK, 1, 7, IpV4(10, 0, 0, 5), 5432));
+  tracker_->OnEvent(Ev(COROOT_TCP_CONNECT_OK, 2, 7, IpV4(10, 0, 0, 5), 5432, 40002));  // same IP twice
+  tracker_->OnEvent(Ev(COROOT_TCP_CONNECT_OK, 3, 7, IpV4(10, 0, 0, 6), 6379));
+  tracker_->OnEvent(Ev(COROOT_TCP_CONNECT_OK, 4, 7, IpV4(127, 0, 0, 1), 8080));      // loopback: skipped
+  tracker_->OnEvent(Ev(COROOT_TCP_CONNECT_OK, 5, 7, *ParseIp("2001:db8::1"), 443));  // IPv6: skipped
+  tracker_->OnEvent(Ev(COROOT_TCP_CONNECT_OK, 6, 9, IpV4(10, 0, 0, 5), 5432, 40003, kOtherNs));
+  tracker_->AddExistingConnection(8, kOtherNs, IpV4(10, 1, 0, 2), 40100, IpV4(10, 0, 0, 7), 9000);
+  auto d = tracker_->OpenDestinationsByNamespace();
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[kHostNs].pid, 7u);
+  EXPECT_EQ(d[kHostNs].containers.size(), 1u);
+  EXPECT_EQ(d[kHostNs].containers["/app7"], (std::set<Ip>{IpV4(10, 0, 0, 5), IpV4(10, 0, 0, 6)}));
+  EXPECT_EQ(d[kOtherNs].containers["/app9"], (std::set<Ip>{IpV4(10, 0, 0, 5)}));
+  EXPECT_EQ(d[kOtherNs].containers["/app8"], (std::set<Ip>{IpV4(10, 0, 0, 7)}));
+  // Closed: gone.
+  tracker_->OnEvent(Ev(COROOT_TCP_CLOSE, 3, 7, IpV4(10, 0, 0, 6), 6379));
+  d = tracker_->OpenDestinationsByNamespace();
+  EXPECT_EQ(d[kHostNs].containers["/app7"], (std::set<Ip>{IpV4(10, 0, 0, 5)}));
+}
+
 }  // namespace
 }  // namespace coroot::agent::tracer
