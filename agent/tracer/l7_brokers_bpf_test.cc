@@ -162,5 +162,173 @@ TEST_F(L7BrokersBpfTest, NatsServerRawClient) {
   EXPECT_EQ(Value("container_http_inbound_requests_total", {{"container_id", server_cg.key()}}), -1);
 }
 
+// ---- RabbitMQ ----
+
+// pika (BlockingConnection, AMQP 0-9-1). The consumer subscribes to "orders" before anything is
+// published, with a prefetch of one and an ack per message, so RabbitMQ writes each Basic.Deliver
+// (with its content header and body frames) alone and the consumer reads it alone. The producer
+// waits for each publish's confirm (Basic.Ack from the broker). Heartbeats are off (heartbeat=0),
+// though heartbeat frames would count nothing anyway. The rest of what pika sends and receives
+// (Connection.Start/Tune/Open, Channel.Open, Queue.Declare, Basic.Qos, Confirm.Select,
+// Basic.Consume/ConsumeOk, Basic.Ack, Basic.Cancel, Connection.Close) is no Basic.Publish or
+// Basic.Deliver, so it counts nothing.
+const char* kAmqpClientPy = R"(
+import sys, pika
+port, role = int(sys.argv[1]), sys.argv[2]
+conn = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=port, heartbeat=0))
+ch = conn.channel()
+ch.queue_declare(queue="orders")
+if role == "consumer":
+    n = int(sys.argv[3])
+    ch.basic_qos(prefetch_count=1)
+    got = 0
+    def on_message(ch, method, props, body):
+        global got
+        ch.basic_ack(method.delivery_tag)
+        got += 1
+        if got == n: ch.stop_consuming()
+    ch.basic_consume(queue="orders", on_message_callback=on_message)
+    print("ready", flush=True)
+    conn.call_later(30, ch.stop_consuming)
+    ch.start_consuming()
+    assert got == n, got
+else:
+    n_orders, n_audit = int(sys.argv[3]), int(sys.argv[4])
+    ch.confirm_delivery()
+    for i in range(n_orders):
+        ch.basic_publish(exchange="", routing_key="orders", body=b"order-%d" % i)
+    for i in range(n_audit):
+        ch.basic_publish(exchange="amq.direct", routing_key="audit", body=b"x" * 2000)  # no binding: dropped
+conn.close()
+print("ok", flush=True)
+)";
+
+TEST_F(L7BrokersBpfTest, RabbitmqServerPika) {
+  if (!Installed("/usr/lib/rabbitmq/bin/rabbitmq-server") || !Installed("/usr/bin/epmd"))
+    GTEST_SKIP() << "rabbitmq-server is not installed (Debian package rabbitmq-server)";
+  if (!DebianPythonHas("pika")) GTEST_SKIP() << "no pika for /usr/bin/python3 (Debian package python3-pika)";
+  TestCgroup server_cg(Name("amqpsrv")), consumer_cg(Name("amqpcons")), producer_cg(Name("amqpprod"));
+  int port = FreeStablePort(), dist_port = FreeStablePort(), epmd_port = FreeStablePort();
+  std::string p = std::to_string(port);
+  std::string base = dir_ + "/rabbitmq";
+  for (const char* d : {"/mnesia", "/log", "/home"}) fs::create_directories(base + d);
+  // Our own epmd (Erlang's name server) on a free port, killed with the test: otherwise the broker
+  // starts one with -daemon that outlives it.
+  Proc epmd(server_cg, {"epmd", "-port", std::to_string(epmd_port), "-address", "127.0.0.1"}, dir_ + "/epmd.log");
+  ASSERT_TRUE(WaitTcpPort(epmd_port)) << epmd.Log();
+  auto t0 = std::chrono::steady_clock::now();
+  Proc server(server_cg, {"/usr/lib/rabbitmq/bin/rabbitmq-server"}, dir_ + "/rabbitmq.log",
+              {"HOME=" + base + "/home",  // the Erlang cookie
+               "ERL_EPMD_PORT=" + std::to_string(epmd_port), "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
+               "RABBITMQ_NODE_PORT=" + p, "RABBITMQ_DIST_PORT=" + std::to_string(dist_port),
+               "RABBITMQ_NODENAME=coroot_test_" + std::to_string(getpid()) + "@localhost",
+               "RABBITMQ_MNESIA_BASE=" + base + "/mnesia", "RABBITMQ_LOG_BASE=" + base + "/log",
+               "RABBITMQ_ENABLED_PLUGINS_FILE=" + base + "/enabled_plugins",
+               "RABBITMQ_CONFIG_FILE=" + base + "/rabbitmq", "RABBITMQ_ADVANCED_CONFIG_FILE=" + base + "/advanced.config",
+               "RABBITMQ_PID_FILE=" + base + "/pid"});
+  ASSERT_TRUE(WaitTcpPort(port, 90s)) << server.Log();
+  std::cerr << "rabbitmq-server accepted connections after " << Seconds(t0) << " s\n";
+
+  const int kOrders = 6, kAudit = 3;
+  std::string script = Script("amqp_client.py", kAmqpClientPy);
+  Proc consumer(consumer_cg, {kDebianPython, script, p, "consumer", std::to_string(kOrders)}, dir_ + "/consumer.log");
+  ASSERT_TRUE(WaitLog(consumer, "ready")) << consumer.Log() << server.Log();
+  Proc producer(producer_cg, {kDebianPython, script, p, "producer", std::to_string(kOrders), std::to_string(kAudit)},
+                dir_ + "/producer.log");
+  ASSERT_EQ(producer.Wait(), 0) << producer.Log();
+  ASSERT_EQ(consumer.Wait(), 0) << consumer.Log();
+
+  prom::Labels prod{{"container_id", producer_cg.key()}, {"destination", "127.0.0.1:" + p}, {"status", "ok"}};
+  prom::Labels cons{{"container_id", consumer_cg.key()}, {"destination", "127.0.0.1:" + p}, {"status", "ok"}};
+  // Every Basic.Publish, routed or not (pika writes the method, header and body frames one by one).
+  ExpectCount("container_rabbitmq_messages_total", With(prod, "method", "produce"), kOrders + kAudit);
+  ExpectCount("container_rabbitmq_messages_total", With(cons, "method", "consume"), kOrders);
+  EXPECT_EQ(Value("container_rabbitmq_messages_total", With(prod, "method", "consume")), -1);
+  EXPECT_EQ(Value("container_rabbitmq_messages_total", With(cons, "method", "produce")), -1);
+  // Client side only: nothing for the broker's container.
+  EXPECT_EQ(Value("container_rabbitmq_messages_total", {{"container_id", server_cg.key()}}), -1);
+}
+
+// ---- ZooKeeper ----
+
+// kazoo (Debian's python3-kazoo 2.8): one session, requests one at a time. What it sends besides
+// the operations: the ConnectRequest (no xid/opcode header: not a request) and, from stop(),
+// CloseSession (opcode -11: a request, answered with err 0). No ping: kazoo pings after a third
+// of the negotiated session timeout (here 30 s) without traffic, far beyond this script. Status
+// as Coroot: err 0 ok; the API errors -100..-199 (NoNode, NodeExists) are answers, ok; system
+// errors -1..-9 and -123 (ReconfigDisabled, from reconfig on a server without reconfigEnabled)
+// are failed. kazoo 2.8 does not know -123 (its reader would crash): the script names it.
+const char* kZkClientPy = R"(
+import sys
+from kazoo import exceptions
+from kazoo.client import KazooClient
+class ReconfigDisabledError(exceptions.ZookeeperError): pass
+exceptions.EXCEPTIONS[-123] = ReconfigDisabledError
+port, n_reconfig = int(sys.argv[1]), int(sys.argv[2])
+zk = KazooClient(hosts="127.0.0.1:%d" % port, timeout=30.0)
+zk.start(timeout=15)
+zk.create("/orders", b"v1")                                   # ok
+assert zk.get("/orders")[0] == b"v1"                          # ok
+zk.set("/orders", b"v2")                                      # ok
+zk.get_children("/")                                          # ok
+for path in ("/missing", "/missing/too"):
+    try: zk.get(path); raise SystemExit("no NoNode")          # ok (NoNode -101)
+    except exceptions.NoNodeError: pass
+try: zk.create("/orders", b"again"); raise SystemExit("no NodeExists")
+except exceptions.NodeExistsError: pass                       # ok (NodeExists -110)
+for i in range(n_reconfig):
+    try: zk.reconfig(joining=None, leaving="2", new_members=None); raise SystemExit("reconfig worked")
+    except ReconfigDisabledError: pass                        # failed (-123)
+zk.delete("/orders")                                          # ok
+zk.stop()                                                     # CloseSession: ok
+zk.close()
+print("ok", flush=True)
+)";
+
+TEST_F(L7BrokersBpfTest, ZookeeperKazoo) {
+  std::string jars = "/usr/share/java/zookeeper.jar";  // its manifest's Class-Path names the deps
+  if (!Installed("/usr/bin/java") || access(jars.c_str(), R_OK) != 0)
+    GTEST_SKIP() << "ZooKeeper is not installed (Debian package zookeeper)";
+  if (!DebianPythonHas("kazoo")) GTEST_SKIP() << "no kazoo for /usr/bin/python3 (Debian package python3-kazoo)";
+  TestCgroup server_cg(Name("zksrv")), client_cg(Name("zkcli"));
+  int port = FreeStablePort();
+  std::string p = std::to_string(port);
+  fs::create_directories(dir_ + "/zk/data");
+  std::ofstream(dir_ + "/zk/zoo.cfg") << "tickTime=2000\ndataDir=" << dir_ << "/zk/data\nclientPort=" << p
+                                      << "\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n"
+                                      << "maxSessionTimeout=120000\n4lw.commands.whitelist=\n";
+  auto t0 = std::chrono::steady_clock::now();
+  Proc server(server_cg, {"java", "-Xmx256m", "-cp", "/etc/zookeeper/conf:" + jars,
+                          "org.apache.zookeeper.server.ZooKeeperServerMain", dir_ + "/zk/zoo.cfg"},
+              dir_ + "/zk.log");
+  ASSERT_TRUE(WaitTcpPort(port, 60s)) << server.Log();
+  std::cerr << "ZooKeeper accepted connections after " << Seconds(t0) << " s\n";
+
+  const int kReconfig = 2;
+  Proc client(client_cg, {kDebianPython, Script("zk_client.py", kZkClientPy), p, std::to_string(kReconfig)},
+              dir_ + "/client.log");
+  ASSERT_EQ(client.Wait(), 0) << client.Log();
+  // ok: create, get, set, get_children, 2 gets of missing nodes, a create of an existing one,
+  // delete, CloseSession.
+  const int kOk = 9;
+  // KNOWN AGENT BUG (kernel, bpf/l7.bpf.c): a ZooKeeper request whose xid equals its opcode also
+  // reads as a Kafka request (api key = xid >> 16 = 0, version = xid, correlation id = opcode) and
+  // its response as the Kafka response (correlation id = xid): it is counted as Kafka. kazoo's
+  // first request has xid 1 and here it is a create (opcode 1): one ok request goes to the Kafka
+  // families on both sides. A request with a path (int32 length at byte 12, '/' at byte 16) is
+  // ZooKeeper's: detect_request should say so before trying Kafka. When fixed, kKafkaTwin = 0.
+  const int kKafkaTwin = 1;
+  prom::Labels out{{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + p}};
+  ExpectCount("container_zookeeper_requests_total", With(out, "status", "ok"), kOk - kKafkaTwin);
+  ExpectCount("container_zookeeper_requests_total", With(out, "status", "failed"), kReconfig);
+  ExpectCount("container_zookeeper_requests_duration_seconds_total", out, kOk - kKafkaTwin + kReconfig);
+  ExpectCount("container_kafka_requests_total", With(out, "status", "ok"), kKafkaTwin);
+  prom::Labels in{{"container_id", server_cg.key()}};
+  ExpectCount("container_zookeeper_inbound_requests_total", With(in, "status", "ok"), kOk - kKafkaTwin);
+  ExpectCount("container_zookeeper_inbound_requests_total", With(in, "status", "failed"), kReconfig);
+  ExpectCount("container_kafka_inbound_requests_total", With(in, "status", "ok"), kKafkaTwin);
+  ExpectCount("container_zookeeper_inbound_requests_duration_seconds_total", in, kOk - kKafkaTwin + kReconfig);
+}
+
 }  // namespace
 }  // namespace coroot::agent::tracer
