@@ -85,7 +85,8 @@ std::shared_ptr<EbpfCollector> L7BrokersBpfTest::collector_;
 // published, so every PUB/HPUB is a write of its own and every MSG/HMSG a read of its own (the
 // kernel classifies the head of each syscall). INFO, CONNECT, PING/PONG, SUB and +OK are no
 // messages. argv[2] "connect": the subscriber starts with CONNECT, as every NATS client library
-// does; "bare": it does not (nats-server accepts that, in verbose mode: +OK after each command).
+// does; "bare": it does not (nats-server accepts that, in verbose mode: +OK after each command);
+// "burst": bare, and every message is published in one write and read at the end (batches).
 const char* kNatsClientPy = R"(
 import socket, sys
 port, sub_mode = int(sys.argv[1]), sys.argv[2]
@@ -102,10 +103,26 @@ def conn(connect):
         s.sendall(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"name":"t"}\r\nPING\r\n')
         assert line(f) == b"PONG\r\n"
     return s, f
-sub, subf = conn(sub_mode == "connect")
+sub, subf = conn(sub_mode == "connect")  # "burst": bare too
 sub.sendall(b"SUB orders.> 1\r\nPING\r\n")
 assert line(subf) == b"PONG\r\n"
 pub, pubf = conn(True)
+if sub_mode == "burst":
+    # Everything published in one write; the server delivers while nobody reads, so deliveries
+    # arrive coalesced (the agent counts every message in the head of a read or write).
+    batch = b"".join(b"PUB orders.new 7\r\norder-%d\r\n" % i for i in range(n_plain))
+    batch += b"".join(b"HPUB orders.paid 12 16\r\nNATS/1.0\r\n\r\npaid\r\n" for i in range(n_headers))
+    batch += b"PUB audit.log 2\r\nhi\r\n" * n_unsubscribed + b"PING\r\n"
+    pub.sendall(batch)
+    assert line(pubf) == b"PONG\r\n"
+    got = 0
+    while got < n_plain + n_headers:
+        l = line(subf)
+        assert l.startswith(b"MSG orders."), l
+        subf.read(int(l.split()[-1]) + 2)
+        got += 1
+    print("ok", flush=True)
+    sys.exit(0)
 def delivered(verb):
     l = line(subf)
     assert l.startswith(verb + b" orders."), l
@@ -138,7 +155,7 @@ TEST_F(L7BrokersBpfTest, NatsServerRawClient) {
 
   const int kPlain = 5, kHeaders = 2, kUnsubscribed = 3;
   std::string script = Script("nats_client.py", kNatsClientPy);
-  for (const std::string mode : {"bare", "connect"}) {
+  for (const std::string mode : {"bare", "connect", "burst"}) {
     SCOPED_TRACE(mode);
     TestCgroup client_cg(Name("natscli_" + mode));
     Proc client(client_cg, {"python3", script, p, mode, std::to_string(kPlain), std::to_string(kHeaders),
@@ -155,7 +172,7 @@ TEST_F(L7BrokersBpfTest, NatsServerRawClient) {
     // sent CONNECT (every real client) has no consume counted. Fix: require p[8] != '{' for
     // CONNECT (an HTTP CONNECT target is host:port). When fixed, "connect" counts like "bare".
     ExpectCount("container_nats_messages_total", With(out, "method", "consume"),
-                mode == "bare" ? kPlain + kHeaders : -1);
+                mode == "connect" ? -1 : kPlain + kHeaders);
   }
   // Counted on the client side only: the server's reads of PUB and writes of MSG count nothing.
   EXPECT_EQ(Value("container_nats_messages_total", {{"container_id", server_cg.key()}}), -1);
@@ -178,9 +195,9 @@ port, role = int(sys.argv[1]), sys.argv[2]
 conn = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=port, heartbeat=0))
 ch = conn.channel()
 ch.queue_declare(queue="orders")
-if role == "consumer":
+if role in ("consumer", "burst_consumer"):
     n = int(sys.argv[3])
-    ch.basic_qos(prefetch_count=1)
+    if role == "consumer": ch.basic_qos(prefetch_count=1)
     got = 0
     def on_message(ch, method, props, body):
         global got
@@ -194,7 +211,7 @@ if role == "consumer":
     assert got == n, got
 else:
     n_orders, n_audit = int(sys.argv[3]), int(sys.argv[4])
-    ch.confirm_delivery()
+    if role == "producer": ch.confirm_delivery()  # "burst_producer": no confirms, publishes back to back
     for i in range(n_orders):
         ch.basic_publish(exchange="", routing_key="orders", body=b"order-%d" % i)
     for i in range(n_audit):
@@ -245,6 +262,27 @@ TEST_F(L7BrokersBpfTest, RabbitmqServerPika) {
   ExpectCount("container_rabbitmq_messages_total", With(cons, "method", "consume"), kOrders);
   EXPECT_EQ(Value("container_rabbitmq_messages_total", With(prod, "method", "consume")), -1);
   EXPECT_EQ(Value("container_rabbitmq_messages_total", With(cons, "method", "produce")), -1);
+
+  // Burst: no prefetch limit and no confirms, so RabbitMQ writes deliveries back to back and the
+  // consumer reads several in one read (each ~100 bytes: all within the 1 KiB head the kernel
+  // copies); every Basic.Deliver in the head is counted. (Not tested: a consumer that subscribes
+  // to a queue that already holds messages often reads Basic.ConsumeOk and the first deliveries
+  // in one read; the kernel classifies only a read that starts with a Basic.Deliver frame, so
+  // those are missed: a kernel limit, see the report of this test's commit.)
+  {
+    TestCgroup burst_cons_cg(Name("amqpbcons")), burst_prod_cg(Name("amqpbprod"));
+    Proc bc(burst_cons_cg, {kDebianPython, script, p, "burst_consumer", std::to_string(kOrders)},
+            dir_ + "/burst_consumer.log");
+    ASSERT_TRUE(WaitLog(bc, "ready")) << bc.Log();
+    Proc bp(burst_prod_cg, {kDebianPython, script, p, "burst_producer", std::to_string(kOrders), "0"},
+            dir_ + "/burst_producer.log");
+    ASSERT_EQ(bp.Wait(), 0) << bp.Log();
+    ASSERT_EQ(bc.Wait(), 0) << bc.Log();
+    ExpectCount("container_rabbitmq_messages_total",
+                {{"container_id", burst_prod_cg.key()}, {"status", "ok"}, {"method", "produce"}}, kOrders);
+    ExpectCount("container_rabbitmq_messages_total",
+                {{"container_id", burst_cons_cg.key()}, {"status", "ok"}, {"method", "consume"}}, kOrders);
+  }
   // Client side only: nothing for the broker's container.
   EXPECT_EQ(Value("container_rabbitmq_messages_total", {{"container_id", server_cg.key()}}), -1);
 }
