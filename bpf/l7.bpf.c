@@ -213,6 +213,100 @@ static __always_inline bool is_zookeeper_request(const char *p, __u64 size)
   return (op >= 1 && op <= 9) || (op >= 11 && op <= 22) || op == -11 || op == 101 || op == 103;
 }
 
+// ---- FoundationDB (FlowTransport; the facts and the same checks in agent/protocols/foundationdb) ----
+// A connection opens with a ConnectPacket (u32 length, u64 protocol version whose bytes 10..11 are
+// 0xDB, 0x?F). Then each packet: u32 length (LE: token + message), a checksum (8 bytes XXH3 in
+// 7.x, 4 bytes CRC32C up to 6.3, none on TLS), a 16-byte token, the message: u32 root offset,
+// u32 file_identifier. Requests and replies are known by their file_identifier; a reply is
+// ErrorOr<T>: (2 << 24) | T's id.
+// The known file_identifiers (request types, and the base ids of reply types; the same lists, with
+// their names, as agent/protocols/foundationdb/parse.cc) in a 512-slot table indexed by a
+// multiplicative hash: one load and one compare per id, no branch per type, so that the verifier's
+// work does not grow with the list. FDB_SLOT is collision-free for these ids (clang rejects two
+// initializers of one slot: when an id added collides, pick another odd multiplier).
+#define FDB_SLOT(id) ((__u32)((__u32)(id) * 0xa240998fu) >> 23)
+#define FDB_REQ (1u << 24)
+#define FDB_REP (2u << 24)
+#define FDB_ID(id, kind) [FDB_SLOT(id)] = (id) | (kind)
+static const __u32 fdb_ids[512] = {
+  FDB_ID(8454530, FDB_REQ), FDB_ID(6795746, FDB_REQ), FDB_ID(6795747, FDB_REQ), FDB_ID(10457870, FDB_REQ),
+  FDB_ID(14747733, FDB_REQ), FDB_ID(838566, FDB_REQ), FDB_ID(93948, FDB_REQ), FDB_ID(7554186, FDB_REQ),
+  FDB_ID(8500026, FDB_REQ), FDB_ID(214728, FDB_REQ), FDB_ID(2828131, FDB_REQ), FDB_ID(9144680, FDB_REQ),
+  FDB_ID(9467439, FDB_REQ | FDB_REP), FDB_ID(9467438, FDB_REQ), FDB_ID(14332605, FDB_REQ),
+  FDB_ID(1254174, FDB_REQ), FDB_ID(905920, FDB_REQ), FDB_ID(16665642, FDB_REQ), FDB_ID(8265613, FDB_REQ),
+  FDB_ID(10344153, FDB_REQ), FDB_ID(15604392, FDB_REQ), FDB_ID(6416816, FDB_REQ), FDB_ID(4022206, FDB_REQ),
+  FDB_ID(11001131, FDB_REQ), FDB_ID(10072821, FDB_REQ), FDB_ID(13290999, FDB_REQ), FDB_ID(14419140, FDB_REQ),
+  FDB_ID(4707015, FDB_REQ), FDB_ID(10624019, FDB_REQ), FDB_ID(4146513, FDB_REQ), FDB_ID(72435, FDB_REQ),
+  FDB_ID(5838547, FDB_REQ), FDB_ID(2567474, FDB_REQ), FDB_ID(1985879, FDB_REQ), FDB_ID(4149140, FDB_REQ),
+  FDB_ID(4150141, FDB_REQ), FDB_ID(2508597, FDB_REQ), FDB_ID(905381, FDB_REQ), FDB_ID(4844288, FDB_REQ),
+  FDB_ID(7932681, FDB_REQ), FDB_ID(4980139, FDB_REQ), FDB_ID(4180191, FDB_REQ), FDB_ID(2378138, FDB_REQ),
+  FDB_ID(923040, FDB_REQ), FDB_ID(103841, FDB_REQ), FDB_ID(178935, FDB_REQ), FDB_ID(601281, FDB_REQ),
+  FDB_ID(3104275, FDB_REQ), FDB_ID(2323417, FDB_REQ), FDB_ID(1378929, FDB_REP), FDB_ID(1783066, FDB_REP),
+  FDB_ID(1783067, FDB_REP), FDB_ID(11226513, FDB_REP), FDB_ID(15709388, FDB_REP), FDB_ID(3, FDB_REP),
+  FDB_ID(11, FDB_REP), FDB_ID(1389929, FDB_REP), FDB_ID(2010442, FDB_REP), FDB_ID(14254927, FDB_REP),
+  FDB_ID(11365689, FDB_REP), FDB_ID(10072848, FDB_REP), FDB_ID(15491478, FDB_REP), FDB_ID(10390645, FDB_REP),
+  FDB_ID(15877089, FDB_REP), FDB_ID(3568822, FDB_REP), FDB_ID(9980504, FDB_REP), FDB_ID(9956350, FDB_REP),
+  FDB_ID(16475696, FDB_REP), FDB_ID(14465374, FDB_REP), FDB_ID(9908409, FDB_REP), FDB_ID(6095215, FDB_REP),
+  FDB_ID(6858612, FDB_REP), FDB_ID(2923309, FDB_REP), FDB_ID(6857512, FDB_REP), FDB_ID(12680327, FDB_REP),
+  FDB_ID(10636023, FDB_REP), FDB_ID(2034110, FDB_REP), FDB_ID(2934851, FDB_REP), FDB_ID(234859, FDB_REP),
+  FDB_ID(4014928, FDB_REP), FDB_ID(11544290, FDB_REP), FDB_ID(11530792, FDB_REP), FDB_ID(7784298, FDB_REP),
+  FDB_ID(7784299, FDB_REP), FDB_ID(5355080, FDB_REP), FDB_ID(13838807, FDB_REP), FDB_ID(3985192, FDB_REP),
+  FDB_ID(16684234, FDB_REP),
+};
+
+static __always_inline bool foundationdb_known(__u32 id, bool reply)
+{
+  __u32 base = id;
+  if (reply) {
+    if ((id >> 24) != 2)  // ErrorOr<T>
+      return false;
+    base = id & 0x00ffffff;
+  }
+  __u32 e = fdb_ids[FDB_SLOT(base) & 511];
+  return (e & 0x00ffffff) == base && (e & (reply ? FDB_REP : FDB_REQ));
+}
+
+#define FDB_MIN_LEN 24         // token + root offset + file_identifier
+#define FDB_MAX_LEN (1 << 27)  // above FLOW_KNOBS->PACKET_LIMIT
+
+// Bytes of the ConnectPacket that starts p (4 + its length, at most 68), or 0.
+static __always_inline __u32 foundationdb_connect_size(const char *p)
+{
+  if ((__u8)p[10] != 0xdb || (p[11] & 0x0f) != 0x0f)
+    return 0;
+  __u32 len = le32(p);
+  return len >= 24 && len <= 64 ? len + 4 : 0;
+}
+
+// p: at least 128 readable bytes; o: where the packet starts (<= 68). The checksum width whose
+// file_identifier is a known request (reply) and whose packet fits the data (or the data is a cut
+// 1024-byte head), tried in the order 8, 4, 0; -1 if none.
+static __always_inline int foundationdb_packet(const char *p, __u64 size, __u32 o, bool reply)
+{
+  CLAMP(o, 68);
+  __u32 len = le32(p + o);
+  if (len < FDB_MIN_LEN || len > FDB_MAX_LEN)
+    return -1;
+  for (int w = 8; w >= 0; w -= 4) {
+    __u32 id = le32(p + o + 24 + w);
+    if (!foundationdb_known(id, reply))
+      continue;
+    if ((__u64)o + 4 + w + len <= size || size >= COROOT_L7_PAYLOAD)
+      return w;
+  }
+  return -1;
+}
+
+static __always_inline bool is_foundationdb_request(const char *p, __u64 size)
+{
+  if (size < 28)
+    return false;
+  __u32 o = foundationdb_connect_size(p);
+  if (o && size <= o)
+    return false;  // a ConnectPacket alone
+  return foundationdb_packet(p, size, o, false) >= 0;
+}
+
 // ClickHouse native protocol: the client's Query packet. Strings are a varint length + bytes;
 // here every ClientInfo string must be shorter than 128 bytes (a one-byte length).
 #define CH_REV_QUERY_START_TIME 54449  // from this revision an 8-byte start time precedes the interface
@@ -326,6 +420,8 @@ static __always_inline __u8 detect_request(const char *p, __u64 size)
     return COROOT_L7_ZOOKEEPER;
   if (is_clickhouse_query(p, size))
     return COROOT_L7_CLICKHOUSE;
+  if (is_foundationdb_request(p, size))
+    return COROOT_L7_FOUNDATIONDB;
   return 0;
 }
 
@@ -484,6 +580,45 @@ static __always_inline long read_data(void *dst, __u32 n, const void *src)
   if (g && g->active)
     return bpf_probe_read_kernel(dst, n, src);
   return bpf_probe_read_user(dst, n, src);
+}
+
+// FoundationDB: a known ErrorOr reply; failed when its union type byte (field 0 of the root table)
+// is 1 (Error), ok otherwise (also when the root table is not within the first FDB_HEAD bytes).
+// Offsets are flatbuffers': vtable = table - i32 at table; vtable u16s: size, table size, fields.
+#define FDB_HEAD 128
+static __always_inline __u32 fdb_u8(const char *b, __u32 o)
+{
+  asm volatile("%[o] &= 127" : [o] "+r"(o));
+  return (__u8)b[o];
+}
+static __always_inline __u32 fdb_u16(const char *b, __u32 o) { return fdb_u8(b, o) | fdb_u8(b, o + 1) << 8; }
+static __always_inline __u32 fdb_u32(const char *b, __u32 o) { return fdb_u16(b, o) | fdb_u16(b, o + 2) << 16; }
+
+// buf: user memory or the gather buffer (read_data); its first FDB_HEAD bytes are looked at.
+static __always_inline int foundationdb_status(const void *buf, __u64 size)
+{
+  char b[FDB_HEAD] = {};
+  __u64 n = size;
+  CLAMP(n, FDB_HEAD);
+  if (n < 28 || read_data(b, n, buf) != 0)
+    return NO_MATCH;
+  __u32 o = foundationdb_connect_size(b);
+  if (o && size <= o)
+    return NO_MATCH;
+  int w = foundationdb_packet(b, size, o, true);
+  if (w < 0)
+    return NO_MATCH;
+  __u32 m = o + 4 + w + 16;  // the message: root offset, file_identifier, tables
+  __u32 table = m + fdb_u32(b, m);
+  if (table < m + 8 || table + 4 > n)
+    return COROOT_L7_STATUS_OK;
+  __u32 vt = table - fdb_u32(b, table);
+  if (vt < m + 8 || vt + 6 > n || fdb_u16(b, vt) < 6)
+    return COROOT_L7_STATUS_OK;
+  __u32 type_at = table + fdb_u16(b, vt + 4);
+  if (type_at < table + 4 || type_at >= n)
+    return COROOT_L7_STATUS_OK;
+  return fdb_u8(b, type_at) == 1 ? COROOT_L7_STATUS_FAILED : COROOT_L7_STATUS_OK;
 }
 
 static __always_inline void emit(__u64 key, const struct coroot_l7_sock *s, const struct coroot_l7_request *req,
@@ -895,6 +1030,7 @@ static __always_inline void on_response(__u64 key, struct coroot_l7_sock *s, con
   case COROOT_L7_CASSANDRA: status = cassandra_status(h, req->payload); break;
   case COROOT_L7_DUBBO2: status = dubbo_status(h, req->payload); break;
   case COROOT_L7_CLICKHOUSE: status = clickhouse_status(h); break;
+  case COROOT_L7_FOUNDATIONDB: status = foundationdb_status(buf, size); break;
   case COROOT_L7_MYSQL:
   case COROOT_L7_MONGO:
   case COROOT_L7_KAFKA:

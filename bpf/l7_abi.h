@@ -26,6 +26,7 @@ enum coroot_l7_protocol {
   COROOT_L7_DNS = 13, /* status = the response's rcode; payload = the response (it repeats the question) */
   COROOT_L7_CLICKHOUSE = 14,
   COROOT_L7_ZOOKEEPER = 15,
+  COROOT_L7_FOUNDATIONDB = 16, /* status: failed only when the reply's ErrorOr holds an Error */
 };
 
 /* The value of map l7_socks (bpf/maps.h): user space adds DNS servers' sockets that were bound

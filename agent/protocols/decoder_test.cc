@@ -136,9 +136,9 @@ TEST(L7DecoderTest, InvalidPayloadStillGivesCommonFields) {
   EXPECT_EQ(r.method, "");
   EXPECT_EQ(d.invalid_payloads(), 1u);
   // A protocol without a decoder here: common fields only.
-  EXPECT_EQ(d.Decode(Event(L7Protocol::kFoundationdb, "\x10\x00\x00\x00"sv, kEventStatusOk), &r),
+  EXPECT_EQ(d.Decode(Event(L7Protocol::kHttp2, "\x10\x00\x00\x00"sv, kEventStatusOk), &r),
             ParseResult::kSuccess);
-  EXPECT_EQ(r.protocol, L7Protocol::kFoundationdb);
+  EXPECT_EQ(r.protocol, L7Protocol::kHttp2);
   EXPECT_EQ(r.status, "ok");
   EXPECT_EQ(r.duration_ns, 1500000u);
   // A cut Kafka header: the common fields, nothing invented.

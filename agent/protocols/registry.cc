@@ -9,6 +9,7 @@
 #include "agent/protocols/clickhouse/parse.h"
 #include "agent/protocols/dns/parse.h"
 #include "agent/protocols/dubbo/parse.h"
+#include "agent/protocols/foundationdb/parse.h"
 #include "agent/protocols/http/parse.h"
 #include "agent/protocols/kafka/parse.h"
 #include "agent/protocols/memcached/parse.h"
@@ -132,7 +133,19 @@ ParseResult DecodeZookeeper(const L7Event& ev, ConnectionState*, L7Request* out)
   return zookeeper::ParseRequest(ev.payload, out);
 }
 
+ParseResult DecodeFoundationdb(const L7Event& ev, ConnectionState*, L7Request* out) {
+  return foundationdb::ParseRequest(ev.payload, out);
+}
+
 // ---- response classifiers ----
+
+ParseResult FoundationdbStatus(std::string_view buf, std::string* status) {
+  std::string_view s;
+  uint16_t code = 0;
+  ParseResult r = foundationdb::ParseResponseStatus(buf, &s, &code);
+  if (r == ParseResult::kSuccess) *status = std::string(s);
+  return r;
+}
 
 ParseResult ZookeeperStatus(std::string_view buf, std::string* status) {
   std::string_view s;
@@ -219,7 +232,8 @@ constexpr std::array<ProtocolSpec, kMaxProtocolId> kRegistry = {{
      ZookeeperStatus},
     {L7Protocol::kFoundationdb, "foundationdb", "container_foundationdb_requests_total",
      "container_foundationdb_requests_duration_seconds_total", "container_foundationdb_inbound_requests_total",
-     "container_foundationdb_inbound_requests_duration_seconds_total", nullptr, nullptr, nullptr},
+     "container_foundationdb_inbound_requests_duration_seconds_total", foundationdb::DetectRequest,
+     DecodeFoundationdb, FoundationdbStatus},
 }};
 
 }  // namespace

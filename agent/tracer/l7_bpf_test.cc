@@ -473,6 +473,20 @@ def cql(version, stream, op, body): return struct.pack(">BBhBi", version, 0, str
 def dubbo(flags, status, rid, body): return bytes([0xda, 0xbb, flags, status]) + struct.pack(">qi", rid, len(body)) + body
 def zk_req(xid): body = struct.pack(">ii", xid, 4) + struct.pack(">i", 11) + b"/app/config" + b"\0"; return struct.pack(">i", len(body)) + body
 def zk_resp(xid, err): return struct.pack(">iiqi", 16, xid, 42, err)
+# FoundationDB FlowTransport (layout: agent/protocols/testdata/foundationdb/make_fixtures.py): a
+# ConnectPacket (version 0x1FDB00B072000000), packets of u32 length + 8-byte checksum + 16-byte
+# token + message (root offset, file_identifier, tables); replies ErrorOr: (2 << 24) | id, union
+# type 1 = Error (code 1007), 2 = value.
+def fdb_connect(): return struct.pack("<I", 40) + struct.pack("<QHQIH", 0x1FDB00B072000000, 4500, 1, 0x7F000001, 0) + bytes(16)
+def fdb_packet(msg): return struct.pack("<I", 16 + len(msg)) + b"\xc5" * 8 + bytes(range(16, 32)) + msg
+def fdb_req(fid, key):
+    vec = struct.pack("<I", len(key)) + key
+    return fdb_packet(struct.pack("<II", 16, fid) + struct.pack("<HHH", 6, 8, 4) + b"\0\0" + struct.pack("<iI", 8, 4) + vec + b"\0" * (-len(vec) % 4))
+def fdb_reply(fid, err=None):
+    head = struct.pack("<II", 16, (2 << 24) | fid) + struct.pack("<HHHH", 8, 12, 8, 4)
+    if err is None: inner, at, tag = struct.pack("<HHi", 4, 4, 4), 32, 2
+    else: inner, at, tag = struct.pack("<HHH", 6, 8, 4) + b"\0\0" + struct.pack("<iH", 8, err) + b"\0\0", 36, 1
+    return fdb_packet(head + struct.pack("<iIB", 8, at - 20, tag) + b"\0\0\0" + inner)
 amqp_publish = b"\x01\x00\x01" + struct.pack(">i", 22) + struct.pack(">HHH", 60, 40, 0) + b"\x06orders\x07created\x00\xce"
 amqp_deliver = b"\x01\x00\x01" + struct.pack(">i", 33) + struct.pack(">HH", 60, 60) + b"\x04ctag" + struct.pack(">q", 1) + b"\x00\x06orders\x07created\xce"
 # ClickHouse native, as a revision-54460 client speaks it (36-char query id, an 8-byte start time
@@ -497,6 +511,10 @@ X = {
                 (cql(4, 6, 0x07, struct.pack(">i", 15) + b"SELECT * FROM x\0\x01\0"), cql(0x84, 6, 0x00, struct.pack(">i", 0x2200) + b"\0\0"))],
   "dubbo": [(dubbo(0xc2, 0, 7, b"\x052.0.2"), dubbo(0x02, 20, 7, b"\x91")), (dubbo(0xc2, 0, 8, b"\x052.0.2"), dubbo(0x02, 70, 8, b""))],
   "zookeeper": [(zk_req(5), zk_resp(5, 0)), (zk_req(6), zk_resp(6, -4))],
+  # GetValue (after the client's ConnectPacket, in the same write; the server's own ConnectPacket
+  # is read before the reply), GetValue answered with an Error, GetReadVersion.
+  "foundationdb": [(fdb_connect() + fdb_req(8454530, b"hello"), [fdb_connect(), fdb_reply(1378929)]),
+                   (fdb_req(8454530, b"hello"), fdb_reply(1378929, 1007)), (fdb_req(838566, b""), fdb_reply(15709388))],
   "nats": [(b"PUB orders.new 5\r\nhello\r\n", b""), (b"PUB orders.new 5\r\nhello\r\n", b""), (b"", b"MSG orders.new 9 5\r\nhello\r\n")],
   "rabbitmq": [(amqp_publish, b""), (b"", amqp_deliver)],
   "clickhouse": [([ch_query(b"SELECT number FROM system.numbers LIMIT 2"), ch_empty_data], ch_ok),
@@ -565,6 +583,8 @@ TEST_F(L7BpfTest, ProtocolsWithoutAServerHere) {
        "container_dubbo_inbound_requests_total"},
       {"zookeeper", "container_zookeeper_requests_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}},
        "container_zookeeper_inbound_requests_total"},
+      {"foundationdb", "container_foundationdb_requests_total",
+       {{{{"status", "ok"}}, 2}, {{{"status", "failed"}}, 1}}, "container_foundationdb_inbound_requests_total"},
       {"nats", "container_nats_messages_total", {{{{"method", "produce"}}, 2}, {{{"method", "consume"}}, 1}}},
       {"rabbitmq", "container_rabbitmq_messages_total", {{{{"method", "produce"}}, 1}, {{{"method", "consume"}}, 1}}},
       {"clickhouse", "container_clickhouse_queries_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}},

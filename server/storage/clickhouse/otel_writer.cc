@@ -102,29 +102,26 @@ void OtelWriter::Stored(const Pending& p) {
   if (opt_.on_stored && !p.segments.empty()) opt_.on_stored(p.segments);
 }
 
-void OtelWriter::CutLocked(bool force) {
+template <typename B>
+void OtelWriter::CutOneLocked(const std::string& database, B* batch, Clock::time_point since, Clock::time_point* cut,
+                              std::map<uint64_t, uint64_t>* segments, bool force) {
+  if (batch->rows() == 0) return;
   auto now = Clock::now();
+  const bool due = force || now - since >= opt_.flush_interval || batch->rows() >= opt_.max_insert_rows ||
+                   (batch->rows() >= opt_.flush_rows && now - *cut >= opt_.min_insert_interval);
+  if (!due) return;
+  Pending p{database, B(), batch->bytes(), batch->rows(), std::move(*segments)};
+  segments->clear();
+  std::swap(std::get<B>(p.batch), *batch);
+  queue_.push_back(std::move(p));
+  *cut = now;
+}
+
+void OtelWriter::CutLocked(bool force) {
   for (auto& [db, a] : acc_) {
-    if (a.spans.rows() > 0 &&
-        (force || a.spans.rows() >= opt_.flush_rows || now - a.spans_since >= opt_.flush_interval)) {
-      Pending p{db, SpanBatch(), a.spans.bytes(), a.spans.rows(), std::move(a.spans_segments)};
-      a.spans_segments.clear();
-      std::swap(std::get<SpanBatch>(p.batch), a.spans);
-      queue_.push_back(std::move(p));
-    }
-    if (a.logs.rows() > 0 && (force || a.logs.rows() >= opt_.flush_rows || now - a.logs_since >= opt_.flush_interval)) {
-      Pending p{db, LogBatch(), a.logs.bytes(), a.logs.rows(), std::move(a.logs_segments)};
-      a.logs_segments.clear();
-      std::swap(std::get<LogBatch>(p.batch), a.logs);
-      queue_.push_back(std::move(p));
-    }
-    if (a.profiles.rows() > 0 &&
-        (force || a.profiles.rows() >= opt_.flush_rows || now - a.profiles_since >= opt_.flush_interval)) {
-      Pending p{db, ProfileBatch(), a.profiles.bytes(), a.profiles.rows(), std::move(a.profiles_segments)};
-      a.profiles_segments.clear();
-      std::swap(std::get<ProfileBatch>(p.batch), a.profiles);
-      queue_.push_back(std::move(p));
-    }
+    CutOneLocked(db, &a.spans, a.spans_since, &a.spans_cut, &a.spans_segments, force);
+    CutOneLocked(db, &a.logs, a.logs_since, &a.logs_cut, &a.logs_segments, force);
+    CutOneLocked(db, &a.profiles, a.profiles_since, &a.profiles_cut, &a.profiles_segments, force);
   }
 }
 

@@ -31,8 +31,14 @@
 namespace coroot::server::storage {
 
 struct OtelWriterOptions {
+  // A table's rows are inserted when they reach flush_rows or have waited flush_interval (Coroot's
+  // rule), but at most once per min_insert_interval per table unless max_insert_rows are waiting:
+  // under load, inserts grow instead of multiplying (each insert costs the engine a fixed amount,
+  // for the table and for each of its materialized views).
   size_t flush_rows = 10000;
   std::chrono::milliseconds flush_interval{5000};
+  std::chrono::milliseconds min_insert_interval{1000};
+  size_t max_insert_rows = 100000;
   size_t max_buffer_bytes = 256u << 20;  // accumulating + queued batches
   std::chrono::milliseconds traces_ttl{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds logs_ttl{std::chrono::hours(24 * 7)};
@@ -84,6 +90,8 @@ class OtelWriter : public prom::ICollector {
     LogBatch logs;
     ProfileBatch profiles;
     std::chrono::steady_clock::time_point spans_since, logs_since, profiles_since;
+    // When each table's rows were last cut into an insert.
+    std::chrono::steady_clock::time_point spans_cut, logs_cut, profiles_cut;
     std::map<uint64_t, uint64_t> spans_segments, logs_segments, profiles_segments;
     bool empty() const { return spans.rows() == 0 && logs.rows() == 0 && profiles.rows() == 0; }
   };
@@ -92,8 +100,12 @@ class OtelWriter : public prom::ICollector {
   Status Add(const std::string& database, B* batch, uint64_t wal_segment);
   void Stored(const Pending& p);
   void Run();
-  // Moves accumulating batches that are full, old, or (force) any to the queue. Needs mu_.
+  // Moves accumulating batches that are due (see OtelWriterOptions), or (force) any, to the queue.
+  // Needs mu_.
   void CutLocked(bool force);
+  template <typename B>
+  void CutOneLocked(const std::string& database, B* batch, std::chrono::steady_clock::time_point since,
+                    std::chrono::steady_clock::time_point* cut, std::map<uint64_t, uint64_t>* segments, bool force);
   Status Insert(const Pending& p);
 
   clickhouse::IClickHouseClient* client_;

@@ -155,6 +155,50 @@ TEST_F(Writer, FlushesAtRowCountAndAfterTheInterval) {
   w.Stop();
 }
 
+// Within min_insert_interval of a table's last insert, a full batch waits (and keeps growing)
+// unless max_insert_rows are waiting: 3 inserts for 150 + 150 + 1000 rows.
+TEST_F(Writer, InsertsAtMostOncePerIntervalUnlessMaxRowsWait) {
+  OtelWriterOptions o;
+  o.flush_rows = 100;
+  o.flush_interval = std::chrono::hours(1);
+  o.min_insert_interval = 1500ms;
+  o.max_insert_rows = 1000;
+  OtelWriter w(Engine(), o);
+  ASSERT_TRUE(w.EnsureSchema("coroot_interval").ok());
+  w.Start();
+  const std::string count = "SELECT count() FROM coroot_interval.otel_logs";
+  auto wait_for_count = [&](const std::string& want, std::chrono::milliseconds limit) {
+    auto t0 = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - t0 < limit) {
+      if (Q(count) == want) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  };
+  int64_t base = NowNs();
+  LogBatch a, b, c;
+  for (int i = 0; i < 150; ++i) AddLog(&a, i, base);
+  for (int i = 0; i < 150; ++i) AddLog(&b, i, base);
+  for (int i = 0; i < 1000; ++i) AddLog(&c, i, base);
+  ASSERT_TRUE(w.AddLogs("coroot_interval", &a).ok());
+  EXPECT_TRUE(wait_for_count("150\n", 1000ms));  // the table's first insert: at once
+  ASSERT_TRUE(w.AddLogs("coroot_interval", &b).ok());
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(Q(count), "150\n");                  // 150 >= flush_rows, but the last insert was just now
+  EXPECT_TRUE(wait_for_count("300\n", 3000ms));  // in once the interval has passed
+  ASSERT_TRUE(w.AddLogs("coroot_interval", &c).ok());
+  EXPECT_TRUE(wait_for_count("1300\n", 1000ms));  // max_insert_rows waiting: no wait for the interval
+  std::vector<prom::MetricFamily> out;
+  w.Collect(&out);
+  double inserts = -1;
+  for (const auto& f : out)
+    if (f.name == "coroot_clickhouse_inserts_total")
+      for (const auto& s : f.samples)
+        if (s.labels.size() == 1 && s.labels[0].value == "ok") inserts = s.value;
+  EXPECT_EQ(inserts, 3);
+  w.Stop();
+}
+
 TEST_F(Writer, FullBufferRefusesAndStopFlushesTheRest) {
   OtelWriterOptions o;
   o.flush_interval = std::chrono::hours(1);
