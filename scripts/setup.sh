@@ -25,6 +25,8 @@ packages=(
   prometheus prometheus-node-exporter clickhouse-server clickhouse-client
   postgresql-15 postgresql-contrib mariadb-server mariadb-client redis-server redis-tools
   memcached libmemcached-tools
+  # message brokers and ZooKeeper with their Python clients (agent_tracer_l7_brokers_bpf_test)
+  nats-server rabbitmq-server zookeeper python3-pika python3-kazoo
   # test tools
   python3 iproute2 nftables
   python3-dbus python3-gi  # stand-in for systemd's private D-Bus socket (agent_containers_cgroup_test)

@@ -63,7 +63,7 @@ L7Metrics::AddResult L7Metrics::Add(std::string_view container_id, std::string_v
     return AddResult::kDropped;
   }
   if (cit == counters_.end()) cit = counters_.emplace(std::move(key), 0).first;
-  cit->second++;
+  cit->second += is_messages ? std::max<uint32_t>(1, r.messages) : 1;  // a batch of messages in one syscall
   if (!has_histogram) return AddResult::kCounted;
   if (hit == histograms_.end()) hit = histograms_.emplace(std::move(hkey), Histogram{}).first;
   Histogram& h = hit->second;

@@ -169,6 +169,29 @@ TEST(L7MetricsTest, HttpPathFilterAndMessagesAndHttp2) {
   EXPECT_EQ(Find(fams, "container_http_inbound_requests_total"), nullptr);
 }
 
+// A batch of messages in one syscall adds them all; other protocols count one per request.
+TEST(L7MetricsTest, MessageBatchesCountEachMessage) {
+  L7Metrics m(L7MetricsOptions{});
+  L7Request batch = Req(L7Protocol::kRabbitmq, "ok", 0);
+  batch.method = "consume";
+  batch.messages = 4;
+  EXPECT_EQ(m.Add("c", "mq:5672", "", batch), L7Metrics::AddResult::kCounted);
+  batch.messages = 0;  // never below one
+  EXPECT_EQ(m.Add("c", "mq:5672", "", batch), L7Metrics::AddResult::kCounted);
+  L7Request redis = Req(L7Protocol::kRedis, "ok", 1000);
+  redis.messages = 3;
+  EXPECT_EQ(m.Add("c", "r:6379", "", redis), L7Metrics::AddResult::kCounted);
+  std::vector<prom::MetricFamily> fams;
+  m.Collect(&fams);
+  const auto* mq = Find(fams, "container_rabbitmq_messages_total");
+  ASSERT_NE(mq, nullptr);
+  ASSERT_EQ(mq->samples.size(), 1u);
+  EXPECT_EQ(mq->samples[0].value, 5);
+  const auto* r = Find(fams, "container_redis_queries_total");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->samples[0].value, 1);
+}
+
 TEST(L7MetricsTest, SeriesLimitDropsAndCounts) {
   L7MetricsOptions opt;
   opt.max_series = 4;  // counter + histogram per destination → 2 destinations fit

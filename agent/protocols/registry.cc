@@ -2,6 +2,7 @@
 
 #include "agent/protocols/http2/frame.h"
 
+#include <algorithm>
 #include <array>
 
 #include "agent/protocols/cassandra/parse.h"
@@ -83,6 +84,8 @@ ParseResult DecodeNats(const L7Event& ev, ConnectionState*, L7Request* out) {
   std::string status = out->status;
   ParseResult r = nats::ParseMessage(ev.payload, out);
   out->status = status;  // the kernel's verdict stands
+  if (r == ParseResult::kSuccess)
+    out->messages = std::max<uint32_t>(1, static_cast<uint32_t>(nats::CountMessages(ev.payload, out->method == kMethodProduce)));
   return r;
 }
 
@@ -90,6 +93,9 @@ ParseResult DecodeRabbitmq(const L7Event& ev, ConnectionState*, L7Request* out) 
   std::string status = out->status;
   ParseResult r = rabbitmq::ParseMessage(ev.payload, out);
   out->status = status;
+  if (r == ParseResult::kSuccess)
+    out->messages =
+        std::max<uint32_t>(1, static_cast<uint32_t>(rabbitmq::CountMessages(ev.payload, out->method == kMethodProduce)));
   return r;
 }
 

@@ -71,6 +71,9 @@ struct L7Request {
   uint32_t pid = 0;
   uint64_t connection_timestamp = 0;
   bool truncated = false;  // the payload head ended before the message: fields may be partial
+  // RabbitMQ/NATS: messages of this kind the syscall carried, counted in the payload head (a
+  // client's batched publishes, a broker's deliveries coalesced into one read); at least 1.
+  uint32_t messages = 1;
 };
 
 }  // namespace coroot::agent::protocols

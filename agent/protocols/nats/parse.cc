@@ -68,4 +68,30 @@ ParseResult ParseMessage(std::string_view buf, L7Request* out) {
   return ParseResult::kSuccess;
 }
 
+size_t CountMessages(std::string_view buf, bool produce) {
+  size_t n = 0, pos = 0;
+  while (pos < buf.size()) {
+    std::string_view rest = buf.substr(pos);
+    size_t eol = rest.find("\r\n");
+    if (eol == std::string_view::npos) break;
+    L7Request r;
+    if (ParseMessage(rest, &r) != ParseResult::kSuccess) {
+      // Another control line (PING, PONG, +OK, -ERR, SUB, UNSUB, INFO, CONNECT): skip it.
+      if (eol == 0 || ((rest[0] < 'A' || rest[0] > 'Z') && rest[0] != '+' && rest[0] != '-')) break;
+      pos += eol + 2;
+      continue;
+    }
+    if ((r.method == kMethodProduce) != produce) break;
+    n++;
+    // The last argument is the payload size (HPUB/HMSG: headers + body); the payload ends in CRLF.
+    std::string_view line = rest.substr(0, eol);
+    size_t sp = line.find_last_of(" \t");
+    uint64_t bytes = 0;
+    for (char c : line.substr(sp + 1)) bytes = bytes * 10 + static_cast<uint64_t>(c - '0');
+    if (bytes > buf.size()) break;  // past the head anyway (and no overflow below)
+    pos += eol + 2 + bytes + 2;
+  }
+  return n;
+}
+
 }  // namespace coroot::agent::protocols::nats

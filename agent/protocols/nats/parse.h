@@ -14,4 +14,9 @@ bool DetectRequest(std::string_view buf);
 // method = "produce" (PUB/HPUB) or "consume" (MSG/HMSG); path = subject; statement = the verb.
 ParseResult ParseMessage(std::string_view buf, L7Request* out);
 
+// Messages of one direction (PUB/HPUB when produce, MSG/HMSG otherwise) whose control line is
+// complete in buf, a syscall's head: a batch of them is one read or write. Other control lines
+// (PING, PONG, +OK, SUB, ...) between them are skipped; anything unparsable ends the count.
+size_t CountMessages(std::string_view buf, bool produce);
+
 }  // namespace coroot::agent::protocols::nats

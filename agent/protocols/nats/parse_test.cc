@@ -29,6 +29,24 @@ TEST(NatsParseTest, ProduceAndConsume) {
   }
 }
 
+TEST(NatsParseTest, CountMessages) {
+  EXPECT_EQ(CountMessages("PUB a 5\r\nhello\r\n", true), 1u);
+  EXPECT_EQ(CountMessages("PUB a 5\r\nhello\r\n", false), 0u);
+  // A client's batch, with a PING in the middle and an HPUB.
+  EXPECT_EQ(CountMessages("PUB a 2\r\nhi\r\nPING\r\nPUB b r.1 0\r\n\r\nHPUB c 12 14\r\nNATS/1.0\r\n\r\nhi\r\n", true), 3u);
+  // A server's coalesced deliveries; a payload that contains CRLF is skipped by its size.
+  EXPECT_EQ(CountMessages("MSG a 1 4\r\n\r\n\r\n\r\nMSG a 1 2\r\nhi\r\nHMSG a 1 12 12\r\nNATS/1.0\r\n\r\n\r\n", false),
+            3u);
+  // The head ends inside the second message's payload, then inside a control line.
+  EXPECT_EQ(CountMessages("MSG a 1 2\r\nhi\r\nMSG a 1 10\r\nhel", false), 2u);
+  EXPECT_EQ(CountMessages("MSG a 1 2\r\nhi\r\nMSG a 1", false), 1u);
+  // A message of the other direction or garbage ends the count.
+  EXPECT_EQ(CountMessages("MSG a 1 2\r\nhi\r\nPUB a 2\r\nhi\r\n", false), 1u);
+  EXPECT_EQ(CountMessages("MSG a 1 2\r\nhi\r\n\x01\x02\r\nMSG a 1 2\r\nhi\r\n", false), 1u);
+  EXPECT_EQ(CountMessages("MSG a 1 99999999999999999\r\nhi\r\n", false), 1u);
+  EXPECT_EQ(CountMessages("", true), 0u);
+}
+
 TEST(NatsParseTest, Invalid) {
   L7Request r;
   EXPECT_EQ(ParseMessage("PUB a\r\n", &r), ParseResult::kInvalid);            // no byte count

@@ -63,4 +63,28 @@ ParseResult ParseMessage(std::string_view buf, L7Request* out) {
   return ParseResult::kSuccess;
 }
 
+size_t CountMessages(std::string_view buf, bool produce) {
+  const uint16_t want = produce ? kMethodPublish : kMethodDeliver;
+  size_t n = 0;
+  uint64_t pos = 0;
+  while (pos + 11 <= buf.size()) {
+    BinaryReader r(buf.substr(pos));
+    uint8_t type = 0;
+    uint16_t channel = 0, cls = 0, method = 0;
+    uint32_t size = 0;
+    if (r.ReadU8(&type) != ParseResult::kSuccess || r.ReadBE16(&channel) != ParseResult::kSuccess ||
+        r.ReadBE32(&size) != ParseResult::kSuccess)
+      break;
+    if (type < 1 || type > 8) break;  // method, header, body, heartbeat (8): anything else is no frame
+    if (type == kFrameMethod) {
+      if (r.ReadBE16(&cls) != ParseResult::kSuccess || r.ReadBE16(&method) != ParseResult::kSuccess) break;
+      if (cls == kClassBasic && method == want) n++;
+    }
+    uint64_t end = pos + 7 + uint64_t{size};
+    if (end < buf.size() && static_cast<uint8_t>(buf[end]) != kFrameEnd) break;
+    pos = end + 1;
+  }
+  return n;
+}
+
 }  // namespace coroot::agent::protocols::rabbitmq

@@ -13,4 +13,9 @@ bool DetectRequest(std::string_view buf);
 // method = produce|consume; path = routing key; statement = "exchange=<e> routing_key=<rk>".
 ParseResult ParseMessage(std::string_view buf, L7Request* out);
 
+// Method frames Basic.Publish (produce) or Basic.Deliver (otherwise) in buf, a syscall's head,
+// walking frame by frame (content header and body frames between them are skipped); a frame
+// whose class and method ids are past the end of buf ends the count.
+size_t CountMessages(std::string_view buf, bool produce);
+
 }  // namespace coroot::agent::protocols::rabbitmq

@@ -31,6 +31,35 @@ TEST(RabbitmqParseTest, PublishAndDeliver) {
   EXPECT_TRUE(DetectRequest(with_header));
 }
 
+// Frames of a delivery: content header (type 2) and body (type 3) after the method frame.
+constexpr auto kHeader =
+    "\x02\x00\x01\x00\x00\x00\x0e\x00\x3c\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\xce"sv;
+constexpr auto kBody = "\x03\x00\x01\x00\x00\x00\x02hi\xce"sv;
+
+TEST(RabbitmqParseTest, CountMessages) {
+  std::string one = std::string(kDeliver) + std::string(kHeader) + std::string(kBody);
+  EXPECT_EQ(CountMessages(one, false), 1u);
+  EXPECT_EQ(CountMessages(one, true), 0u);
+  // What RabbitMQ wrote in one go to a consumer: Basic.ConsumeOk, then three deliveries.
+  std::string consume_ok("\x01\x00\x01\x00\x00\x00\x09\x00\x3c\x00\x15\x04" "ctag" "\xce"sv);
+  std::string burst = consume_ok + one + one + one;
+  EXPECT_EQ(CountMessages(burst, false), 3u);
+  // Cut in the middle of the third delivery's method frame header: two complete, the third's
+  // class and method ids are past the end.
+  EXPECT_EQ(CountMessages(std::string_view(burst).substr(0, consume_ok.size() + 2 * one.size() + 9), false), 2u);
+  // Cut inside the third delivery's method frame payload (its ids are there): counted.
+  EXPECT_EQ(CountMessages(std::string_view(burst).substr(0, consume_ok.size() + 2 * one.size() + 12), false), 3u);
+  // Publishes, each with its header and body, in one write.
+  std::string pub = std::string(kPublish) + std::string(kHeader) + std::string(kBody);
+  EXPECT_EQ(CountMessages(pub + pub, true), 2u);
+  // A broken frame end stops the count.
+  std::string bad = one;
+  bad[kDeliver.size() - 1] = 0;
+  EXPECT_EQ(CountMessages(bad + one, false), 1u);
+  EXPECT_EQ(CountMessages("", false), 0u);
+  EXPECT_EQ(CountMessages("AMQP\x00\x00\x09\x01"sv, true), 0u);
+}
+
 TEST(RabbitmqParseTest, Invalid) {
   L7Request r;
   std::string bad_end(kPublish);

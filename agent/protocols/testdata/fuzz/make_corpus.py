@@ -76,6 +76,9 @@ def main():
     nats = {"pub": b"PUB orders.new 5\r\nhello\r\n", "pub_reply": b"PUB a.b _INBOX.1 3\r\nabc\r\n",
             "hpub": b"HPUB s 22 27\r\nNATS/1.0\r\nK: V\r\n\r\n\r\nhello\r\n", "msg": b"MSG orders.new 9 5\r\nhello\r\n",
             "hmsg": b"HMSG s 1 reply 22 27\r\n"}
+    # Batches in one syscall (CountMessages): a client's publishes, a server's coalesced deliveries.
+    nats["pub_batch"] = nats["pub"] + b"PING\r\n" + nats["hpub"] + nats["pub_reply"]
+    nats["msg_batch"] = nats["msg"] * 3 + b"PONG\r\n" + b"MSG a 1 4\r\n\r\n\r\n\r\n"
     for name, data in nats.items():
         write("nats", name, data)
     for name in ("mongo_find.bin", "mongo_insert.bin"):
@@ -85,6 +88,10 @@ def main():
         requests.setdefault("mongo", []).append(data)
     amqp = {"publish": bytes.fromhex("0100010000001600 3c00280000 06".replace(" ", "")) + b"orders\x07created\x00\xce",
             "deliver": bytes.fromhex("010001000000210 03c003c04".replace(" ", "")) + b"ctag" + bytes(7) + b"\x01\x00\x06orders\x07created\xce"}
+    content = bytes.fromhex("0200010000000e 003c0000 0000000000000002 0000 ce".replace(" ", "")) + bytes.fromhex("0300010000000268 69ce".replace(" ", ""))
+    consume_ok = bytes.fromhex("01000100000009 003c0015 04".replace(" ", "")) + b"ctag\xce"
+    amqp["deliver_burst"] = consume_ok + (amqp["deliver"] + content) * 3
+    amqp["publish_batch"] = (amqp["publish"] + content) * 2 + bytes.fromhex("0800000000000000ce")  # + heartbeat
     for name, data in amqp.items():
         write("rabbitmq", name, data)
     cql = {"query": bytes.fromhex("040000050700000016 0000000f".replace(" ", "")) + b"SELECT * FROM t\x00\x01\x00",
