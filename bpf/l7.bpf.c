@@ -68,8 +68,9 @@ static __always_inline bool is_http_request(const char *p, __u64 size)
            (p[1] == 'A' && p[2] == 'T' && p[3] == 'C' && p[4] == 'H' && p[5] == ' ');
   case 'H': return p[1] == 'E' && p[2] == 'A' && p[3] == 'D' && p[4] == ' ';
   case 'D': return p[1] == 'E' && p[2] == 'L' && p[3] == 'E' && p[4] == 'T' && p[5] == 'E' && p[6] == ' ';
-  case 'C':
-    return p[1] == 'O' && p[2] == 'N' && p[3] == 'N' && p[4] == 'E' && p[5] == 'C' && p[6] == 'T' && p[7] == ' ';
+  case 'C':  // not NATS's "CONNECT {json}"
+    return p[1] == 'O' && p[2] == 'N' && p[3] == 'N' && p[4] == 'E' && p[5] == 'C' && p[6] == 'T' && p[7] == ' ' &&
+           p[8] != '{';
   case 'O':
     return p[1] == 'P' && p[2] == 'T' && p[3] == 'I' && p[4] == 'O' && p[5] == 'N' && p[6] == 'S' && p[7] == ' ';
   }
@@ -211,6 +212,19 @@ static __always_inline bool is_zookeeper_request(const char *p, __u64 size)
   if (len < 8 || !length_fits((__u64)len + 4, size) || (xid < 0 && xid != -2 && xid != -8))
     return false;
   return (op >= 1 && op <= 9) || (op >= 11 && op <= 22) || op == -11 || op == 101 || op == 103;
+}
+
+// A ZooKeeper request whose path follows its header (int32 length, then '/'): create, get,
+// set, delete, exists, get_children... Checked before Kafka: a ZooKeeper request with an xid
+// below 65536 reads as a Kafka one (api key 0, version = xid, correlation id = opcode), and a Kafka
+// request with a small correlation id as ZooKeeper's; Kafka never has a path at byte 16 (bytes
+// 12..15 are the client id's length and first bytes, or a null transactional id).
+static __always_inline bool is_zookeeper_path_request(const char *p, __u64 size)
+{
+  if (size < 17 || !is_zookeeper_request(p, size))
+    return false;
+  __s32 n = be32(p + 12);
+  return n > 0 && n <= 4096 && p[16] == '/' && (__u64)n + 16 <= size;
 }
 
 // ---- FoundationDB (FlowTransport; the facts and the same checks in agent/protocols/foundationdb) ----
@@ -410,6 +424,8 @@ static __always_inline __u8 detect_request(const char *p, __u64 size)
     return COROOT_L7_MEMCACHED;
   if (is_mongo_request(p, size))
     return COROOT_L7_MONGO;
+  if (is_zookeeper_path_request(p, size))
+    return COROOT_L7_ZOOKEEPER;
   if (is_kafka_request(p, size))
     return COROOT_L7_KAFKA;
   if (is_cassandra_request(p, size))
@@ -1022,6 +1038,8 @@ static __always_inline void on_response(__u64 key, struct coroot_l7_sock *s, con
   }
   int status = NO_MATCH;
   __u32 stmt_id = 0;
+  // Kept as Kafka, so also in l7_stream_requests (even if its response shows it is ZooKeeper's).
+  const bool kafka_copy = req->protocol == COROOT_L7_KAFKA;
   switch (req->protocol) {
   case COROOT_L7_HTTP: status = http_status(h); break;
   case COROOT_L7_POSTGRES: status = postgres_status(h); break;
@@ -1063,7 +1081,7 @@ static __always_inline void on_response(__u64 key, struct coroot_l7_sock *s, con
     return;
   }
   s->partial = 0;
-  if (req->protocol == COROOT_L7_KAFKA) {
+  if (kafka_copy) {
     struct coroot_l7_stream_key sk = {.sock = key, .stream = be32(req->payload + 8)};
     bpf_map_delete_elem(&l7_stream_requests, &sk);  // its other copy
   }
