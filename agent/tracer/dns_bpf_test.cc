@@ -15,6 +15,7 @@
 #include <set>
 
 #include "agent/tracer/bpf_test_util.h"
+#include "agent/tracer/collector_test_util.h"
 #include "agent/tracer/ebpf_collector.h"
 #include "lib/testing/process.h"
 
@@ -78,20 +79,11 @@ for i, spec in enumerate(sys.argv[2:]):
 
 class DnsBpfTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (geteuid() != 0 || Cgroup2Root().empty()) return;
-    EbpfOptions o;
-    o.reconcile = false;
-    o.tracer.ring_buffer_bytes = 8 << 20;
-    auto c = EbpfCollector::Start(o);
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    collector_ = *c;
-  }
+  static void SetUpTestSuite() { StartSharedCollector(&collector_); }
   static void TearDownTestSuite() { collector_.reset(); }
 
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (eBPF, cgroups)";
-    if (Cgroup2Root().empty()) GTEST_SKIP() << "no cgroup v2 mount";
+    if (std::string why = SkipReason(); !why.empty()) GTEST_SKIP() << why;
     if (!Installed("/usr/sbin/dnsmasq") || !Installed("/usr/bin/dig")) GTEST_SKIP() << "no dnsmasq / dig";
     dir_ = testing::MakeTempDir("dns_bpf_test_");
     chmod(dir_.c_str(), 0777);  // dnsmasq drops to nobody

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "agent/tracer/bpf_test_util.h"
+#include "agent/tracer/collector_test_util.h"
 #include "agent/tracer/ebpf_collector.h"
 #include "lib/testing/process.h"
 
@@ -39,19 +40,10 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 
 class L7BrokersBpfTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (geteuid() != 0 || Cgroup2Root().empty()) return;
-    EbpfOptions o;
-    o.reconcile = false;
-    o.tracer.ring_buffer_bytes = 8 << 20;
-    auto c = EbpfCollector::Start(o);
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    collector_ = *c;
-  }
+  static void SetUpTestSuite() { StartSharedCollector(&collector_); }
   static void TearDownTestSuite() { collector_.reset(); }
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (eBPF, cgroups)";
-    if (Cgroup2Root().empty()) GTEST_SKIP() << "no cgroup v2 mount";
+    if (std::string why = SkipReason(); !why.empty()) GTEST_SKIP() << why;
     dir_ = testing::MakeTempDir("l7_brokers_bpf_test_");
   }
   void TearDown() override {

@@ -18,6 +18,7 @@
 #include <functional>
 
 #include "agent/tracer/bpf_test_util.h"
+#include "agent/tracer/collector_test_util.h"
 #include "agent/tracer/ebpf_collector.h"
 #include "lib/testing/go_build.h"
 #include "lib/testing/process.h"
@@ -30,19 +31,13 @@ using namespace bpf_test;
 class TlsBpfTest : public ::testing::Test {
  public:
   static void SetUpTestSuite() {
-    if (geteuid() != 0 || Cgroup2Root().empty()) return;
-    EbpfOptions o;
-    o.reconcile = false;
-    o.tracer.ring_buffer_bytes = 8 << 20;
+    EbpfOptions o = SharedCollectorOptions();
     o.instrumentation_delay = std::chrono::seconds(0);  // test processes are young
-    auto c = EbpfCollector::Start(o);
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    collector_ = *c;
+    StartSharedCollector(&collector_, o);
   }
   static void TearDownTestSuite() { collector_.reset(); }
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (eBPF, cgroups)";
-    if (Cgroup2Root().empty()) GTEST_SKIP() << "no cgroup v2 mount";
+    if (std::string why = SkipReason(); !why.empty()) GTEST_SKIP() << why;
     ASSERT_NE(collector_, nullptr);
     ASSERT_NE(collector_->tls(), nullptr);
     dir_ = testing::MakeTempDir("tls_bpf_test_");

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "agent/tracer/bpf_test_util.h"
+#include "agent/tracer/collector_test_util.h"
 #include "agent/tracer/ebpf_collector.h"
 #include "agent/tracer/netns_addrs.h"
 #include "lib/base/file.h"
@@ -129,7 +130,7 @@ class NetnsPair {
 class TracerBpfTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (geteuid() != 0 || Cgroup2Root().empty()) return;
+    if (!SkipReason().empty()) return;
     EbpfOptions o;
     o.reconcile = false;
     auto c = EbpfCollector::Start(o);
@@ -138,8 +139,7 @@ class TracerBpfTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { collector_.reset(); }
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (eBPF, cgroups)";
-    if (Cgroup2Root().empty()) GTEST_SKIP() << "no cgroup v2 mount";
+    if (std::string why = SkipReason(); !why.empty()) GTEST_SKIP() << why;
     dir_ = testing::MakeTempDir("tracer_bpf_test_");
   }
   void TearDown() override {
