@@ -102,17 +102,23 @@ std::vector<ProcTcpSocket> ParseProcNetTcp(std::string_view text, bool v6, size_
   return out;
 }
 
-StatusOr<std::vector<ExistingSocket>> ScanExistingSockets(const std::string& proc_root, ScanLimits limits) {
+// The numeric entries of proc_root, at most max of them.
+static StatusOr<std::vector<uint32_t>> ListPids(const std::string& proc_root, size_t max) {
   DIR* d = opendir(proc_root.c_str());
   if (!d) return ErrnoStatus("opendir " + proc_root, errno);
   std::vector<uint32_t> pids;
   while (dirent* de = readdir(d)) {
     uint64_t pid;
     if (!ParseUint64(de->d_name, &pid) || pid == 0 || pid > UINT32_MAX) continue;
-    if (pids.size() >= limits.max_pids) break;
+    if (pids.size() >= max) break;
     pids.push_back(static_cast<uint32_t>(pid));
   }
   closedir(d);
+  return pids;
+}
+
+StatusOr<std::vector<ExistingSocket>> ScanExistingSockets(const std::string& proc_root, ScanLimits limits) {
+  ASSIGN_OR_RETURN(std::vector<uint32_t> pids, ListPids(proc_root, limits.max_pids));
 
   std::unordered_map<uint64_t, uint32_t> inode_pid;  // socket inode -> first pid holding it
   std::map<uint32_t, uint32_t> netns_pid;            // netns inode -> a pid inside it
@@ -162,16 +168,7 @@ StatusOr<std::vector<ExistingSocket>> ScanExistingSockets(const std::string& pro
 }
 
 StatusOr<std::vector<ProcessSocket>> ScanDnsServerSockets(const std::string& proc_root, ScanLimits limits) {
-  DIR* d = opendir(proc_root.c_str());
-  if (!d) return ErrnoStatus("opendir " + proc_root, errno);
-  std::vector<uint32_t> pids;
-  while (dirent* de = readdir(d)) {
-    uint64_t pid;
-    if (!ParseUint64(de->d_name, &pid) || pid == 0 || pid > UINT32_MAX) continue;
-    if (pids.size() >= limits.max_pids) break;
-    pids.push_back(static_cast<uint32_t>(pid));
-  }
-  closedir(d);
+  ASSIGN_OR_RETURN(std::vector<uint32_t> pids, ListPids(proc_root, limits.max_pids));
 
   // The port-53 UDP sockets of every namespace first: most nodes have none, and then no fd is read.
   std::set<uint64_t> netns_seen, inodes;
