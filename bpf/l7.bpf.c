@@ -1170,15 +1170,22 @@ static __always_inline void on_send(__u64 fd, const void *buf, __u64 size, const
 }
 
 // addr: where recvfrom/recvmsg write the sender's address (0: read/readv).
-static __always_inline void read_enter(__u64 fd, const void *buf, __u64 cap, const void *addr)
+// A read on a traced socket is remembered until its exit: buf/cap of the buffer, or (iovcnt > 1)
+// buf = the iovec array.
+static __always_inline void remember_read(__u64 fd, const void *buf, __u64 cap, __u64 iovcnt, const void *addr)
 {
   __u64 id = bpf_get_current_pid_tgid();
   __u64 key = l7_key(id >> 32, fd);
   struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
   if (!s || tls_claim_read(fd) || s->tls)
     return;
-  struct coroot_l7_read r = {.key = key, .buf = (__u64)buf, .cap = cap, .addr = (__u64)addr};
+  struct coroot_l7_read r = {.key = key, .buf = (__u64)buf, .cap = cap, .iovcnt = iovcnt, .addr = (__u64)addr};
   bpf_map_update_elem(&l7_reads, &id, &r, BPF_ANY);
+}
+
+static __always_inline void read_enter(__u64 fd, const void *buf, __u64 cap, const void *addr)
+{
+  remember_read(fd, buf, cap, 0, addr);
 }
 
 // The first iovec of an array in user memory.
@@ -1286,13 +1293,7 @@ static __always_inline void read_enter_iov(__u64 fd, const struct iovec *iov, __
       read_enter(fd, base, len, addr);
     return;
   }
-  __u64 id = bpf_get_current_pid_tgid();
-  __u64 key = l7_key(id >> 32, fd);
-  struct coroot_l7_sock *s = bpf_map_lookup_elem(&l7_socks, &key);
-  if (!s || tls_claim_read(fd) || s->tls)
-    return;
-  struct coroot_l7_read r = {.key = key, .buf = (__u64)iov, .iovcnt = cnt, .addr = (__u64)addr};
-  bpf_map_update_elem(&l7_reads, &id, &r, BPF_ANY);
+  remember_read(fd, iov, 0, cnt, addr);
 }
 
 static __always_inline void read_exit_iov(__u64 key, struct coroot_l7_sock *s, const struct iovec *iov, __u64 cnt,
