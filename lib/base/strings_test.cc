@@ -19,6 +19,18 @@ TEST(Strings, ParseUint64RejectsOverflowAndJunk) {
   EXPECT_FALSE(ParseUint64("", &v));
 }
 
+TEST(Strings, NextLineWalksLinesWithoutTheNewline) {
+  std::vector<std::string> got;
+  std::string_view line;
+  for (size_t pos = 0; NextLine("a\n\nbc\nd", &pos, &line);) got.emplace_back(line);
+  EXPECT_EQ(got, (std::vector<std::string>{"a", "", "bc", "d"}));
+  got.clear();
+  for (size_t pos = 0; NextLine("x\n", &pos, &line);) got.emplace_back(line);
+  EXPECT_EQ(got, (std::vector<std::string>{"x"}));  // no empty line after the last newline
+  size_t pos = 0;
+  EXPECT_FALSE(NextLine("", &pos, &line));
+}
+
 TEST(Strings, JsonEscape) {
   EXPECT_EQ(JsonEscape("a\"b\\c\n\x01"), "a\\\"b\\\\c\\n\\u0001");
   EXPECT_EQ(HexEncode(std::string("\x00\xff", 2)), "00ff");

@@ -66,12 +66,8 @@ bool AllDigits(std::string_view s) {
 StatusOr<ProcCgroup> ParseProcCgroup(std::string_view text, std::string_view base_path) {
   ProcCgroup cg;
   size_t lines = 0, valid = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  std::string_view line;
+  for (size_t pos = 0; NextLine(text, &pos, &line);) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
     if (++lines > kMaxLines) return InvalidArgument("cgroup file: more than 64 lines");

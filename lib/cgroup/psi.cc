@@ -16,12 +16,8 @@ StatusOr<Pressure> ParsePressure(std::string_view text) {
     while (*i < line.size() && line[*i] != ' ' && line[*i] != '\t') (*i)++;
     return line.substr(start, *i - start);
   };
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  std::string_view line;
+  for (size_t pos = 0; NextLine(text, &pos, &line);) {
     size_t i = 0;
     std::string_view kind = next_field(line, &i);
     double* dst = kind == "some" ? &p.some_seconds : kind == "full" ? &p.full_seconds : nullptr;
