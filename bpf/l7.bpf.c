@@ -587,15 +587,23 @@ static __always_inline int clickhouse_status(const char *h)
 
 // ---- pairing ----
 
-// Reads n bytes of the data being classified: from user memory, or from the per-CPU gather
-// buffer while the data of a vectored call is classified (l7_gather.active).
+// While the data of a vectored call is classified from the per-CPU gather buffer
+// (l7_gather.active), it is addressed as GATHER_BASE + offset: a plain number like a user pointer
+// (and below mmap_min_addr, so never one), which lets every function take buf as a scalar, global
+// functions included. A direct bpf_probe_read_user of it fails, as it should.
+#define GATHER_BASE 0x1000UL
+
+// Reads n bytes of the data being classified: from user memory or from the gather buffer.
 static __always_inline long read_data(void *dst, __u32 n, const void *src)
 {
   __u32 zero = 0;
   struct coroot_l7_gather *g = bpf_map_lookup_elem(&l7_gather, &zero);
-  if (g && g->active)
-    return bpf_probe_read_kernel(dst, n, src);
-  return bpf_probe_read_user(dst, n, src);
+  if (!g || !g->active)
+    return bpf_probe_read_user(dst, n, src);
+  __u64 off = (__u64)src - GATHER_BASE;
+  if (off >= sizeof(g->data) || n > sizeof(g->data) - off)
+    return -1;  // beyond what was gathered
+  return bpf_probe_read_kernel(dst, n, g->data + off);
 }
 
 // FoundationDB: a known ErrorOr reply; failed when its union type byte (field 0 of the root table)
@@ -896,6 +904,64 @@ static __always_inline bool h2_data(__u64 key, const struct coroot_l7_sock *cs, 
   return true;
 }
 
+// Where the first broker message of buf may start: past up to 3 NATS control lines (+OK, PING,
+// PONG) or complete AMQP frames that are no message, as when a consumer's read starts with the
+// reply to another command (Basic.ConsumeOk, a heartbeat, +OK) and goes on with a delivery, or a
+// client writes PONG or Basic.Ack before a publish. -1 when buf cannot hold a message there.
+// A global function: the verifier checks it once, not once per path that reaches it.
+__noinline long message_offset(__u64 buf, __u64 size, int sent)
+{
+  __u64 o = 0;
+  for (int i = 0; i < 4; i++) {  // a bounded loop: the verifier walks its 4 turns
+    if (o + 12 > size)
+      return -1;
+    char h[12] = {};
+    if (read_data(h, sizeof(h), (const char *)buf + o) != 0)
+      return -1;
+    if (h[0] == 'M' || h[0] == 'H' || (sent && h[0] == 'P' && h[1] == 'U'))
+      return o;  // maybe MSG, HMSG, HPUB, PUB: detect_message decides
+    if (h[0] == '+' && h[1] == 'O' && h[2] == 'K' && h[3] == '\r' && h[4] == '\n') {
+      o += 5;
+      continue;
+    }
+    if (h[0] == 'P' && (h[1] == 'I' || h[1] == 'O') && h[2] == 'N' && h[3] == 'G' && h[4] == '\r' && h[5] == '\n') {
+      o += 6;
+      continue;
+    }
+    if (h[0] != 1 && h[0] != 2 && h[0] != 3 && h[0] != 8)
+      return -1;
+    if (h[0] == 1 && be16(h + 7) == 60 && be16(h + 9) == (sent ? 40 : 60))
+      return o;
+    __u64 end = o + 7 + be32(h + 3);  // the frame-end octet
+    char fe = 0;
+    if (end >= size || read_data(&fe, 1, (const char *)buf + end) != 0 || (__u8)fe != 0xce)
+      return -1;
+    o = end + 1;
+  }
+  return -1;
+}
+
+// A broker message sent or received, possibly behind control lines or frames (message_offset):
+// its head copied into the scratch request (payload_size = the bytes from it on), or 0.
+static __always_inline struct coroot_l7_request *copy_message(const void *buf, __u64 size, bool sent)
+{
+  __u32 zero = 0;
+  struct coroot_l7_request *r = bpf_map_lookup_elem(&l7_scratch, &zero);
+  long o = message_offset((__u64)buf, size, sent);
+  if (!r || o < 0)
+    return 0;
+  // Through the map: the verifier then goes on from one unknown offset, not from a precise one per
+  // path that reaches here (each would walk copy_head and detect_message again).
+  r->head_offset = o;
+  __u64 off = r->head_offset;
+  if (off >= size)
+    return 0;
+  r = copy_head((const char *)buf + off, size - off);
+  if (!r || !(r->protocol = detect_message(r->payload, r->payload_size, sent)))
+    return 0;
+  return r;
+}
+
 // Data that may be a request: sent on an outbound socket, received on an inbound one.
 static __always_inline void on_request(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size)
 {
@@ -932,29 +998,23 @@ static __always_inline void on_request(__u64 key, const struct coroot_l7_sock *s
     bpf_map_delete_elem(&l7_requests, &key);  // a kept header whose body makes no request
   if (!s->inbound && dns_query(key, r->payload, size, true, 0))
     return;
-  // A message a client publishes (Coroot counts messages on the client side only).
-  if (!s->inbound && (proto = detect_message(r->payload, size, true))) {
-    r->protocol = proto;
+  // A message a client publishes (Coroot counts messages on the client side only), maybe after
+  // a PONG or an AMQP frame that is none (a consumer's Basic.Ack before a publish).
+  if (s->inbound)
+    return;
+  char c = r->payload[0];
+  if (c != 'P' && c != 'H' && c != '+' && c != 1 && c != 2 && c != 3 && c != 8)
+    return;  // cheap pre-check before looking again
+  if ((r = copy_message(buf, size, true)))
     emit(key, s, r, COROOT_L7_STATUS_OK, 0);
-  }
 }
 
 // A client received data that answers no request: a message delivered to a consumer?
 static __always_inline void on_unsolicited(__u64 key, const struct coroot_l7_sock *s, const void *buf, __u64 size)
 {
-  char h[4] = {};
-  if (size < 6 || read_data(h, sizeof(h), buf) != 0)
-    return;
-  if (h[0] != 1 && h[0] != 'M' && h[0] != 'H')
-    return;  // cheap pre-check before copying the head
-  struct coroot_l7_request *r = copy_head(buf, size);
-  if (!r)
-    return;
-  __u8 proto = detect_message(r->payload, size, false);
-  if (!proto)
-    return;
-  r->protocol = proto;
-  emit(key, s, r, COROOT_L7_STATUS_OK, 0);
+  struct coroot_l7_request *r = copy_message(buf, size, false);
+  if (r)
+    emit(key, s, r, COROOT_L7_STATUS_OK, 0);
 }
 
 // A response that names its request (Kafka, Cassandra, Dubbo2): looked up by that id. True when
@@ -1279,7 +1339,7 @@ static __always_inline void on_write_iov(__u64 fd, const struct iovec *iov, __u6
   if (!g)
     return;
   g->active = 1;
-  on_write(fd, g->data, total, 0);  // (a DNS server's responses come in one iovec)
+  on_write(fd, (const void *)GATHER_BASE, total, 0);  // (a DNS server's responses come in one iovec)
   g->active = 0;
 }
 
@@ -1305,9 +1365,9 @@ static __always_inline void read_exit_iov(__u64 key, struct coroot_l7_sock *s, c
     return;
   g->active = 1;
   if (s->inbound)
-    on_request(key, s, g->data, total);
+    on_request(key, s, (const void *)GATHER_BASE, total);
   else
-    on_response(key, s, g->data, total);
+    on_response(key, s, (const void *)GATHER_BASE, total);
   g->active = 0;
 }
 

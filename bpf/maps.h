@@ -119,7 +119,8 @@ struct coroot_l7_request {
   __u8 protocol;
   __u8 method;
   __u8 skip; /* bytes of the response's header already read (a length prefix read on its own) */
-  __u8 reserved[5];
+  __u8 reserved;
+  __u32 head_offset; /* scratch only: where copy_message found the message */
   char payload[COROOT_L7_PAYLOAD];
 };
 struct {

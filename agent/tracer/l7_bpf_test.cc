@@ -481,6 +481,14 @@ def fdb_reply(fid, err=None):
     return fdb_packet(head + struct.pack("<iIB", 8, at - 20, tag) + b"\0\0\0" + inner)
 amqp_publish = b"\x01\x00\x01" + struct.pack(">i", 22) + struct.pack(">HHH", 60, 40, 0) + b"\x06orders\x07created\x00\xce"
 amqp_deliver = b"\x01\x00\x01" + struct.pack(">i", 33) + struct.pack(">HH", 60, 60) + b"\x04ctag" + struct.pack(">q", 1) + b"\x00\x06orders\x07created\xce"
+# A read or write where control lines / frames come before the message (a reply to another
+# command, a heartbeat, a consumer's ack): the kernel looks past up to 3 of them.
+def amqp_frame(t, payload): return struct.pack(">BHI", t, 1, len(payload)) + payload + b"\xce"
+amqp_consume_ok = amqp_frame(1, struct.pack(">HH", 60, 21) + b"\x04ctag")
+amqp_heartbeat = b"\x08\x00\x00\x00\x00\x00\x00\xce"
+amqp_ack = amqp_frame(1, struct.pack(">HHQB", 60, 80, 1, 0))
+amqp_content = amqp_frame(2, struct.pack(">HHQH", 60, 0, 5, 0)) + amqp_frame(3, b"hello")
+nats_msg = b"MSG orders.new 9 5\r\nhello\r\n"
 # ClickHouse native, as a revision-54460 client speaks it (36-char query id, an 8-byte start time
 # before the interface, no compression); the empty Data block that ends the query goes in a write
 # of its own, and the server's packets each in their own write (the client reads them in several).
@@ -509,6 +517,11 @@ X = {
                    (fdb_req(8454530, b"hello"), fdb_reply(1378929, 1007)), (fdb_req(838566, b""), fdb_reply(15709388))],
   "nats": [(b"PUB orders.new 5\r\nhello\r\n", b""), (b"PUB orders.new 5\r\nhello\r\n", b""), (b"", b"MSG orders.new 9 5\r\nhello\r\n")],
   "rabbitmq": [(amqp_publish, b""), (b"", amqp_deliver)],
+  "nats_behind_control": [(b"PONG\r\nPUB orders.new 5\r\nhello\r\n", b""), (b"", b"+OK\r\nPING\r\n" + nats_msg + nats_msg),
+                          (b"", b"+OK\r\n+OK\r\nPONG\r\n" + nats_msg), (b"", b"+OK\r\n+OK\r\n+OK\r\n+OK\r\n" + nats_msg)],
+  "rabbitmq_behind_control": [(amqp_ack + amqp_publish + amqp_content, b""),
+                              (b"", amqp_consume_ok + amqp_heartbeat + amqp_deliver + amqp_content),
+                              (b"", amqp_heartbeat + amqp_content + amqp_deliver + amqp_content + amqp_deliver + amqp_content)],
   "clickhouse": [([ch_query(b"SELECT number FROM system.numbers LIMIT 2"), ch_empty_data], ch_ok),
                  ([ch_query(b"SELECT * FROM t"), ch_empty_data], [ch_exception])],
   # Pipelined: every request is sent before any response is read (Cassandra answers out of order).
@@ -579,6 +592,12 @@ TEST_F(L7BpfTest, ProtocolsWithoutAServerHere) {
        {{{{"status", "ok"}}, 2}, {{{"status", "failed"}}, 1}}, "container_foundationdb_inbound_requests_total"},
       {"nats", "container_nats_messages_total", {{{{"method", "produce"}}, 2}, {{{"method", "consume"}}, 1}}},
       {"rabbitmq", "container_rabbitmq_messages_total", {{{{"method", "produce"}}, 1}, {{{"method", "consume"}}, 1}}},
+      // Up to 3 control lines or frames before the message are looked past; the 4th read has 4
+      // (+OK x4) and is not counted.
+      {"nats_behind_control", "container_nats_messages_total",
+       {{{{"method", "produce"}}, 1}, {{{"method", "consume"}}, 3}}},
+      {"rabbitmq_behind_control", "container_rabbitmq_messages_total",
+       {{{{"method", "produce"}}, 1}, {{{"method", "consume"}}, 3}}},
       {"clickhouse", "container_clickhouse_queries_total", {{{{"status", "ok"}}, 1}, {{{"status", "failed"}}, 1}},
        "container_clickhouse_inbound_queries_total"},
   };
