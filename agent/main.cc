@@ -181,6 +181,7 @@ int main(int argc, char** argv) {
     eo.tracer.connect_fd_hooks = !cfg.disable_l7_tracing;
     eo.l7 = !cfg.disable_l7_tracing;
     eo.instrumentation_delay = std::chrono::duration_cast<std::chrono::seconds>(cfg.instrumentation_delay);
+    eo.net_latency.enabled = !cfg.disable_pinger;  // container_net_latency_seconds (ICMP probes)
     // L7 events are 1 KiB each: a ring that holds ~8k of them between two drains.
     if (eo.l7) eo.tracer.ring_buffer_bytes = 8 << 20;
     eo.l7_metrics.max_fqdns_per_container = static_cast<size_t>(cfg.max_fqdns_per_container);
