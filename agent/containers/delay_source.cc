@@ -1,5 +1,7 @@
 #include "agent/containers/delay_source.h"
 
+#include <algorithm>
+
 #include "lib/base/log.h"
 
 namespace coroot::agent::containers {
@@ -10,7 +12,7 @@ void NetlinkDelaySource::TasksOf(int pid, std::vector<TaskSample>* out) {
 }
 
 void SnapshotDelaySource::Refresh() {
-  by_tgid_.clear();
+  tasks_.clear();
   StatusOr<std::vector<ThreadDelays>> tasks = reader_();
   if (!tasks.ok()) {
     if (!warned_) {
@@ -19,12 +21,17 @@ void SnapshotDelaySource::Refresh() {
     warned_ = true;
     return;
   }
-  for (const ThreadDelays& t : *tasks) by_tgid_[t.tgid].push_back({t.tid, t.delays});
+  tasks_ = std::move(tasks).value();
+  auto by_tgid = [](const ThreadDelays& a, const ThreadDelays& b) { return a.tgid < b.tgid; };
+  if (!std::is_sorted(tasks_.begin(), tasks_.end(), by_tgid)) std::sort(tasks_.begin(), tasks_.end(), by_tgid);
 }
 
 void SnapshotDelaySource::TasksOf(int pid, std::vector<TaskSample>* out) {
-  auto it = by_tgid_.find(static_cast<uint32_t>(pid));
-  if (it != by_tgid_.end()) out->insert(out->end(), it->second.begin(), it->second.end());
+  ThreadDelays key;
+  key.tgid = static_cast<uint32_t>(pid);
+  auto [first, last] = std::equal_range(tasks_.begin(), tasks_.end(), key,
+                                        [](const ThreadDelays& a, const ThreadDelays& b) { return a.tgid < b.tgid; });
+  for (auto it = first; it != last; ++it) out->push_back({it->tid, it->delays});
 }
 
 }  // namespace coroot::agent::containers

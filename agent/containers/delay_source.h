@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "agent/containers/taskstats.h"
@@ -50,7 +49,9 @@ class SnapshotDelaySource : public DelaySource {
 
  private:
   Reader reader_;
-  std::unordered_map<uint32_t, std::vector<TaskSample>> by_tgid_;
+  // This gather's tasks sorted by tgid: one vector reused across gathers rather than a map of
+  // per-process vectors rebuilt each time (thousands of allocations per gather).
+  std::vector<ThreadDelays> tasks_;
   bool warned_ = false;
 };
 

@@ -63,8 +63,16 @@ void WriteLabels(const Labels& labels, const Label* extra, std::string* out) {
     first = false;
     *out += l.name;
     *out += "=\"";
-    // Runs without an escape are appended whole: most values have none.
+    // Most values need no escape: checked without branches (the compiler vectorizes the loop),
+    // they are appended whole.
     const std::string& v = l.value;
+    bool escape = false;
+    for (const char c : v) escape |= (c == '\\') | (c == '"') | (c == '\n');
+    if (!escape) {
+      *out += v;
+      out->push_back('"');
+      return;
+    }
     size_t start = 0;
     for (size_t i = 0; i < v.size(); i++) {
       const char c = v[i];
