@@ -113,7 +113,7 @@ struct {
  * inside the wait never returns. */
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 65536);
+  __uint(max_entries, 16384);
   __type(key, __u64);
   __type(value, __u64);
 } python_waits SEC(".maps") __weak;

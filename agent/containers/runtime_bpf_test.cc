@@ -231,8 +231,8 @@ TEST(RuntimeBpfTest, NodejsEventLoopBlockedByASlowCallback) {
   auto t0 = Clock::now();
   ASSERT_TRUE(Requests(bport, 3));
   ASSERT_TRUE(Requests(qport, 20));
-  double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
   std::this_thread::sleep_for(100ms);  // the callback's return comes just after its answer
+  double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
 
   const char* m = "container_nodejs_event_loop_blocked_time_seconds_total";
   double vb = Value(live.registry, m, blocked.path()), vq = Value(live.registry, m, quick.path());
