@@ -89,6 +89,7 @@ struct Live {
   std::shared_ptr<tracer::RuntimeProbes> probes;
   std::string error;
   Live() {
+    auto t0 = Clock::now();
     if (auto st = registry.Init(); !st.ok()) error = st.ToString();
     auto p = tracer::RuntimeProbes::Start({});
     if (!p.ok()) {
@@ -97,6 +98,7 @@ struct Live {
     }
     probes = *p;
     registry.SetRuntimeSource(probes);
+    std::printf("runtime probes loaded in %.1f ms\n", std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
   ~Live() {
     if (probes) probes->Stop();
@@ -105,7 +107,11 @@ struct Live {
     registry.Scan();
     std::vector<prom::MetricFamily> fams;
     registry.Collect(&fams);
+    auto t0 = Clock::now();
     probes->ProbeNow();
+    auto s = probes->stats();
+    std::printf("probed %zu processes (%zu uprobes) in %.1f ms\n", s.processes, s.uprobes,
+                std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
 };
 
