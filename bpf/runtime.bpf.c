@@ -63,9 +63,11 @@ static __always_inline struct coroot_nodejs_loop *main_loop(__u32 *tgid)
   return bpf_map_lookup_elem(&nodejs_loops, tgid);
 }
 
+// Every stretch counts, however short, as in Coroot: the figure is the loop's busy time, which
+// Coroot's inspection compares with wall time (0.7 s/s: a loop too busy to poll promptly).
 static __always_inline void add_blocked(__u32 tgid, __u64 since, __u64 now)
 {
-  if (!since || now - since < COROOT_NODEJS_BLOCK_THRESHOLD_NS)
+  if (!since)
     return;
   struct coroot_runtime_stats *s = stats_of(tgid);
   if (s)

@@ -8,15 +8,10 @@
 #include <linux/types.h>
 #endif
 
-/* A stretch of the Node.js event loop's main thread (an I/O callback, or the time between two
- * polls) counts as blocked time only when it lasts at least this long: shorter ones are the
- * loop's ordinary work, not a stall that keeps other events waiting. */
-#define COROOT_NODEJS_BLOCK_THRESHOLD_NS (10ULL * 1000 * 1000)
-
 /* Cumulative per process (tgid); only grows while the process lives. */
 struct coroot_runtime_stats {
   __u64 python_lock_wait_ns; /* threads' time in pthread_cond_timedwait (the GIL's wait) */
-  __u64 nodejs_blocked_ns;   /* event-loop stretches >= COROOT_NODEJS_BLOCK_THRESHOLD_NS */
+  __u64 nodejs_blocked_ns;   /* the event loop's time away from polling (callbacks, timers) */
 };
 
 /* The main thread's event loop of a Node.js process, between probes. 0 = not in that state. */

@@ -247,7 +247,7 @@ TEST(RuntimeBpfTest, NodejsEventLoopBlockedByASlowCallback) {
   EXPECT_GE(vb, 0.8);
   EXPECT_LE(vb, elapsed);
   EXPECT_GE(vq, 0);  // reported (the process is probed) ...
-  EXPECT_LT(vq, 0.05);  // ... and quick callbacks do not block the loop
+  EXPECT_LT(vq, 0.05);  // ... and quick callbacks keep the loop busy only briefly (6 ms measured)
 }
 
 }  // namespace
