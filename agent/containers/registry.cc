@@ -566,7 +566,7 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
             .Add(l, static_cast<double>(c.runtimes.total().python_lock_wait_ns) / 1e9);
       if (c.runtimes.nodejs())
         f.Get("container_nodejs_event_loop_blocked_time_seconds_total", kCounter,
-              "Time the Node.js event loop was blocked (stretches of at least 10 ms without polling for events)")
+              "Time the Node.js event loop spent running callbacks instead of polling for events")
             .Add(l, static_cast<double>(c.runtimes.total().nodejs_blocked_ns) / 1e9);
     }
     if (StatusOr<cgroup::MemoryStat> m = cgroup::ReadMemoryStat(c.dirs, !oom_from_ebpf_); m.ok()) {
