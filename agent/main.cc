@@ -13,6 +13,7 @@
 #include "agent/node/node_collector.h"
 #include "agent/tracer/ebpf_collector.h"
 #include "agent/tracer/proc_tracer.h"
+#include "agent/tracer/runtime_probes.h"
 #include "agent/version.h"
 #include "lib/base/log.h"
 #include "lib/http/server.h"
@@ -169,6 +170,20 @@ int main(int argc, char** argv) {
     }
   }
 
+  // eBPF uprobes on the registry's Python and Node.js processes: container_python_thread_lock_wait_time_seconds
+  // and container_nodejs_event_loop_blocked_time_seconds_total.
+  std::shared_ptr<agent::tracer::RuntimeProbes> runtime_probes;
+  {
+    auto started = agent::tracer::RuntimeProbes::Start({});
+    if (started.ok()) {
+      runtime_probes = *started;
+      containers->SetRuntimeSource(runtime_probes);
+    } else {
+      LOG(WARNING) << "eBPF runtime uprobes are disabled (" << started.status().ToString()
+                   << "): no Python GIL wait or Node.js event-loop metrics";
+    }
+  }
+
   // eBPF: TCP connection tracking (container_net_tcp_*) and L7 request tracing (container_http_*,
   // container_postgres_*, ...). Without privileges, BTF or the needed tracepoints the agent keeps
   // running without it. --disable-l7-tracing drops the syscall hooks that only L7 tracing needs
@@ -244,6 +259,7 @@ int main(int argc, char** argv) {
   srv.Stop();
   if (proc_events) proc_events->Stop();
   containers->Stop();
+  if (runtime_probes) runtime_probes->Stop();
   if (pusher) pusher->Stop();
   if (sender) sender->Stop();
   if (ebpf) ebpf->Stop();

@@ -96,6 +96,37 @@ struct {
   __type(value, __u64);
 } proc_drops SEC(".maps") __weak;
 
+/* ---- Language runtimes (runtime.bpf.c: Python GIL wait, Node.js event-loop blocking) ---- */
+#include "runtime_abi.h"
+
+/* Per-process totals, by tgid, read by the agent at each gather. The agent deletes a process's
+ * entry when it stops probing it; LRU so that entries of processes that die between two of its
+ * passes cannot fill it (16384 >> the agent's bound of instrumented processes). */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u32);
+  __type(value, struct coroot_runtime_stats);
+} runtime_stats SEC(".maps") __weak;
+
+/* A pthread_cond_timedwait in flight, keyed by pid_tgid (entry -> return). LRU: a thread killed
+ * inside the wait never returns. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u64);
+  __type(value, __u64);
+} python_waits SEC(".maps") __weak;
+
+/* The event loop of each Node.js process's main thread, by tgid. LRU: processes die without
+ * telling. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u32);
+  __type(value, struct coroot_nodejs_loop);
+} nodejs_loops SEC(".maps") __weak;
+
 #endif
 
 /* ---- L7 tracing (bpf/l7.bpf.c) ---- */

@@ -492,6 +492,11 @@ void ContainerRegistry::SetDelaySource(std::unique_ptr<DelaySource> source) {
   for (auto& [id, c] : containers_) c.delays.Rebase();
 }
 
+void ContainerRegistry::SetRuntimeSource(std::shared_ptr<RuntimeSource> source) {
+  std::lock_guard<std::mutex> lock(mu_);
+  runtimes_ = std::move(source);
+}
+
 void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   const auto kGauge = MetricType::kGauge;
   const auto kCounter = MetricType::kCounter;
@@ -501,6 +506,19 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   gathers_++;
   if (delays_) delays_->Refresh();
   std::vector<TaskSample> tasks;
+  // Every Python and Node.js process, also of containers not reported yet: their probes are then
+  // in place (and counting) when the container is old enough.
+  std::unordered_map<int, RuntimeTimes> runtime_times;
+  std::vector<RuntimeCounter::Sample> runtime_samples;
+  if (runtimes_) {
+    std::vector<RuntimeProcess> wanted;
+    for (const auto& [id, c] : containers_)
+      for (const auto& [pid, p] : c.processes) {
+        if (p.app_type == "python") wanted.push_back({pid, p.start_ticks, Runtime::kPython});
+        if (p.app_type == "nodejs") wanted.push_back({pid, p.start_ticks, Runtime::kNodejs});
+      }
+    runtime_times = runtimes_->Refresh(wanted);
+  }
   for (auto it = mount_views_.begin(); it != mount_views_.end();)
     it = gathers_ - it->second.gather >= kMountsEveryGathers ? mount_views_.erase(it) : std::next(it);
   // statfs of this gather, by view and mount point (the mount points live in the containers).
@@ -536,6 +554,22 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
       f.Get("container_resources_disk_delay_seconds_total", kCounter,
             "Total time the container's processes have been waiting for synchronous block I/O to complete")
           .Add(l, static_cast<double>(c.delays.total().blkio_delay_ns) / 1e9);
+    }
+    if (runtimes_) {
+      runtime_samples.clear();
+      for (const auto& [pid, p] : c.processes)
+        if (auto t = runtime_times.find(pid); t != runtime_times.end())
+          runtime_samples.push_back(
+              {{pid, p.start_ticks, p.app_type == "python" ? Runtime::kPython : Runtime::kNodejs}, t->second});
+      c.runtimes.Update(runtime_samples);
+      if (c.runtimes.python())
+        f.Get("container_python_thread_lock_wait_time_seconds", kCounter,
+              "Time spent by Python threads waiting for the GIL (in pthread_cond_timedwait)")
+            .Add(l, static_cast<double>(c.runtimes.total().python_lock_wait_ns) / 1e9);
+      if (c.runtimes.nodejs())
+        f.Get("container_nodejs_event_loop_blocked_time_seconds_total", kCounter,
+              "Time the Node.js event loop spent running callbacks instead of polling for events")
+            .Add(l, static_cast<double>(c.runtimes.total().nodejs_blocked_ns) / 1e9);
     }
     if (StatusOr<cgroup::MemoryStat> m = cgroup::ReadMemoryStat(c.dirs, !oom_from_ebpf_); m.ok()) {
       f.Get("container_resources_memory_rss_bytes", kGauge,

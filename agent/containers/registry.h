@@ -31,6 +31,8 @@
 #include "agent/containers/delay_counter.h"
 #include "agent/containers/dockerd.h"
 #include "agent/containers/mounts.h"
+#include "agent/containers/runtime_counter.h"
+#include "agent/containers/runtime_source.h"
 #include "agent/containers/systemd_dbus.h"
 #include "lib/base/status.h"
 #include "lib/cgroup/cgroupfs.h"
@@ -131,6 +133,10 @@ class ContainerRegistry : public prom::ICollector {
   // Replaces where container delays come from (the agent hands over the eBPF task iterator once
   // it runs). Counters keep their totals; each container's next gather only takes baselines.
   void SetDelaySource(std::unique_ptr<DelaySource> source);
+  // Where container_python_thread_lock_wait_time_seconds and
+  // container_nodejs_event_loop_blocked_time_seconds_total come from (the agent's eBPF runtime
+  // uprobes); null: not reported. Each gather hands it the Python and Node.js processes.
+  void SetRuntimeSource(std::shared_ptr<RuntimeSource> source);
 
  private:
   struct Process {
@@ -181,6 +187,7 @@ class ContainerRegistry : public prom::ICollector {
     MountView mount_view;  // of disk_mounts_pid: containers with the same view share one read
     bool started_by_event = false;  // a process event added a process: recheck restarts at the next scan
     DelayCounter delays;
+    RuntimeCounter runtimes;
   };
   struct CgroupDecision {
     std::string container_id;  // "" = not a container we report
@@ -215,6 +222,7 @@ class ContainerRegistry : public prom::ICollector {
   std::unique_ptr<ContainerdClient> containerd_;
   std::unique_ptr<SystemdClient> systemd_;
   std::unique_ptr<DelaySource> delays_;  // null: no delay metrics
+  std::shared_ptr<RuntimeSource> runtimes_;  // null: no runtime metrics
   double ticks_per_second_ = 100;
   uint64_t boot_time_ = 0;
 
