@@ -39,16 +39,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string Name(const char* what) { return "coroot-test-" + std::to_string(getpid()) + "-" + what + ".service"; }
-
-RegistryOptions LiveOptions() {
-  RegistryOptions o;
-  o.cgroupfs = cgroup::DetectCgroupFs("/sys/fs/cgroup");
-  o.min_container_age = 0ms;
-  o.dead_container_ttl = 1h;
-  return o;
-}
-
 const prom::Sample* Find(const std::vector<prom::MetricFamily>& fams, const std::string& name, const std::string& id,
                          const prom::Labels& must = {}) {
   for (const auto& f : fams) {
@@ -99,7 +89,7 @@ void Burn() {
 }
 
 TEST(ContainersCgroupTest, CpuBurnerLimitedToHalfACore) {
-  TestCgroup cg(Name("cpu"));
+  TestCgroup cg(TestCgroupName("cpu"));
   REQUIRE_ROOT_AND(cg);
   ASSERT_TRUE(cg.Set("cpu", "cpu.cfs_period_us", "100000"));
   ASSERT_TRUE(cg.Set("cpu", "cpu.cfs_quota_us", "50000"));
@@ -117,7 +107,7 @@ TEST(ContainersCgroupTest, CpuBurnerLimitedToHalfACore) {
   Go(go);
   Go(go2);
 
-  ContainerRegistry r(LiveOptions());
+  ContainerRegistry r(LiveRegistryOptions());
   ASSERT_TRUE(r.Init().ok());
   r.Scan();
   const std::string id = cg.path();
@@ -190,14 +180,14 @@ void Sleep() {
 }
 
 TEST(ContainersCgroupTest, OomKilledHogIsCountedAndItsRestartToo) {
-  TestCgroup cg(Name("oom"));
+  TestCgroup cg(TestCgroupName("oom"));
   REQUIRE_ROOT_AND(cg);
   ASSERT_TRUE(cg.Set("memory", "memory.limit_in_bytes", "52428800"));
   cg.Set("memory", "memory.memsw.limit_in_bytes", "52428800");  // no swap escape where swap exists
   int go = -1;
   pid_t hog = cg.Spawn(Hog, &go);
   ASSERT_GT(hog, 0);
-  ContainerRegistry r(LiveOptions());
+  ContainerRegistry r(LiveRegistryOptions());
   ASSERT_TRUE(r.Init().ok());
   r.Scan();
   const std::string id = cg.path();
@@ -254,7 +244,7 @@ void Write16MiB() {
 }
 
 TEST(ContainersCgroupTest, DiskWriterBytesMatchBlkio) {
-  TestCgroup cg(Name("disk"));
+  TestCgroup cg(TestCgroupName("disk"));
   REQUIRE_ROOT_AND(cg);
   // The file goes next to the test binary: a real filesystem, never tmpfs.
   std::string dir = ::testing::TempDir();
@@ -290,7 +280,7 @@ TEST(ContainersCgroupTest, DiskWriterBytesMatchBlkio) {
   unlink(g_write_path.c_str());
   ASSERT_GE(io[dev->disk_major_minor].written_bytes, 16u << 20) << "blkio did not count the writes";
 
-  ContainerRegistry r(LiveOptions());
+  ContainerRegistry r(LiveRegistryOptions());
   ASSERT_TRUE(r.Init().ok());
   r.Scan();
   // The writer is done, but the filesystem may still add journal writes: bracket the gather
@@ -360,7 +350,7 @@ TEST(ContainersCgroupTest, CpuAndDiskDelaysMatchTheKernel) {
   // Delay accounting is turned on by the registry; do it before the children are forked, as the
   // kernel gives a process its block-I/O delay record at fork only while it is on.
   ASSERT_TRUE(EnableDelayAccounting("/proc").ok());
-  TestCgroup cg(Name("delay"));
+  TestCgroup cg(TestCgroupName("delay"));
   REQUIRE_ROOT_AND(cg);
   std::string dir = ::testing::TempDir();
   char exe[4096];
@@ -376,7 +366,7 @@ TEST(ContainersCgroupTest, CpuAndDiskDelaysMatchTheKernel) {
   ASSERT_GT(b2, 0);
   ASSERT_GT(w, 0);
 
-  RegistryOptions o = LiveOptions();
+  RegistryOptions o = LiveRegistryOptions();
   o.delay_accounting = true;
   ContainerRegistry r(o);
   ASSERT_TRUE(r.Init().ok());
@@ -412,12 +402,12 @@ TEST(ContainersCgroupTest, CpuAndDiskDelaysMatchTheKernel) {
 // Limits are kept between gathers and read again after a write (inotify): each change shows at
 // the next gather, and a gather with no write in between gives the same values.
 TEST(ContainersCgroupTest, LimitsWrittenBetweenGathersShowAtTheNextGather) {
-  TestCgroup cg(Name("limits"));
+  TestCgroup cg(TestCgroupName("limits"));
   REQUIRE_ROOT_AND(cg);
   int go = -1;
   ASSERT_GT(cg.Spawn(Sleep, &go), 0);
   Go(go);
-  ContainerRegistry r(LiveOptions());
+  ContainerRegistry r(LiveRegistryOptions());
   ASSERT_TRUE(r.Init().ok());
   r.Scan();
   const std::string id = cg.path();
@@ -477,7 +467,7 @@ std::map<std::pair<std::string, std::string>, double> OwnDisks(pid_t pid) {
 // statfs per filesystem per gather; a third in a namespace of its own does not. Each must report
 // what its own process's files give, across a refresh (every 10 gathers).
 TEST(ContainersCgroupTest, ContainersInOneMountViewReportTheirOwnDisks) {
-  TestCgroup a(Name("view-a")), b(Name("view-b")), c(Name("view-c"));
+  TestCgroup a(TestCgroupName("view-a")), b(TestCgroupName("view-b")), c(TestCgroupName("view-c"));
   REQUIRE_ROOT_AND(a);
   REQUIRE_ROOT_AND(b);
   REQUIRE_ROOT_AND(c);
@@ -496,7 +486,7 @@ TEST(ContainersCgroupTest, ContainersInOneMountViewReportTheirOwnDisks) {
     std::this_thread::sleep_for(50ms);
   }
   ASSERT_NE(other.st_ino, own.st_ino);
-  ContainerRegistry r(LiveOptions());
+  ContainerRegistry r(LiveRegistryOptions());
   ASSERT_TRUE(r.Init().ok());
   r.Scan();
   const std::string ids[] = {a.path(), b.path(), c.path()};
@@ -530,7 +520,7 @@ void RunJava() {
 }
 
 TEST(ContainersCgroupTest, JvmInAContainerReportsItsHeapAndGc) {
-  TestCgroup cg(Name("jvm"));
+  TestCgroup cg(TestCgroupName("jvm"));
   REQUIRE_ROOT_AND(cg);
   if (std::system("command -v java >/dev/null 2>&1") != 0) GTEST_SKIP() << "no java";
   g_java_dir = ::testing::TempDir() + "/coroot-jvm-" + std::to_string(getpid());
@@ -544,7 +534,7 @@ TEST(ContainersCgroupTest, JvmInAContainerReportsItsHeapAndGc) {
   pid_t pid = cg.Spawn(RunJava, &go);
   ASSERT_GT(pid, 0);
   Go(go);
-  ContainerRegistry r(LiveOptions());
+  ContainerRegistry r(LiveRegistryOptions());
   const std::string id = cg.path();
   // The JVM is ready once its perf data names the program and the full GC has run.
   const prom::Sample* gc = nullptr;
@@ -603,7 +593,7 @@ void ReportFromOwnCgroupNamespace() {
 }
 
 TEST(ContainersCgroupTest, AgentInItsOwnCgroupNamespaceFindsTheHostPaths) {
-  TestCgroup cg(Name("ns"));
+  TestCgroup cg(TestCgroupName("ns"));
   REQUIRE_ROOT_AND(cg);
   int p[2];
   ASSERT_EQ(pipe(p), 0);

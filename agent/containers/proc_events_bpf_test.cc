@@ -30,16 +30,6 @@ using namespace std::chrono_literals;
 
 constexpr int kBurst = 50;
 
-std::string Name(const char* what) { return "coroot-test-" + std::to_string(getpid()) + "-" + what + ".service"; }
-
-RegistryOptions LiveOptions() {
-  RegistryOptions o;
-  o.cgroupfs = cgroup::DetectCgroupFs("/sys/fs/cgroup");
-  o.min_container_age = 0ms;
-  o.dead_container_ttl = 1h;
-  return o;
-}
-
 // Feeds the registry as the agent does (agent/main.cc).
 std::unique_ptr<tracer::ProcTracer> StartEvents(ContainerRegistry* r, tracer::ProcTracerOptions o = {}) {
   auto t = tracer::ProcTracer::Start(o, [r](const coroot_proc_event& e) {
@@ -97,14 +87,14 @@ void Hog() {
   if (!(cg).ok()) GTEST_SKIP() << "cannot make test cgroups: " << (cg).error()
 
 TEST(ProcEventsBpfTest, BurstOfShortLivedProcessesIsAttributedWithoutAScan) {
-  TestCgroup cg(Name("burst"));
+  TestCgroup cg(TestCgroupName("burst"));
   REQUIRE_ROOT_AND(cg);
   if (cg.dir("v2").empty()) GTEST_SKIP() << "no writable cgroup v2 hierarchy: eBPF cgroup ids name nothing here";
   int go = -1;
   pid_t spawner = cg.Spawn(Burst, &go);
   ASSERT_GT(spawner, 0);
 
-  ContainerRegistry r(LiveOptions());
+  ContainerRegistry r(LiveRegistryOptions());
   ASSERT_TRUE(r.Init().ok());
   auto events = StartEvents(&r);
   ASSERT_NE(events, nullptr);
@@ -144,7 +134,7 @@ TEST(ProcEventsBpfTest, BurstOfShortLivedProcessesIsAttributedWithoutAScan) {
 }
 
 TEST(ProcEventsBpfTest, OomKillIsCountedFromMarkVictimAndExit) {
-  TestCgroup cg(Name("oomebpf"));
+  TestCgroup cg(TestCgroupName("oomebpf"));
   REQUIRE_ROOT_AND(cg);
   ASSERT_TRUE(cg.Set("memory", "memory.limit_in_bytes", "52428800"));
   cg.Set("memory", "memory.memsw.limit_in_bytes", "52428800");  // no swap escape where swap exists
@@ -152,7 +142,7 @@ TEST(ProcEventsBpfTest, OomKillIsCountedFromMarkVictimAndExit) {
   pid_t hog = cg.Spawn(Hog, &go);
   ASSERT_GT(hog, 0);
 
-  ContainerRegistry r(LiveOptions());
+  ContainerRegistry r(LiveRegistryOptions());
   ASSERT_TRUE(r.Init().ok());
   auto events = StartEvents(&r);
   ASSERT_NE(events, nullptr);
@@ -191,14 +181,14 @@ TEST(ProcEventsBpfTest, OomKillIsCountedFromMarkVictimAndExit) {
 // Without the mark_victim hook (as when it cannot attach) exits carry no OOM mark and the
 // registry falls back to the cgroup's oom_kill counter.
 TEST(ProcEventsBpfTest, WithoutTheOomHookTheCgroupCounterIsUsed) {
-  TestCgroup cg(Name("oomfallback"));
+  TestCgroup cg(TestCgroupName("oomfallback"));
   REQUIRE_ROOT_AND(cg);
   ASSERT_TRUE(cg.Set("memory", "memory.limit_in_bytes", "52428800"));
   cg.Set("memory", "memory.memsw.limit_in_bytes", "52428800");
   int go = -1;
   pid_t hog = cg.Spawn(Hog, &go);
   ASSERT_GT(hog, 0);
-  ContainerRegistry r(LiveOptions());
+  ContainerRegistry r(LiveRegistryOptions());
   ASSERT_TRUE(r.Init().ok());
   tracer::ProcTracerOptions o;
   o.oom_hook = false;
@@ -229,7 +219,7 @@ TEST(ProcEventsBpfTest, WithoutTheOomHookTheCgroupCounterIsUsed) {
 // read, and the registry's counters from it match taskstats' per-process answers.
 TEST(ProcEventsBpfTest, TaskIteratorDelaysMatchTaskstats) {
   ASSERT_TRUE(EnableDelayAccounting("/proc").ok());
-  TestCgroup cg(Name("delayiter"));
+  TestCgroup cg(TestCgroupName("delayiter"));
   REQUIRE_ROOT_AND(cg);
   std::vector<pid_t> burners = SpawnStarted(cg, BurnOnCpu0, 2);
   const pid_t b1 = burners[0], b2 = burners[1];
@@ -237,7 +227,7 @@ TEST(ProcEventsBpfTest, TaskIteratorDelaysMatchTaskstats) {
   ASSERT_GT(b2, 0);
   std::this_thread::sleep_for(1s);
 
-  ContainerRegistry r(LiveOptions());
+  ContainerRegistry r(LiveRegistryOptions());
   ASSERT_TRUE(r.Init().ok());
   auto events = StartEvents(&r);
   ASSERT_NE(events, nullptr);

@@ -27,16 +27,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string Name(const std::string& what) { return "coroot-test-" + std::to_string(getpid()) + "-" + what + ".service"; }
-
-RegistryOptions LiveOptions() {
-  RegistryOptions o;
-  o.cgroupfs = cgroup::DetectCgroupFs("/sys/fs/cgroup");
-  o.min_container_age = 0ms;
-  o.dead_container_ttl = 1h;
-  return o;
-}
-
 // The command a spawned child execs (set before Spawn: the child takes a copy at fork).
 const char* g_exe = nullptr;
 std::string g_script;
@@ -85,7 +75,7 @@ double Value(ContainerRegistry& r, const std::string& metric, const std::string&
 
 // Registry + probes: scans, hands the processes over and attaches now.
 struct Live {
-  ContainerRegistry registry{LiveOptions()};
+  ContainerRegistry registry{LiveRegistryOptions()};
   std::shared_ptr<tracer::RuntimeProbes> probes;
   std::string error;
   Live() {
@@ -135,7 +125,7 @@ std::string PythonBurner(int threads, const std::string& go, const std::string& 
 }
 
 TEST(RuntimeBpfTest, PythonGilWaitOfContendingThreads) {
-  TestCgroup two(Name("py2")), one(Name("py1"));
+  TestCgroup two(TestCgroupName("py2")), one(TestCgroupName("py1"));
   REQUIRE_ROOT_AND(two);
   REQUIRE_ROOT_AND(one);
   if (!Exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
@@ -217,7 +207,7 @@ bool Requests(int port, int n) {
 }
 
 TEST(RuntimeBpfTest, NodejsEventLoopBlockedByASlowCallback) {
-  TestCgroup blocked(Name("nodeblocked")), quick(Name("nodequick"));
+  TestCgroup blocked(TestCgroupName("nodeblocked")), quick(TestCgroupName("nodequick"));
   REQUIRE_ROOT_AND(blocked);
   REQUIRE_ROOT_AND(quick);
   if (!Exists("/usr/bin/node")) GTEST_SKIP() << "no /usr/bin/node";

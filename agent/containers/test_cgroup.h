@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/containers/registry.h"
 #include "lib/cgroup/cgroupfs.h"
 #include "lib/cgroup/proc_cgroup.h"
 
@@ -140,6 +141,22 @@ inline std::vector<pid_t> SpawnStarted(TestCgroup& cg, void (*fn)(), int n) {
     pids.push_back(p);
   }
   return pids;
+}
+
+// A systemd-service-like name unique to this test process: coroot-test-<pid>-<what>.service.
+inline std::string TestCgroupName(const std::string& what) {
+  return "coroot-test-" + std::to_string(getpid()) + "-" + what + ".service";
+}
+
+// Registry options for tests on this host's real cgroups: every container is reported at once and
+// kept an hour after its processes are gone.
+inline RegistryOptions LiveRegistryOptions() {
+  using namespace std::chrono_literals;
+  RegistryOptions o;
+  o.cgroupfs = cgroup::DetectCgroupFs("/sys/fs/cgroup");
+  o.min_container_age = 0ms;
+  o.dead_container_ttl = 1h;
+  return o;
 }
 
 }  // namespace coroot::agent::containers
