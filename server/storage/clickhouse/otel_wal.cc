@@ -171,7 +171,10 @@ StatusOr<uint64_t> OtelWal::Append(const WalRecord& record, uint64_t rows) {
     }
     off += static_cast<size_t>(n);
   }
-  if (opt_.sync && ::fdatasync(fd_) != 0) return ErrnoStatus("WAL: fdatasync", errno);
+  if (opt_.sync) {
+    ++syncs_;
+    if (::fdatasync(fd_) != 0) return ErrnoStatus("WAL: fdatasync", errno);
+  }
   current_bytes_ += rec.size();
   sizes_[current_] = current_bytes_;
   outstanding_[current_] += rows;
@@ -225,6 +228,11 @@ uint64_t OtelWal::bytes() const {
 size_t OtelWal::segments() const {
   std::lock_guard<std::mutex> lock(mu_);
   return sizes_.size();
+}
+
+uint64_t OtelWal::syncs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return syncs_;
 }
 
 }  // namespace coroot::server::storage

@@ -54,6 +54,7 @@ class OtelWal {
 
   uint64_t bytes() const;
   size_t segments() const;
+  uint64_t syncs() const;  // fdatasync calls made so far
 
  private:
   explicit OtelWal(WalOptions o) : opt_(std::move(o)) {}
@@ -68,6 +69,7 @@ class OtelWal {
   uint64_t current_bytes_ = 0;
   std::map<uint64_t, uint64_t> outstanding_;  // segment → rows not yet stored
   std::map<uint64_t, uint64_t> sizes_;        // segment → bytes on disk
+  uint64_t syncs_ = 0;
 };
 
 }  // namespace coroot::server::storage
