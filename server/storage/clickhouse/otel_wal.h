@@ -2,9 +2,10 @@
 // OtelWal: the on-disk log that makes accepted OTLP requests survive a crash.
 //
 // Before a request is acknowledged its (decompressed) body is appended to the current segment file
-// (and fdatasync'ed: group commit, one fdatasync covers every request written before it began, so
-// concurrent requests share it instead of queueing for one each); the rows it produced carry the segment's id through the writer, and when every
-// row of a segment has been inserted into ClickHouse (or dropped as refused) the segment is deleted.
+// and fdatasync'ed (group commit: one fdatasync covers every request written before it began, so
+// concurrent requests share it instead of queueing for one each; its error fails them all). The
+// rows it produced carry the segment's id through the writer, and when every row of a segment has
+// been inserted into ClickHouse (or dropped as refused) the segment is deleted.
 // At start, Replay() hands back every record of the segments a previous run left, so they are
 // decoded and inserted again (at-least-once: a crash between an insert and the deletion of its
 // segment stores those rows twice). Bounded: when the segments on disk reach max_bytes, Append()
@@ -48,7 +49,8 @@ class OtelWal {
   // must Release() the rows each record produced (possibly 0) with that segment id.
   Status Replay(const std::function<void(uint64_t segment, WalRecord record)>& fn);
 
-  // Appends a record that will produce `rows` rows; returns its segment id.
+  // Appends a record that will produce `rows` rows; returns its segment id once the record is on
+  // disk (with sync). Thread-safe: concurrent appends share fdatasyncs.
   StatusOr<uint64_t> Append(const WalRecord& record, uint64_t rows);
   // Rows of these segments are stored (or dropped): segments with none outstanding are deleted.
   void Release(const std::map<uint64_t, uint64_t>& rows_by_segment);
