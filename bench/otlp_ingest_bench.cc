@@ -289,6 +289,31 @@ int main(int argc, char** argv) {
       },
       logs);
   line("decode only: OTLP protobuf logs -> columnar batch", dec_l);
+  // The WAL alone: every span request's body appended (and fdatasync'ed) from 1 and from 8 clients,
+  // nothing else running, so the syncs bound the rate and sharing them shows.
+  for (int clients : {1, 8}) {
+    server::storage::WalOptions wl;
+    wl.dir = dir + "/wal_alone" + std::to_string(clients);
+    auto wal = server::storage::OtelWal::Open(wl);
+    if (!wal.ok()) return 1;
+    Figure f = measure(
+        [&] {
+          auto append = [&](size_t first) {
+            for (size_t i = first; i < trace_reqs.size(); i += clients)
+              if (!(*wal)->Append({false, false, "db", trace_reqs[i]}, 1).ok()) std::exit(1);
+          };
+          std::vector<std::thread> threads;
+          for (int t = 1; t < clients; ++t) threads.emplace_back(append, t);
+          append(0);
+          for (auto& t : threads) t.join();
+        },
+        spans);
+    line("WAL append alone, " + std::to_string(clients) + " client(s)", f);
+    std::printf("  WAL append alone, %d client(s): %.0f requests/s wall, %.2f fdatasyncs per request\n", clients,
+                trace_reqs.size() / f.wall, double((*wal)->syncs()) / trace_reqs.size());
+    wal->reset();
+    std::filesystem::remove_all(wl.dir);
+  }
 
   // Rounds: the first warms the engine up (its figures are not printed); each round uses fresh databases.
   for (int round = 0; round < 2; ++round)
