@@ -77,6 +77,9 @@ struct OtelWal::File {
   explicit File(int fd) : fd(fd) {}
   ~File() { ::close(fd); }
   const int fd;
+  // A sync of it failed (guarded by mu_). Linux may then have dropped the dirty pages and a later
+  // fdatasync reports success: no record of this file is acknowledged after that.
+  bool failed = false;
 };
 
 // Records written while the previous sync ran: the next sync covers them all.
@@ -213,13 +216,22 @@ Status OtelWal::SyncWrittenLocked(std::unique_lock<std::mutex>& lock) {
     // No sync running and ours not done: ours is still batch_ (a batch leaves it when its sync starts).
     std::shared_ptr<Batch> batch = std::move(batch_);
     syncing_ = true;
-    lock.unlock();
     Status st;
+    for (const auto& f : batch->files)
+      if (f->failed && st.ok()) st = Unavailable("WAL: an earlier fdatasync of this segment failed");
+    lock.unlock();
+    std::vector<std::shared_ptr<File>> failed;
     for (const auto& f : batch->files) {
       int rc = opt_.fdatasync_fn ? opt_.fdatasync_fn(f->fd) : ::fdatasync(f->fd);
-      if (rc != 0 && st.ok()) st = ErrnoStatus("WAL: fdatasync", errno);
+      if (rc == 0) continue;
+      if (st.ok()) st = ErrnoStatus("WAL: fdatasync", errno);
+      failed.push_back(f);
     }
     lock.lock();
+    for (const auto& f : failed) {
+      f->failed = true;
+      if (file_ == f) file_.reset();  // later records go to a new segment
+    }
     syncs_ += batch->files.size();
     batch->status = st;
     batch->done = true;

@@ -179,13 +179,57 @@ TEST_F(Wal, AFailedSyncFailsEveryAppendItCovered) {
     EXPECT_NE(r.status().message().find("fdatasync"), std::string::npos) << r.status().ToString();
   }
   EXPECT_EQ(w->syncs(), 2u);  // the three records written during sync 1 shared sync 2
-  // A later append is synced by a sync of its own, which succeeds.
+  // A later append goes to a new segment (the failed one may have lost pages) and is synced by a
+  // sync of its own, which succeeds.
   auto next = w->Append(rec, 1);
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(w->syncs(), 3u);
-  // The failed appends hold no rows: storing the two acknowledged ones frees the segment.
-  EXPECT_EQ(*next, *first);
-  w->Release({{*first, 2}});
+  EXPECT_NE(*next, *first);
+  // The failed appends hold no rows: storing the two acknowledged ones frees both segments.
+  w->Release({{*first, 1}, {*next, 1}});
+  EXPECT_EQ(Files(), 0u);
+}
+
+TEST_F(Wal, NoRecordOfASegmentIsAcknowledgedAfterItsSyncFailed) {
+  // Sync 1 waits for go1, sync 2 (covering B) waits for go2 and fails; C, written into the same
+  // segment while sync 2 ran, is synced by sync 3, which reports success (as Linux may after an
+  // error: the dirty pages are gone), yet C must fail. D then goes to a new segment.
+  std::atomic<int> calls{0};
+  std::atomic<bool> go1{false}, go2{false};
+  auto w = Open(1 << 20, 1 << 16, [&](int) {
+    int n = ++calls;
+    while (n == 1 && !go1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (n == 2 && !go2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (n == 2) {
+      errno = EIO;
+      return -1;
+    }
+    return 0;
+  });
+  const WalRecord rec{false, false, "db", "body"};
+  const Status not_run = Internal("not run");
+  StatusOr<uint64_t> a = not_run, b = not_run, c = not_run;
+  std::thread ta([&] { a = w->Append(rec, 1); });
+  while (calls < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const uint64_t one = w->bytes();
+  std::thread tb([&] { b = w->Append(rec, 1); });
+  while (w->bytes() < 2 * one) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  go1 = true;
+  while (calls < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread tc([&] { c = w->Append(rec, 1); });
+  while (w->bytes() < 3 * one) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  go2 = true;
+  ta.join();
+  tb.join();
+  tc.join();
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_FALSE(b.ok());
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("earlier fdatasync"), std::string::npos) << c.status().ToString();
+  auto d = w->Append(rec, 1);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_NE(*d, *a);
+  w->Release({{*a, 1}, {*d, 1}});
   EXPECT_EQ(Files(), 0u);
 }
 
