@@ -4,7 +4,8 @@
 // in advance) into identical tables in the same run: in 10,000-row blocks (Coroot's insert size) and
 // in 100,000-row blocks (where the engine's cost per insert stops mattering: its best rate).
 //   otlp_ingest_bench [spans=100000] [logs=100000]     (OTLP_BENCH_SPREAD=hour: see RecordTime)
-// Measured: RowBinary, Native, and Native with the WAL (fdatasync per request) in front.
+// Measured: RowBinary, Native, and Native with the WAL (appended and fdatasync'ed before a request is
+// answered) in front; the handler spans also from 8 concurrent clients (with the WAL: fdatasyncs per request).
 // CPU time is the whole process's (getrusage), so the engine's own threads are counted for both, and
 // each figure waits for the background merges its inserts started. The writer cuts a batch at
 // 10,000 rows when it is idle; while an insert runs, the next batch keeps growing (the line shows
@@ -288,6 +289,31 @@ int main(int argc, char** argv) {
       },
       logs);
   line("decode only: OTLP protobuf logs -> columnar batch", dec_l);
+  // The WAL alone: every span request's body appended (and fdatasync'ed) from 1 and from 8 clients,
+  // nothing else running, so the syncs bound the rate and sharing them shows.
+  for (int clients : {1, 8}) {
+    server::storage::WalOptions wl;
+    wl.dir = dir + "/wal_alone" + std::to_string(clients);
+    auto wal = server::storage::OtelWal::Open(wl);
+    if (!wal.ok()) return 1;
+    Figure f = measure(
+        [&] {
+          auto append = [&](size_t first) {
+            for (size_t i = first; i < trace_reqs.size(); i += clients)
+              if (!(*wal)->Append({false, false, "db", trace_reqs[i]}, 1).ok()) std::exit(1);
+          };
+          std::vector<std::thread> threads;
+          for (int t = 1; t < clients; ++t) threads.emplace_back(append, t);
+          append(0);
+          for (auto& t : threads) t.join();
+        },
+        spans);
+    line("WAL append alone, " + std::to_string(clients) + " client(s)", f);
+    std::printf("  WAL append alone, %d client(s): %.0f requests/s wall, %.2f fdatasyncs per request\n", clients,
+                trace_reqs.size() / f.wall, double((*wal)->syncs()) / trace_reqs.size());
+    wal->reset();
+    std::filesystem::remove_all(wl.dir);
+  }
 
   // Rounds: the first warms the engine up (its figures are not printed); each round uses fresh databases.
   for (int round = 0; round < 2; ++round)
@@ -310,12 +336,14 @@ int main(int argc, char** argv) {
       wo.on_stored = [&wal](const std::map<uint64_t, uint64_t>& m) { wal->Release(m); };
     }
     server::storage::OtelWriter writer(client->get(), wo);
+    const std::string conc_db = "coroot_conc_" + sfx;
     if (!writer.EnsureSchema(ours_db).ok() || !writer.EnsureSchema(raw_db).ok() ||
-        !writer.EnsureSchema(big_db).ok())
+        !writer.EnsureSchema(big_db).ok() || !writer.EnsureSchema(conc_db).ok())
       return 1;
     writer.Start();
+    std::string handler_db = ours_db;
     server::OtlpHandlerOptions ho;
-    ho.database_of = [&](const server::Project&) { return ours_db; };
+    ho.database_of = [&](const server::Project&) { return handler_db; };
     ho.wal = wal.get();
     server::OtlpHandler handler(projects->get(), &writer, ho);
     // Raw: encode (already decoded rows) and insert, batch by batch.
@@ -336,19 +364,27 @@ int main(int argc, char** argv) {
         }
       }
     };
-    auto through_handler = [&](const std::vector<std::string>& reqs, bool traces) {
-      for (const auto& body : reqs) {
-        http::Request req;
-        req.method = "POST";
-        req.headers = {{"Content-Type", "application/x-protobuf"}};
-        req.body = body;
-        http::Response resp;
-        traces ? handler.HandleTraces(req, &resp) : handler.HandleLogs(req, &resp);
-        if (resp.status != 200) {
-          std::fprintf(stderr, "handler answered %d: %s\n", resp.status, resp.body.c_str());
-          std::exit(1);
+    // `clients` threads send the requests (request i from thread i % clients), as concurrent
+    // exporters would: with the WAL, their fdatasyncs can be shared (group commit).
+    auto through_handler = [&](const std::vector<std::string>& reqs, bool traces, int clients = 1) {
+      auto send = [&](int first) {
+        for (size_t i = first; i < reqs.size(); i += clients) {
+          http::Request req;
+          req.method = "POST";
+          req.headers = {{"Content-Type", "application/x-protobuf"}};
+          req.body = reqs[i];
+          http::Response resp;
+          traces ? handler.HandleTraces(req, &resp) : handler.HandleLogs(req, &resp);
+          if (resp.status != 200) {
+            std::fprintf(stderr, "handler answered %d: %s\n", resp.status, resp.body.c_str());
+            std::exit(1);
+          }
         }
-      }
+      };
+      std::vector<std::thread> threads;
+      for (int t = 1; t < clients; ++t) threads.emplace_back(send, t);
+      send(0);
+      for (auto& t : threads) t.join();
       if (!writer.Flush(std::chrono::minutes(10)).ok()) std::exit(1);
     };
     // The same tables without the materialized views: what the MVs cost the engine.
@@ -362,9 +398,18 @@ int main(int argc, char** argv) {
     Figure big_t = measure([&] { raw_insert(span_batches_big, "otel_traces", server::storage::SpanBatch::Columns()); }, spans);
     raw_db = keep_raw;
     Figure raw_t = measure([&] { raw_insert(span_batches, "otel_traces", server::storage::SpanBatch::Columns()); }, spans);
+    uint64_t syncs0 = wal ? wal->syncs() : 0;
     Figure ours_t = measure([&] { through_handler(trace_reqs, true); }, spans);
+    double syncs_per_request_1 = wal ? double(wal->syncs() - syncs0) / trace_reqs.size() : 0;
     Figure raw_l = measure([&] { raw_insert(log_batches, "otel_logs", server::storage::LogBatch::Columns()); }, logs);
     Figure ours_l = measure([&] { through_handler(log_reqs, false); }, logs);
+    // The spans again from kClients concurrent clients, into a database of their own.
+    constexpr int kClients = 8;
+    handler_db = conc_db;
+    syncs0 = wal ? wal->syncs() : 0;
+    Figure conc_t = measure([&] { through_handler(trace_reqs, true, kClients); }, spans);
+    double syncs_per_request = wal ? double(wal->syncs() - syncs0) / trace_reqs.size() : 0;
+    handler_db = ours_db;
     if (!print) {
       writer.Stop();
       continue;
@@ -373,13 +418,18 @@ int main(int argc, char** argv) {
     line("spans, " + variant + ": raw columnar insert, 10,000-row blocks (baseline)", raw_t);
     line("spans, " + variant + ": raw columnar insert, 100,000-row blocks (baseline)", big_t);
     line("spans, " + variant + ": OTLP handler -> ClickHouse rows (" + InsertsOf(writer) + ")", ours_t);
+    line("spans, " + variant + ": OTLP handler, " + std::to_string(kClients) + " concurrent clients", conc_t);
+    if (wal)
+      std::printf("  %s: WAL fdatasyncs per span request: %.2f from 1 client, %.2f from %d concurrent clients\n",
+                  variant.c_str(), syncs_per_request_1, syncs_per_request, kClients);
     line("logs, " + variant + ": raw columnar insert (baseline)", raw_l);
     line("logs, " + variant + ": OTLP handler -> ClickHouse rows", ours_l);
     std::printf("  %s: spans ours/raw = %.0f%% (10k blocks), %.0f%% (100k blocks), logs ours/raw = %.0f%%; "
-                "rows stored: %s/%s spans, %s/%s logs\n",
+                "rows stored: %s/%s spans (%s concurrent), %s/%s logs\n",
                 variant.c_str(), 100 * ours_t.per_cpu() / raw_t.per_cpu(), 100 * ours_t.per_cpu() / big_t.per_cpu(),
                 100 * ours_l.per_cpu() / raw_l.per_cpu(),
                 count(ours_db + ".otel_traces").c_str(), count(raw_db + ".otel_traces").c_str(),
+                count(conc_db + ".otel_traces").c_str(),
                 count(ours_db + ".otel_logs").c_str(), count(raw_db + ".otel_logs").c_str());
     writer.Stop();
   }

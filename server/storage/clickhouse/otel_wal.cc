@@ -71,6 +71,24 @@ bool Decode(std::string_view payload, WalRecord* r) {
 
 }  // namespace
 
+// A segment's descriptor, shared by the segment (while current) and the batches with records in it:
+// rotating or deleting a segment must not close a descriptor whose records still wait for their sync.
+struct OtelWal::File {
+  explicit File(int fd) : fd(fd) {}
+  ~File() { ::close(fd); }
+  const int fd;
+  // A sync of it failed (guarded by mu_). Linux may then have dropped the dirty pages and a later
+  // fdatasync reports success: no record of this file is acknowledged after that.
+  bool failed = false;
+};
+
+// Records written while the previous sync ran: the next sync covers them all.
+struct OtelWal::Batch {
+  std::vector<std::shared_ptr<File>> files;  // those the records went to (more than one on rotation)
+  bool done = false;
+  Status status;
+};
+
 StatusOr<std::unique_ptr<OtelWal>> OtelWal::Open(const WalOptions& options) {
   if (options.dir.empty()) return InvalidArgument("WAL: empty directory");
   RETURN_IF_ERROR(MakeDirs(options.dir));
@@ -88,9 +106,7 @@ StatusOr<std::unique_ptr<OtelWal>> OtelWal::Open(const WalOptions& options) {
   return w;
 }
 
-OtelWal::~OtelWal() {
-  if (fd_ >= 0) ::close(fd_);
-}
+OtelWal::~OtelWal() = default;
 
 std::string OtelWal::PathOf(uint64_t seg) const {
   char name[32];
@@ -103,7 +119,7 @@ Status OtelWal::Replay(const std::function<void(uint64_t, WalRecord)>& fn) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [seg, size] : sizes_)
-      if (seg != current_ || fd_ < 0) old.push_back(seg);
+      if (seg != current_ || !file_) old.push_back(seg);
   }
   for (uint64_t seg : old) {
     auto data = ReadFile(PathOf(seg), opt_.max_bytes + (64u << 20));
@@ -134,12 +150,12 @@ Status OtelWal::Replay(const std::function<void(uint64_t, WalRecord)>& fn) {
 }
 
 Status OtelWal::OpenNewSegmentLocked() {
-  if (fd_ >= 0) ::close(fd_);
+  file_.reset();
   uint64_t next = std::max<uint64_t>(current_, sizes_.empty() ? 0 : sizes_.rbegin()->first) + 1;
   std::string path = PathOf(next);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus("WAL: open " + path, errno);
-  fd_ = fd;
+  file_ = std::make_shared<File>(fd);
   current_ = next;
   current_bytes_ = 0;
   sizes_[next] = 0;
@@ -148,34 +164,81 @@ Status OtelWal::OpenNewSegmentLocked() {
 
 StatusOr<uint64_t> OtelWal::Append(const WalRecord& record, uint64_t rows) {
   std::string rec = Encode(record);
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   uint64_t total = 0;
   for (auto& [seg, size] : sizes_) total += size;
   if (total + rec.size() > opt_.max_bytes)
     return ResourceExhausted("the on-disk ingestion buffer is full (" + std::to_string(total >> 20) +
                              " MiB waiting for ClickHouse); retry later");
-  if (fd_ < 0 || current_bytes_ + rec.size() > opt_.segment_bytes) {
+  if (!file_ || current_bytes_ + rec.size() > opt_.segment_bytes) {
     RETURN_IF_ERROR(OpenNewSegmentLocked());
     DeleteIdleLocked(false);
   }
   size_t off = 0;
   while (off < rec.size()) {
-    ssize_t n = ::write(fd_, rec.data() + off, rec.size() - off);
+    ssize_t n = ::write(file_->fd, rec.data() + off, rec.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
       Status st = ErrnoStatus("WAL: write", errno);
       // Leave a clean boundary: a later record must not follow half of this one.
-      ::close(fd_);
-      fd_ = -1;
+      file_.reset();
       return st;
     }
     off += static_cast<size_t>(n);
   }
-  if (opt_.sync && ::fdatasync(fd_) != 0) return ErrnoStatus("WAL: fdatasync", errno);
+  // Counted now, not after the sync: the segment must not be deleted as idle while the record waits.
+  const uint64_t seg = current_;
   current_bytes_ += rec.size();
-  sizes_[current_] = current_bytes_;
-  outstanding_[current_] += rows;
-  return current_;
+  sizes_[seg] = current_bytes_;
+  outstanding_[seg] += rows;
+  if (!opt_.sync) return seg;
+  Status st = SyncWrittenLocked(lock);
+  if (!st.ok()) {
+    // The request is refused, so its rows will never be stored: they must not hold the segment.
+    ReleaseLocked({{seg, rows}});
+    return st;
+  }
+  return seg;
+}
+
+// Group commit: the record just written joins batch_. Whoever finds no sync running takes batch_
+// and syncs it outside the mutex (appends go on meanwhile, into a new batch); its one fdatasync
+// answers every append in the batch, success or error alike.
+Status OtelWal::SyncWrittenLocked(std::unique_lock<std::mutex>& lock) {
+  if (!batch_) batch_ = std::make_shared<Batch>();
+  std::shared_ptr<Batch> mine = batch_;
+  if (mine->files.empty() || mine->files.back() != file_) mine->files.push_back(file_);
+  while (!mine->done) {
+    if (syncing_) {
+      synced_.wait(lock);
+      continue;
+    }
+    // No sync running and ours not done: ours is still batch_ (a batch leaves it when its sync starts).
+    std::shared_ptr<Batch> batch = std::move(batch_);
+    syncing_ = true;
+    Status st;
+    for (const auto& f : batch->files)
+      if (f->failed && st.ok()) st = Unavailable("WAL: an earlier fdatasync of this segment failed");
+    lock.unlock();
+    std::vector<std::shared_ptr<File>> failed;
+    for (const auto& f : batch->files) {
+      int rc = opt_.fdatasync_fn ? opt_.fdatasync_fn(f->fd) : ::fdatasync(f->fd);
+      if (rc == 0) continue;
+      if (st.ok()) st = ErrnoStatus("WAL: fdatasync", errno);
+      failed.push_back(f);
+    }
+    lock.lock();
+    for (const auto& f : failed) {
+      f->failed = true;
+      if (file_ == f) file_.reset();  // later records go to a new segment
+    }
+    syncs_ += batch->files.size();
+    batch->status = st;
+    batch->done = true;
+    syncing_ = false;
+    synced_.notify_all();
+  }
+  return mine->status;
 }
 
 void OtelWal::Hold(uint64_t segment, uint64_t rows) {
@@ -185,6 +248,10 @@ void OtelWal::Hold(uint64_t segment, uint64_t rows) {
 
 void OtelWal::Release(const std::map<uint64_t, uint64_t>& rows_by_segment) {
   std::lock_guard<std::mutex> lock(mu_);
+  ReleaseLocked(rows_by_segment);
+}
+
+void OtelWal::ReleaseLocked(const std::map<uint64_t, uint64_t>& rows_by_segment) {
   for (auto& [seg, rows] : rows_by_segment) {
     auto it = outstanding_.find(seg);
     if (it == outstanding_.end()) continue;
@@ -198,11 +265,10 @@ void OtelWal::DeleteIdleLocked(bool include_current) {
     uint64_t seg = it->first;
     auto o = outstanding_.find(seg);
     bool idle = o == outstanding_.end() || o->second == 0;
-    bool current = seg == current_ && fd_ >= 0;
+    bool current = seg == current_ && file_;
     if (idle && current && include_current) {
       // Everything in the open segment is stored: close it, so a restart replays nothing.
-      ::close(fd_);
-      fd_ = -1;
+      file_.reset();
       current = false;
     }
     if (idle && !current) {
@@ -225,6 +291,11 @@ uint64_t OtelWal::bytes() const {
 size_t OtelWal::segments() const {
   std::lock_guard<std::mutex> lock(mu_);
   return sizes_.size();
+}
+
+uint64_t OtelWal::syncs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return syncs_;
 }
 
 }  // namespace coroot::server::storage
