@@ -3,7 +3,8 @@
 // the embedded ClickHouse engine, beside raw inserts of the same rows (encoded from batches decoded
 // in advance) into identical tables in the same run: in 10,000-row blocks (Coroot's insert size) and
 // in 100,000-row blocks (where the engine's cost per insert stops mattering: its best rate).
-//   otlp_ingest_bench [spans=100000] [logs=100000]     (OTLP_BENCH_SPREAD=hour: see RecordTime)
+//   otlp_ingest_bench [spans=100000] [logs=100000]     (OTLP_BENCH_SPREAD=hour: see RecordTime;
+//   OTLP_BENCH_MIN_INSERT_INTERVAL_MS / OTLP_BENCH_MAX_INSERT_ROWS vary the writer's insert rule)
 // Measured: RowBinary, Native, and Native with the WAL (appended and fdatasync'ed before a request is
 // answered) in front; the handler spans also from 8 concurrent clients (with the WAL: fdatasyncs per request).
 // CPU time is the whole process's (getrusage), so the engine's own threads are counted for both, and
@@ -327,6 +328,9 @@ int main(int argc, char** argv) {
                 big_db = "coroot_big_" + sfx;
     server::storage::OtelWriterOptions wo;
     wo.format = format;
+    // The writer's insert rule can be varied to see what insert size costs (the server's defaults otherwise).
+    if (const char* v = std::getenv("OTLP_BENCH_MIN_INSERT_INTERVAL_MS")) wo.min_insert_interval = std::chrono::milliseconds(std::atoi(v));
+    if (const char* v = std::getenv("OTLP_BENCH_MAX_INSERT_ROWS")) wo.max_insert_rows = static_cast<size_t>(std::atoll(v));
     std::unique_ptr<server::storage::OtelWal> wal;
     if (with_wal) {
       server::storage::WalOptions wl;
