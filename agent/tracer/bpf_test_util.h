@@ -127,6 +127,10 @@ class Proc {
     pid_ = -1;
   }
   std::string Log() const { return ReadFile(log_).ok() ? *ReadFile(log_) : ""; }
+  // Waits until its output contains text (a server printing that it is ready).
+  bool WaitForLog(const std::string& text, std::chrono::milliseconds limit = 30s) const {
+    return testing::WaitFor([&] { return Log().find(text) != std::string::npos; }, limit);
+  }
 
  private:
   pid_t pid_ = -1;

@@ -44,9 +44,6 @@ class L7BpfTest : public ::testing::Test {
   static void ExpectCount(const std::string& family, const prom::Labels& want, double n) {
     ExpectSeriesValue(*collector_, family, want, n);
   }
-  static bool WaitLog(const Proc& p, const std::string& text, std::chrono::milliseconds limit = 30s) {
-    return testing::WaitFor([&] { return p.Log().find(text) != std::string::npos; }, limit);
-  }
   static bool WaitPort(int port, std::chrono::milliseconds limit = 30s) { return WaitTcpPort(port, limit); }
   // Runs a client in cg to completion; returns its exit code.
   int Run(const TestCgroup& cg, std::vector<std::string> argv, std::vector<std::string> env = {}) {
@@ -127,7 +124,7 @@ else:
 )";
   Proc server(server_cg, {"python3", "-c", py, "server", std::to_string(port), std::to_string(kRequests)},
               dir_ + "/srv.log");
-  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  ASSERT_TRUE(server.WaitForLog("ready")) << server.Log();
   Proc client(client_cg, {"python3", "-c", py, "client", std::to_string(port), std::to_string(kRequests)},
               dir_ + "/cli.log");
   ASSERT_EQ(client.Wait(), 0) << client.Log();
@@ -261,7 +258,7 @@ TEST_F(L7BpfTest, PostgresPsql) {
                           "-c", "listen_addresses=127.0.0.1", "-c", "port=" + std::to_string(port), "-c",
                           "unix_socket_directories=" + data + "/run", "-c", "fsync=off"},
               dir_ + "/srv.log");
-  ASSERT_TRUE(WaitLog(server, "ready to accept connections")) << server.Log();
+  ASSERT_TRUE(server.WaitForLog("ready to accept connections")) << server.Log();
   std::vector<std::string> env{"PGSSLMODE=disable", "PGGSSENCMODE=disable"};
   std::string p = std::to_string(port);
   for (int i = 0; i < 3; i++)
@@ -297,7 +294,7 @@ TEST_F(L7BpfTest, MariadbClient) {
                           "--socket=" + data + "/run/m.sock", "--pid-file=" + data + "/run/m.pid",
                           "--bind-address=127.0.0.1", "--port=" + std::to_string(port)},
               dir_ + "/srv.log");
-  ASSERT_TRUE(WaitLog(server, "ready for connections", 60s)) << server.Log();
+  ASSERT_TRUE(server.WaitForLog("ready for connections", 60s)) << server.Log();
   std::string p = std::to_string(port);
   auto client = [&](const std::string& sql) {
     return Run(client_cg, {"mariadb", "--no-defaults", "--protocol=tcp", "-h", "127.0.0.1", "-P", p, "-u", "root",
@@ -431,7 +428,7 @@ TEST_F(L7BpfTest, VectoredIoSplitAcrossIovecs) {
     int port = FreeStablePort();
     std::string p = std::to_string(port);
     Proc server(server_cg, {"python3", "-c", kVectoredPy, "server", p, "5"}, dir_ + "/iovsrv.log");
-    ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+    ASSERT_TRUE(server.WaitForLog("ready")) << server.Log();
     ASSERT_EQ(Run(client_cg, {"python3", "-c", kVectoredPy, "client", p, "4", "/ok"}), 0);
     ASSERT_EQ(Run(client_cg, {"python3", "-c", kVectoredPy, "client", p, "1", "/down"}), 0);
     ASSERT_EQ(server.Wait(), 0) << server.Log();
@@ -607,7 +604,7 @@ TEST_F(L7BpfTest, ProtocolsWithoutAServerHere) {
     int port = FreeStablePort();
     std::string p = std::to_string(port);
     Proc server(server_cg, {"python3", "-c", kPeersPy, "server", p, c.proto}, dir_ + "/" + c.proto + "_srv.log");
-    ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+    ASSERT_TRUE(server.WaitForLog("ready")) << server.Log();
     Proc client(client_cg, {"python3", "-c", kPeersPy, "client", p, c.proto}, dir_ + "/" + c.proto + "_cli.log");
     ASSERT_EQ(client.Wait(), 0) << client.Log();
     ASSERT_EQ(server.Wait(), 0) << server.Log();

@@ -61,9 +61,6 @@ class L7BrokersBpfTest : public ::testing::Test {
   static void ExpectCount(const std::string& family, const prom::Labels& want, double n) {
     ExpectSeriesValue(*collector_, family, want, n);
   }
-  static bool WaitLog(const Proc& p, const std::string& text, std::chrono::milliseconds limit = 30s) {
-    return testing::WaitFor([&] { return p.Log().find(text) != std::string::npos; }, limit);
-  }
 
   static std::shared_ptr<EbpfCollector> collector_;
   std::string dir_;
@@ -236,7 +233,7 @@ TEST_F(L7BrokersBpfTest, RabbitmqServerPika) {
   const int kOrders = 6, kAudit = 3;
   std::string script = Script("amqp_client.py", kAmqpClientPy);
   Proc consumer(consumer_cg, {kDebianPython, script, p, "consumer", std::to_string(kOrders)}, dir_ + "/consumer.log");
-  ASSERT_TRUE(WaitLog(consumer, "ready")) << consumer.Log() << server.Log();
+  ASSERT_TRUE(consumer.WaitForLog("ready")) << consumer.Log() << server.Log();
   Proc producer(producer_cg, {kDebianPython, script, p, "producer", std::to_string(kOrders), std::to_string(kAudit)},
                 dir_ + "/producer.log");
   ASSERT_EQ(producer.Wait(), 0) << producer.Log();
@@ -260,7 +257,7 @@ TEST_F(L7BrokersBpfTest, RabbitmqServerPika) {
     TestCgroup burst_cons_cg(Name("amqpbcons")), burst_prod_cg(Name("amqpbprod"));
     Proc bc(burst_cons_cg, {kDebianPython, script, p, "burst_consumer", std::to_string(kOrders)},
             dir_ + "/burst_consumer.log");
-    ASSERT_TRUE(WaitLog(bc, "ready")) << bc.Log();
+    ASSERT_TRUE(bc.WaitForLog("ready")) << bc.Log();
     Proc bp(burst_prod_cg, {kDebianPython, script, p, "burst_producer", std::to_string(kOrders), "0"},
             dir_ + "/burst_producer.log");
     ASSERT_EQ(bp.Wait(), 0) << bp.Log();

@@ -178,9 +178,6 @@ class TracerBpfTest : public ::testing::Test {
   static bool Eventually(const std::function<double()>& get, double want, std::chrono::milliseconds limit = 15s) {
     return testing::WaitFor([&] { return get() == want; }, limit);
   }
-  static bool WaitLog(const Proc& p, const std::string& text, std::chrono::milliseconds limit = 30s) {
-    return testing::WaitFor([&] { return p.Log().find(text) != std::string::npos; }, limit);
-  }
 
   static std::shared_ptr<EbpfCollector> collector_;
   std::string dir_;
@@ -244,7 +241,7 @@ TEST_F(TracerBpfTest, LostEventsAreCounted) {
   int port = FreeStablePort();
   const int kConns = 100;
   Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), "1"}, dir_ + "/srv.log");
-  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  ASSERT_TRUE(server.WaitForLog("ready")) << server.Log();
   Proc client(client_cg, {"python3", "-c", kClientPy, std::to_string(port), std::to_string(kConns), "1"},
               dir_ + "/cli.log");
   ASSERT_EQ(client.Wait(), 0) << client.Log();
@@ -279,7 +276,7 @@ TEST_F(TracerBpfTest, WorksWithoutTheSyscallHooks) {
   TestCgroup server_cg(Name("leansrv")), client_cg(Name("leancli"));
   int port = FreeStablePort();
   Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), "50"}, dir_ + "/srv.log");
-  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  ASSERT_TRUE(server.WaitForLog("ready")) << server.Log();
   Proc client(client_cg, {"python3", "-c", kClientPy, std::to_string(port), "3", "20"}, dir_ + "/cli.log");
   ASSERT_EQ(client.Wait(), 0) << client.Log();
   prom::Labels conn{{"container_id", client_cg.key()}, {"destination", "127.0.0.1:" + std::to_string(port)}};
@@ -293,7 +290,7 @@ TEST_F(TracerBpfTest, CountsEveryConnectAndEveryByte) {
   int port = FreeStablePort();
   const int kConns = 25, kSend = 3000, kResp = 70000;
   Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), std::to_string(kResp)}, dir_ + "/srv.log");
-  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  ASSERT_TRUE(server.WaitForLog("ready")) << server.Log();
   std::string dest = "127.0.0.1:" + std::to_string(port);
 
   EXPECT_TRUE(Eventually([&] {
@@ -341,11 +338,11 @@ TEST_F(TracerBpfTest, ActiveConnectionsAndLiveBytes) {
   int port = FreeStablePort();
   const int kConns = 6, kSend = 12345, kResp = 777;
   Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), std::to_string(kResp)}, dir_ + "/srv.log");
-  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  ASSERT_TRUE(server.WaitForLog("ready")) << server.Log();
   std::string release = dir_ + "/release";
   Proc client(client_cg, {"python3", "-c", kClientPy, std::to_string(port), std::to_string(kConns),
                           std::to_string(kSend), release}, dir_ + "/cli.log");
-  ASSERT_TRUE(WaitLog(client, "holding")) << client.Log();
+  ASSERT_TRUE(client.WaitForLog("holding")) << client.Log();
   std::string dest = "127.0.0.1:" + std::to_string(port);
 
   EXPECT_TRUE(Eventually([&] { return ConnValue("container_net_tcp_active_connections", client_cg, dest); }, kConns));
@@ -421,7 +418,7 @@ TEST_F(TracerBpfTest, WildcardListenIsExpanded) {
   int port = FreeStablePort();
   Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), "1"}, dir_ + "/srv.log",
               {"HOST=0.0.0.0"});
-  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  ASSERT_TRUE(server.WaitForLog("ready")) << server.Log();
   auto info = [&](const std::string& addr) {
     return Value("container_net_tcp_listen_info", {{"container_id", server_cg.key()}, {"listen_addr", addr}});
   };
@@ -445,7 +442,7 @@ TEST_F(TracerBpfTest, IPv6Loopback) {
   const int kConns = 5, kSend = 1000, kResp = 2000;
   Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), std::to_string(kResp)}, dir_ + "/srv.log",
               {"HOST=::1"});
-  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  ASSERT_TRUE(server.WaitForLog("ready")) << server.Log();
   std::string dest = "[::1]:" + std::to_string(port);
   EXPECT_TRUE(Eventually([&] {
     return Value("container_net_tcp_listen_info", {{"container_id", server_cg.key()}, {"listen_addr", dest}});
@@ -466,11 +463,11 @@ TEST_F(TracerBpfTest, ReconcilesConnectionsThatExistedBeforeTheStart) {
   int port = FreeStablePort();
   const int kConns = 4;
   Proc server(server_cg, {"python3", "-c", kServerPy, std::to_string(port), "10"}, dir_ + "/srv.log");
-  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  ASSERT_TRUE(server.WaitForLog("ready")) << server.Log();
   std::string release = dir_ + "/release";
   Proc client(client_cg, {"python3", "-c", kClientPy, std::to_string(port), std::to_string(kConns), "100", release},
               dir_ + "/cli.log");
-  ASSERT_TRUE(WaitLog(client, "holding")) << client.Log();
+  ASSERT_TRUE(client.WaitForLog("holding")) << client.Log();
 
   EbpfOptions o;
   o.reconcile = true;
@@ -518,7 +515,7 @@ TEST_F(TracerBpfTest, CountsRetransmits) {
   TestCgroup server_cg(Name("rtxsrv")), client_cg(Name("rtxcli"));
   Proc server(server_cg, {"ip", "netns", "exec", nsb, "python3", "-c", kServerPy, std::to_string(port), "10"},
               dir_ + "/srv.log", {"HOST=" + net + "2"});
-  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  ASSERT_TRUE(server.WaitForLog("ready")) << server.Log();
   const int kConns = 3, kSend = 100000;
   Proc client(client_cg, {"ip", "netns", "exec", nsa, "python3", "-c", kClientPy, std::to_string(port),
                           std::to_string(kConns), std::to_string(kSend)}, dir_ + "/cli.log", {"HOST=" + net + "2"});
@@ -582,12 +579,12 @@ TEST_F(TracerBpfTest, ActualDestinationThroughDnat) {
   TestCgroup server_cg(Name("natsrv")), client_cg(Name("natcli"));
   Proc server(server_cg, {"ip", "netns", "exec", ns.b(), "python3", "-c", kServerPy, std::to_string(real), "10"},
               dir_ + "/srv.log", {"HOST=" + ns.ip_b()});
-  ASSERT_TRUE(WaitLog(server, "ready")) << server.Log();
+  ASSERT_TRUE(server.WaitForLog("ready")) << server.Log();
   std::string release = dir_ + "/release";
   const int kConns = 2;
   Proc client(client_cg, {"ip", "netns", "exec", ns.a(), "python3", "-c", kClientPy, std::to_string(front),
                           std::to_string(kConns), "5", release}, dir_ + "/cli.log", {"HOST=" + ns.ip_b()});
-  ASSERT_TRUE(WaitLog(client, "holding")) << client.Log();
+  ASSERT_TRUE(client.WaitForLog("holding")) << client.Log();
   std::string dest = ns.ip_b() + ":" + std::to_string(front), actual = ns.ip_b() + ":" + std::to_string(real);
   prom::Labels labels{{"container_id", client_cg.key()}, {"destination", dest}, {"actual_destination", actual}};
   EXPECT_TRUE(Eventually([&] { return Value("container_net_tcp_active_connections", labels); }, kConns))
