@@ -3,16 +3,43 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <thread>
 
 namespace coroot::server::storage {
 namespace {
+
+void SpinUntil(const std::function<bool()>& cond) {
+  while (!cond()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+// Stands in for fdatasync: the held calls (numbered from 1) wait until Resume(n), the call numbered
+// `failing` then fails with EIO, every other call succeeds.
+class ScriptedSync {
+ public:
+  ScriptedSync(std::set<int> held, int failing) : held_(std::move(held)), failing_(failing) {}
+  int operator()(int) {
+    const int n = ++calls_;
+    if (held_.count(n)) SpinUntil([&] { return opened_ >= n; });
+    if (n != failing_) return 0;
+    errno = EIO;
+    return -1;
+  }
+  void Resume(int n) { opened_ = std::max(opened_.load(), n); }
+  int calls() const { return calls_; }
+
+ private:
+  const std::set<int> held_;
+  const int failing_;
+  std::atomic<int> calls_{0}, opened_{0};
+};
 
 class Wal : public ::testing::Test {
  protected:
@@ -149,28 +176,19 @@ TEST_F(Wal, ConcurrentAppendersShareSyncsAndEveryRecordIsReplayed) {
 }
 
 TEST_F(Wal, AFailedSyncFailsEveryAppendItCovered) {
-  // Sync 1 waits until `go` (so that records pile up behind it), sync 2 fails, later ones succeed.
-  std::atomic<int> calls{0};
-  std::atomic<bool> go{false};
-  auto w = Open(1 << 20, 1 << 16, [&](int) {
-    int n = ++calls;
-    while (n == 1 && !go) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    if (n == 2) {
-      errno = EIO;
-      return -1;
-    }
-    return 0;
-  });
+  // Sync 1 waits (so that records pile up behind it), sync 2 fails, later ones succeed.
+  ScriptedSync sync({1}, 2);
+  auto w = Open(1 << 20, 1 << 16, [&](int fd) { return sync(fd); });
   const WalRecord rec{false, false, "db", "body"};
   const Status not_run = Internal("not run");
   StatusOr<uint64_t> first = not_run, late[3] = {not_run, not_run, not_run};
   std::thread a([&] { first = w->Append(rec, 1); });
-  while (calls == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  SpinUntil([&] { return sync.calls() > 0; });
   const uint64_t one = w->bytes();  // the first record is written: its sync is running
   std::vector<std::thread> others;
   for (auto& r : late) others.emplace_back([&w, &rec, &r] { r = w->Append(rec, 1); });
-  while (w->bytes() < 4 * one) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  go = true;
+  SpinUntil([&] { return w->bytes() >= 4 * one; });
+  sync.Resume(1);
   a.join();
   for (auto& t : others) t.join();
   ASSERT_TRUE(first.ok()) << first.status().ToString();
@@ -191,34 +209,24 @@ TEST_F(Wal, AFailedSyncFailsEveryAppendItCovered) {
 }
 
 TEST_F(Wal, NoRecordOfASegmentIsAcknowledgedAfterItsSyncFailed) {
-  // Sync 1 waits for go1, sync 2 (covering B) waits for go2 and fails; C, written into the same
+  // Sync 1 waits, sync 2 (covering B) waits and fails; C, written into the same
   // segment while sync 2 ran, is synced by sync 3, which reports success (as Linux may after an
   // error: the dirty pages are gone), yet C must fail. D then goes to a new segment.
-  std::atomic<int> calls{0};
-  std::atomic<bool> go1{false}, go2{false};
-  auto w = Open(1 << 20, 1 << 16, [&](int) {
-    int n = ++calls;
-    while (n == 1 && !go1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    while (n == 2 && !go2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    if (n == 2) {
-      errno = EIO;
-      return -1;
-    }
-    return 0;
-  });
+  ScriptedSync sync({1, 2}, 2);
+  auto w = Open(1 << 20, 1 << 16, [&](int fd) { return sync(fd); });
   const WalRecord rec{false, false, "db", "body"};
   const Status not_run = Internal("not run");
   StatusOr<uint64_t> a = not_run, b = not_run, c = not_run;
   std::thread ta([&] { a = w->Append(rec, 1); });
-  while (calls < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  SpinUntil([&] { return sync.calls() >= 1; });
   const uint64_t one = w->bytes();
   std::thread tb([&] { b = w->Append(rec, 1); });
-  while (w->bytes() < 2 * one) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  go1 = true;
-  while (calls < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  SpinUntil([&] { return w->bytes() >= 2 * one; });
+  sync.Resume(1);
+  SpinUntil([&] { return sync.calls() >= 2; });
   std::thread tc([&] { c = w->Append(rec, 1); });
-  while (w->bytes() < 3 * one) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  go2 = true;
+  SpinUntil([&] { return w->bytes() >= 3 * one; });
+  sync.Resume(2);
   ta.join();
   tb.join();
   tc.join();
