@@ -80,36 +80,21 @@ ParseResult DecodeKafka(const L7Event& ev, ConnectionState*, L7Request* out) {
   return kafka::ParseRequest(ev.payload, out);
 }
 
-ParseResult DecodeNats(const L7Event& ev, ConnectionState*, L7Request* out) {
+// A broker message (fire and forget): the kernel's verdict on the status stands, and every message
+// of the event's head counts.
+template <ParseResult (*Parse)(std::string_view, L7Request*), size_t (*Count)(std::string_view, bool)>
+ParseResult DecodeMessages(const L7Event& ev, ConnectionState*, L7Request* out) {
   std::string status = out->status;
-  ParseResult r = nats::ParseMessage(ev.payload, out);
-  out->status = status;  // the kernel's verdict stands
-  if (r == ParseResult::kSuccess)
-    out->messages = std::max<uint32_t>(1, static_cast<uint32_t>(nats::CountMessages(ev.payload, out->method == kMethodProduce)));
-  return r;
-}
-
-ParseResult DecodeRabbitmq(const L7Event& ev, ConnectionState*, L7Request* out) {
-  std::string status = out->status;
-  ParseResult r = rabbitmq::ParseMessage(ev.payload, out);
+  ParseResult r = Parse(ev.payload, out);
   out->status = status;
   if (r == ParseResult::kSuccess)
-    out->messages =
-        std::max<uint32_t>(1, static_cast<uint32_t>(rabbitmq::CountMessages(ev.payload, out->method == kMethodProduce)));
+    out->messages = std::max<uint32_t>(1, static_cast<uint32_t>(Count(ev.payload, out->method == kMethodProduce)));
   return r;
 }
 
 ParseResult DecodeCassandra(const L7Event& ev, ConnectionState*, L7Request* out) {
   int16_t stream = 0;
   return cassandra::ParseRequest(ev.payload, out, &stream);
-}
-
-ParseResult CassandraStatus(std::string_view buf, std::string* status) {
-  std::string_view s;
-  int16_t stream = 0;
-  ParseResult r = cassandra::ParseResponseStatus(buf, &s, &stream);
-  if (r == ParseResult::kSuccess) *status = std::string(s);
-  return r;
 }
 
 ParseResult DecodeClickhouse(const L7Event& ev, ConnectionState*, L7Request* out) {
@@ -119,14 +104,6 @@ ParseResult DecodeClickhouse(const L7Event& ev, ConnectionState*, L7Request* out
 ParseResult DecodeDubbo(const L7Event& ev, ConnectionState*, L7Request* out) {
   uint64_t id = 0;
   return dubbo::ParseRequest(ev.payload, out, &id);
-}
-
-ParseResult DubboStatus(std::string_view buf, std::string* status) {
-  std::string_view s;
-  uint64_t id = 0;
-  ParseResult r = dubbo::ParseResponseStatus(buf, &s, &id);
-  if (r == ParseResult::kSuccess) *status = std::string(s);
-  return r;
 }
 
 ParseResult DecodeZookeeper(const L7Event& ev, ConnectionState*, L7Request* out) {
@@ -139,22 +116,6 @@ ParseResult DecodeFoundationdb(const L7Event& ev, ConnectionState*, L7Request* o
 
 // ---- response classifiers ----
 
-ParseResult FoundationdbStatus(std::string_view buf, std::string* status) {
-  std::string_view s;
-  uint16_t code = 0;
-  ParseResult r = foundationdb::ParseResponseStatus(buf, &s, &code);
-  if (r == ParseResult::kSuccess) *status = std::string(s);
-  return r;
-}
-
-ParseResult ZookeeperStatus(std::string_view buf, std::string* status) {
-  std::string_view s;
-  int32_t err = 0;
-  ParseResult r = zookeeper::ParseResponseStatus(buf, &s, &err);
-  if (r == ParseResult::kSuccess) *status = std::string(s);
-  return r;
-}
-
 ParseResult HttpStatus(std::string_view buf, std::string* status) {
   int code = 0;
   ParseResult r = http::ParseResponseStatus(buf, &code);
@@ -166,6 +127,16 @@ template <ParseResult (*F)(std::string_view, std::string_view*)>
 ParseResult ViewStatus(std::string_view buf, std::string* status) {
   std::string_view s;
   ParseResult r = F(buf, &s);
+  if (r == ParseResult::kSuccess) *status = std::string(s);
+  return r;
+}
+
+// The same for parsers that also return the id naming the request (unused here: the kernel paired them).
+template <typename Id, ParseResult (*F)(std::string_view, std::string_view*, Id*)>
+ParseResult ViewStatusWithId(std::string_view buf, std::string* status) {
+  std::string_view s;
+  Id id{};
+  ParseResult r = F(buf, &s, &id);
   if (r == ParseResult::kSuccess) *status = std::string(s);
   return r;
 }
@@ -206,11 +177,11 @@ constexpr std::array<ProtocolSpec, kMaxProtocolId> kRegistry = {{
     {L7Protocol::kCassandra, "cassandra", "container_cassandra_queries_total",
      "container_cassandra_queries_duration_seconds_total", "container_cassandra_inbound_queries_total",
      "container_cassandra_inbound_queries_duration_seconds_total", cassandra::DetectRequest, DecodeCassandra,
-     CassandraStatus},
+     ViewStatusWithId<int16_t, cassandra::ParseResponseStatus>},
     {L7Protocol::kRabbitmq, "rabbitmq", "container_rabbitmq_messages_total", "", "", "", rabbitmq::DetectRequest,
-     DecodeRabbitmq, nullptr},
-    {L7Protocol::kNats, "nats", "container_nats_messages_total", "", "", "", nats::DetectRequest, DecodeNats,
-     nullptr},
+     DecodeMessages<rabbitmq::ParseMessage, rabbitmq::CountMessages>, nullptr},
+    {L7Protocol::kNats, "nats", "container_nats_messages_total", "", "", "", nats::DetectRequest,
+     DecodeMessages<nats::ParseMessage, nats::CountMessages>, nullptr},
     // HTTP/2 and gRPC share the HTTP families; their frames are paired per connection with HPACK
     // state (http2::Stitcher), so there is no per-event decoder here.
     {L7Protocol::kHttp2, "http2", "container_http_requests_total", "container_http_requests_duration_seconds_total",
@@ -218,7 +189,7 @@ constexpr std::array<ProtocolSpec, kMaxProtocolId> kRegistry = {{
      http2::LooksLikeHttp2, nullptr, nullptr},
     {L7Protocol::kDubbo2, "dubbo", "container_dubbo_requests_total", "container_dubbo_requests_duration_seconds_total",
      "container_dubbo_inbound_requests_total", "container_dubbo_inbound_requests_duration_seconds_total",
-     dubbo::DetectRequest, DecodeDubbo, DubboStatus},
+     dubbo::DetectRequest, DecodeDubbo, ViewStatusWithId<uint64_t, dubbo::ParseResponseStatus>},
     {L7Protocol::kDns, "dns", "container_dns_requests_total", "container_dns_requests_duration_seconds_total",
      "container_dns_inbound_requests_total", "container_dns_inbound_requests_duration_seconds_total",
      dns::DetectRequest, DecodeDns, DnsStatus},
@@ -229,11 +200,11 @@ constexpr std::array<ProtocolSpec, kMaxProtocolId> kRegistry = {{
     {L7Protocol::kZookeeper, "zookeeper", "container_zookeeper_requests_total",
      "container_zookeeper_requests_duration_seconds_total", "container_zookeeper_inbound_requests_total",
      "container_zookeeper_inbound_requests_duration_seconds_total", zookeeper::DetectRequest, DecodeZookeeper,
-     ZookeeperStatus},
+     ViewStatusWithId<int32_t, zookeeper::ParseResponseStatus>},
     {L7Protocol::kFoundationdb, "foundationdb", "container_foundationdb_requests_total",
      "container_foundationdb_requests_duration_seconds_total", "container_foundationdb_inbound_requests_total",
      "container_foundationdb_inbound_requests_duration_seconds_total", foundationdb::DetectRequest,
-     DecodeFoundationdb, FoundationdbStatus},
+     DecodeFoundationdb, ViewStatusWithId<uint16_t, foundationdb::ParseResponseStatus>},
 }};
 
 }  // namespace
