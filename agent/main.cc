@@ -178,6 +178,7 @@ int main(int argc, char** argv) {
     if (started.ok()) {
       runtime_probes = *started;
       containers->SetRuntimeSource(runtime_probes);
+      registry.Register(runtime_probes);
     } else {
       LOG(WARNING) << "eBPF runtime uprobes are disabled (" << started.status().ToString()
                    << "): no Python GIL wait or Node.js event-loop metrics";

@@ -78,10 +78,10 @@ struct Live {
   ContainerRegistry registry{LiveRegistryOptions()};
   std::shared_ptr<tracer::RuntimeProbes> probes;
   std::string error;
-  Live() {
+  explicit Live(const tracer::RuntimeProbesOptions& options = {}) {
     auto t0 = Clock::now();
     if (auto st = registry.Init(); !st.ok()) error = st.ToString();
-    auto p = tracer::RuntimeProbes::Start({});
+    auto p = tracer::RuntimeProbes::Start(options);
     if (!p.ok()) {
       error = p.status().ToString();
       return;
@@ -122,6 +122,31 @@ std::string PythonBurner(int threads, const std::string& go, const std::string& 
          "for t in ts: t.join()\n"
          "open('" + done + "', 'w').close()\n"
          "time.sleep(120)\n";
+}
+
+// Past max_processes a process waits unprobed, and the agent says how many do.
+TEST(RuntimeBpfTest, ProcessesBeyondTheBoundAreCounted) {
+  TestCgroup cg(TestCgroupName("pybound"));
+  REQUIRE_ROOT_AND(cg);
+  if (!Exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
+  tracer::RuntimeProbesOptions o;
+  o.max_processes = 1;
+  Live live(o);
+  ASSERT_TRUE(live.error.empty()) << live.error;
+  pid_t a = SpawnExec(cg, "/usr/bin/python3", "import time\ntime.sleep(120)\n");
+  pid_t b = SpawnExec(cg, "/usr/bin/python3", "import time\ntime.sleep(120)\n");
+  ASSERT_TRUE(WaitExec(a, "/usr/bin/python3"));
+  ASSERT_TRUE(WaitExec(b, "/usr/bin/python3"));
+  live.Probe();
+  auto s = live.probes->stats();
+  EXPECT_EQ(s.processes, 1u);
+  EXPECT_EQ(s.waiting, 1u);
+  std::vector<prom::MetricFamily> fams;
+  live.probes->Collect(&fams);
+  double unprobed = -1;
+  for (const auto& f : fams)
+    if (f.name == "coroot_node_agent_runtime_unprobed_processes") unprobed = f.samples.at(0).value;
+  EXPECT_EQ(unprobed, 1);
 }
 
 TEST(RuntimeBpfTest, PythonGilWaitOfContendingThreads) {

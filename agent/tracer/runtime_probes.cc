@@ -227,15 +227,21 @@ void RuntimeProbes::ProbeNow() {
     if (failed_.count({p.pid, p.start_ticks})) still_failed.insert({p.pid, p.start_ticks});
   failed_ = std::move(still_failed);
 
+  size_t waiting = 0;
   for (const RuntimeProcess& p : wanted) {
+    if (failed_.count({p.pid, p.start_ticks})) continue;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (procs_.count(p.pid)) continue;  // probed (a reused pid was dropped above)
-      if (procs_.size() >= options_.max_processes) return;  // the bound: the rest wait for room
+      if (procs_.size() >= options_.max_processes) {
+        waiting++;  // the bound: it waits for room
+        continue;
+      }
     }
-    if (failed_.count({p.pid, p.start_ticks})) continue;
     Attach(p);
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  waiting_ = waiting;
 }
 
 RuntimeProbes::Stats RuntimeProbes::stats() {
@@ -244,7 +250,26 @@ RuntimeProbes::Stats RuntimeProbes::stats() {
   s.processes = procs_.size();
   for (const auto& [pid, p] : procs_) s.uprobes += p.links.size();
   s.failures = failures_;
+  s.waiting = waiting_;
   return s;
+}
+
+void RuntimeProbes::Collect(std::vector<prom::MetricFamily>* out) {
+  const Stats s = stats();
+  auto add = [&](const char* name, prom::MetricType type, const char* help, prom::Labels labels, double v) {
+    out->emplace_back(name, type, help);
+    out->back().Add(std::move(labels), v);
+  };
+  add("coroot_node_agent_runtime_probed_processes", prom::MetricType::kGauge,
+      "Python and Node.js processes with runtime uprobes attached", {}, static_cast<double>(s.processes));
+  add("coroot_node_agent_runtime_uprobes", prom::MetricType::kGauge, "Runtime uprobes attached", {},
+      static_cast<double>(s.uprobes));
+  add("coroot_node_agent_runtime_probe_failures_total", prom::MetricType::kCounter,
+      "Python and Node.js processes whose runtime uprobes could not be attached", {},
+      static_cast<double>(s.failures));
+  add("coroot_node_agent_runtime_unprobed_processes", prom::MetricType::kGauge,
+      "Python and Node.js processes left without runtime uprobes at the last pass",
+      {{"reason", "max_processes"}}, static_cast<double>(s.waiting));
 }
 
 std::map<int, std::string> RuntimeProbes::problems() {

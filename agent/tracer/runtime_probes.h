@@ -27,6 +27,7 @@
 #include "agent/containers/runtime_source.h"
 #include "agent/tracer/tracer.h"
 #include "lib/base/status.h"
+#include "lib/prom/metric.h"
 #include "runtime_abi.h"
 
 struct coroot_bpf;
@@ -41,7 +42,7 @@ struct RuntimeProbesOptions {
   std::chrono::milliseconds interval{1000};
 };
 
-class RuntimeProbes : public containers::RuntimeSource {
+class RuntimeProbes : public containers::RuntimeSource, public prom::ICollector {
  public:
   // Fails when the programs do not load (no BTF, no privileges, no uprobes).
   static StatusOr<std::shared_ptr<RuntimeProbes>> Start(const RuntimeProbesOptions& options);
@@ -60,8 +61,12 @@ class RuntimeProbes : public containers::RuntimeSource {
     size_t processes = 0;      // probed now
     size_t uprobes = 0;        // attached now
     uint64_t failures = 0;     // processes that could not be probed
+    size_t waiting = 0;        // wanted but not probed at the last pass: max_processes reached
   };
   Stats stats();
+  // The agent's own figures: coroot_node_agent_runtime_probed_processes, _uprobes,
+  // _probe_failures_total and _unprobed_processes{reason="max_processes"}.
+  void Collect(std::vector<prom::MetricFamily>* out) override;
   const std::vector<HookState>& hooks() const { return hooks_; }
   // Why a pid could not be probed (the last failures, bounded), for logs and tests.
   std::map<int, std::string> problems();
@@ -95,11 +100,12 @@ class RuntimeProbes : public containers::RuntimeSource {
   std::vector<HookState> hooks_;
   int stats_fd_ = -1, loops_fd_ = -1;
 
-  std::mutex mu_;  // procs_, wanted_, problems_, failures_
+  std::mutex mu_;  // procs_, wanted_, problems_, failures_, waiting_
   std::map<int, Probed> procs_;
   std::vector<containers::RuntimeProcess> wanted_;
   std::map<int, std::string> problems_;
   uint64_t failures_ = 0;
+  size_t waiting_ = 0;  // see Stats::waiting
 
   std::mutex probe_mu_;  // one attach pass at a time; files_, failed_
   std::map<std::pair<uint64_t, uint64_t>, std::vector<FileSite>> files_;
