@@ -23,6 +23,7 @@
 
 #include "agent/containers/delay_source.h"
 #include "agent/containers/registry.h"
+#include "agent/tracer/cgroup_stats_iter.h"
 #include "agent/tracer/proc_tracer.h"
 #include "lib/cgroup/cgroupfs.h"
 #include "lib/cgroup/file_cache.h"
@@ -137,6 +138,22 @@ std::unique_ptr<agent::tracer::ProcTracer> UseTaskIteratorDelays(ContainerRegist
   return std::move(*tracer);
 }
 
+// With eBPF the agent reads every cgroup's CPU and pressure counters from the cgroup iterator
+// (one read per hierarchy), as main.cc does. Null where it cannot load.
+// CONTAINERS_BENCH_NO_CGROUP_ITER=1 leaves it out (A/B runs of the same binary).
+std::shared_ptr<agent::tracer::CgroupStatsIter> UseCgroupIterator(ContainerRegistry* r, const cgroup::CgroupFs& fs) {
+  if (const char* off = std::getenv("CONTAINERS_BENCH_NO_CGROUP_ITER"); off && *off == '1') return nullptr;
+  auto it = agent::tracer::CgroupStatsIter::Start({fs.V1("cpu", ""), fs.v2_root});
+  if (!it.ok()) {
+    std::fprintf(stderr, "no eBPF cgroup iterator here (%s): the eBPF row reads cgroup files\n",
+                 it.status().ToString().c_str());
+    return nullptr;
+  }
+  std::shared_ptr<agent::tracer::CgroupStatsIter> shared = std::move(it).value();
+  r->SetCgroupCounters(std::make_unique<CgroupCountersSnapshot>(agent::tracer::CgroupCountersReader(shared)));
+  return shared;
+}
+
 int main(int argc, char** argv) {
   const int containers = argc > 1 ? std::atoi(argv[1]) : 200;
   const int processes = argc > 2 ? std::atoi(argv[2]) : 2000;
@@ -217,10 +234,12 @@ int main(int argc, char** argv) {
     std::string what = only;
     r.Scan();
     std::unique_ptr<agent::tracer::ProcTracer> tracer;
+    std::shared_ptr<agent::tracer::CgroupStatsIter> cgroup_iter;
     if (what != "scan") {
       r.SetProcessEvents(true);
       r.SetOomKillsFromEbpf(true);
       tracer = UseTaskIteratorDelays(&r);
+      cgroup_iter = UseCgroupIterator(&r, fs);
       r.Scan();
     }
     double t0 = ProcessCpuMs();
@@ -267,6 +286,7 @@ int main(int argc, char** argv) {
   r.SetOomKillsFromEbpf(true);
   auto tracer = UseTaskIteratorDelays(&r);
   if (!tracer) std::fprintf(stderr, "no eBPF task iterator here: the eBPF row reads delays over netlink too\n");
+  auto cgroup_iter = UseCgroupIterator(&r, fs);
   r.Scan();  // rebuild the cache under the new mode
   measure(&ebpf);
   if (tracer) tracer->Stop();
@@ -354,15 +374,30 @@ int main(int argc, char** argv) {
       }
     double ms = (ProcessCpuMs() - t0) / reps;
     const std::string name = k.name;
+    const bool from_iter = cgroup_iter && (name == "cpu.stat" || name.find(".pressure") != std::string::npos);
     const char* note = name == "memory.oom_control" ? "  (not read: eBPF counts OOM kills)"
                        : name == "cpu.cfs_period_us" || name == "cpu.cfs_quota_us" || name == "memory.limit_in_bytes"
                            ? "  (kept until written: inotify)"
-                           : "";
+                       : from_iter ? "  (not read: the eBPF cgroup iterator)"
+                                   : "";
     if (!*note) files_total += ms;
     std::printf("  %-32s %6.2f us  %6.2f ms/scrape%s\n", k.name, reads ? ms * 1e3 * reps / static_cast<double>(reads) : 0,
                 ms, note);
   }
   std::printf("  files read at every scrape: %.2f ms/scrape, of Collect's %.2f\n", files_total, ebpf.collect);
+  if (cgroup_iter) {
+    // What replaces those files: one walk of each hierarchy by the iter/cgroup program.
+    const int reps = 20;
+    size_t records = 0;
+    double t0 = ProcessCpuMs();
+    for (int rep = 0; rep < reps; rep++) {
+      records = 0;
+      (void)cgroup_iter->Read([&](uint64_t, const coroot_cgroup_stat&) { records++; });
+    }
+    double ms = (ProcessCpuMs() - t0) / reps;
+    std::printf("  eBPF cgroup iterator: %.2f ms/scrape for %zu cgroups in %zu hierarchies (%.2f us per cgroup)\n", ms,
+                records, cgroup_iter->roots().size(), records ? ms * 1e3 / static_cast<double>(records) : 0);
+  }
   Cleanup();
   return 0;
 }

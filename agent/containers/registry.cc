@@ -497,6 +497,11 @@ void ContainerRegistry::SetRuntimeSource(std::shared_ptr<RuntimeSource> source) 
   runtimes_ = std::move(source);
 }
 
+void ContainerRegistry::SetCgroupCounters(std::unique_ptr<CgroupCountersSnapshot> snapshot) {
+  std::lock_guard<std::mutex> lock(mu_);
+  cgroup_counters_ = std::move(snapshot);
+}
+
 void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   const auto kGauge = MetricType::kGauge;
   const auto kCounter = MetricType::kCounter;
@@ -505,6 +510,7 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   Clock::time_point now = Clock::now();
   gathers_++;
   if (delays_) delays_->Refresh();
+  if (cgroup_counters_) cgroup_counters_->Refresh();
   std::vector<TaskSample> tasks;
   // Every Python and Node.js process, also of containers not reported yet: their probes are then
   // in place (and counting) when the container is old enough.
@@ -535,7 +541,7 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
     f.Get("container_restarts_total", kCounter, "Number of times the container was restarted")
         .Add(l, static_cast<double>(c.restarts));
 
-    if (StatusOr<cgroup::CpuStat> cpu = cgroup::ReadCpuStat(c.dirs); cpu.ok()) {
+    if (StatusOr<cgroup::CpuStat> cpu = ReadCpu(c.dirs, &c.cgroup_keys, cgroup_counters_.get()); cpu.ok()) {
       if (cpu->limit_cores > 0)
         f.Get("container_resources_cpu_limit_cores", kGauge, "CPU limit of the container").Add(l, cpu->limit_cores);
       f.Get("container_resources_cpu_usage_seconds_total", kCounter, "Total CPU time consumed by the container")
@@ -587,7 +593,7 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
     if (oom_from_ebpf_ && c.oom_kills > 0)
       f.Get("container_oom_kills_total", kCounter, "Total number of times the container was terminated by the OOM killer")
           .Add(l, static_cast<double>(c.oom_kills));
-    if (StatusOr<cgroup::PsiStat> psi = cgroup::ReadPsi(c.dirs); psi.ok()) {
+    if (StatusOr<cgroup::PsiStat> psi = ReadPressure(c.dirs, &c.cgroup_keys, cgroup_counters_.get()); psi.ok()) {
       std::tuple<const char*, const char*, const cgroup::Pressure*> ps[] = {
           {"container_resources_cpu_pressure_waiting_seconds_total", "Total time spent waiting for the CPU", &psi->cpu},
           {"container_resources_memory_pressure_waiting_seconds_total", "Total time spent waiting for memory",

@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "agent/containers/cgroup_counters.h"
 #include "agent/containers/containerd.h"
 #include "agent/containers/crio.h"
 #include "agent/containers/delay_counter.h"
@@ -137,6 +138,9 @@ class ContainerRegistry : public prom::ICollector {
   // container_nodejs_event_loop_blocked_time_seconds_total come from (the agent's eBPF runtime
   // uprobes); null: not reported. Each gather hands it the Python and Node.js processes.
   void SetRuntimeSource(std::shared_ptr<RuntimeSource> source);
+  // Where CPU throttling and pressure come from first (the agent's eBPF cgroup iterator):
+  // refreshed at each gather; containers it does not cover read their files. Null: files only.
+  void SetCgroupCounters(std::unique_ptr<CgroupCountersSnapshot> snapshot);
 
  private:
   struct Process {
@@ -188,6 +192,7 @@ class ContainerRegistry : public prom::ICollector {
     bool started_by_event = false;  // a process event added a process: recheck restarts at the next scan
     DelayCounter delays;
     RuntimeCounter runtimes;
+    CgroupKeys cgroup_keys;  // of dirs, for the cgroup counters' snapshot
   };
   struct CgroupDecision {
     std::string container_id;  // "" = not a container we report
@@ -205,6 +210,7 @@ class ContainerRegistry : public prom::ICollector {
   void SetPaths(Container* c, const cgroup::ProcCgroup& paths) const {
     c->paths = paths;
     c->dirs = cgroup::DirsOf(options_.cgroupfs, paths);
+    c->cgroup_keys = {};
     c->paths_checked.reset();
   }
   void Drop(const std::string& reason) { dropped_[reason]++; }
@@ -223,6 +229,7 @@ class ContainerRegistry : public prom::ICollector {
   std::unique_ptr<SystemdClient> systemd_;
   std::unique_ptr<DelaySource> delays_;  // null: no delay metrics
   std::shared_ptr<RuntimeSource> runtimes_;  // null: no runtime metrics
+  std::unique_ptr<CgroupCountersSnapshot> cgroup_counters_;  // null: every container's files
   double ticks_per_second_ = 100;
   uint64_t boot_time_ = 0;
 

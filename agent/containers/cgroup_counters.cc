@@ -1,0 +1,79 @@
+#include "agent/containers/cgroup_counters.h"
+
+#include <sys/stat.h>
+
+#include "lib/base/log.h"
+
+namespace coroot::agent::containers {
+
+CgroupKey KeyOf(const std::string& dir) {
+  struct stat st;
+  if (dir.empty() || stat(dir.c_str(), &st) != 0) return {};
+  return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+
+void CgroupCountersSnapshot::Refresh() {
+  by_key_.clear();
+  Status st = reader_([this](CgroupKey key, const CgroupCounters& c) { by_key_[key] = c; });
+  if (st.ok()) {
+    warned_ = false;
+    return;
+  }
+  by_key_.clear();
+  if (!warned_) LOG(WARNING) << "cgroup counters: " << st.ToString() << "; reading the cgroups' files instead";
+  warned_ = true;
+}
+
+const CgroupCounters* CgroupCountersSnapshot::Find(CgroupKey key) const {
+  auto it = by_key_.find(key);
+  return it == by_key_.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+// The snapshot's record of dir, by its cached key; the key is worked out again once when the
+// record is missing (first use, or the directory was made again).
+const CgroupCounters* Lookup(const std::string& dir, CgroupKey* key, const CgroupCountersSnapshot& s) {
+  if (dir.empty()) return nullptr;
+  if (key->ino != 0)
+    if (const CgroupCounters* c = s.Find(*key)) return c;
+  *key = KeyOf(dir);
+  return key->ino != 0 ? s.Find(*key) : nullptr;
+}
+
+}  // namespace
+
+StatusOr<cgroup::CpuStat> ReadCpu(const cgroup::CgroupDirs& d, CgroupKeys* keys, const CgroupCountersSnapshot* s) {
+  if (s && !d.cpu.empty() && !d.cpuacct.empty()) {
+    const CgroupCounters* cpu = Lookup(d.cpu, &keys->cpu, *s);
+    if (cpu && cpu->has_cpu_bandwidth) {
+      ASSIGN_OR_RETURN(int64_t usage_ns, cgroup::ReadSingleInt(d.cpuacct + "/cpuacct.usage"));
+      ASSIGN_OR_RETURN(int64_t period, cgroup::ReadSingleIntUntilWritten(d.cpu + "/cpu.cfs_period_us"));
+      ASSIGN_OR_RETURN(int64_t quota, cgroup::ReadSingleIntUntilWritten(d.cpu + "/cpu.cfs_quota_us"));
+      cgroup::CpuStat out;  // as cgroup::ReadCpuStat
+      out.usage_seconds = static_cast<double>(usage_ns) / 1e9;
+      out.throttled_seconds = static_cast<double>(cpu->throttled_ns) / 1e9;
+      out.limit_cores = cgroup::CfsLimitCores(quota, period);
+      return out;
+    }
+  }
+  return cgroup::ReadCpuStat(d);
+}
+
+StatusOr<cgroup::PsiStat> ReadPressure(const cgroup::CgroupDirs& d, CgroupKeys* keys,
+                                       const CgroupCountersSnapshot* s) {
+  if (s) {
+    const CgroupCounters* c = Lookup(d.v2, &keys->v2, *s);
+    if (c && c->has_psi) {
+      auto sec = [](uint64_t ns) { return static_cast<double>(ns) / 1e9; };
+      cgroup::PsiStat out;
+      out.cpu = {sec(c->cpu_some_ns), sec(c->cpu_full_ns)};
+      out.memory = {sec(c->memory_some_ns), sec(c->memory_full_ns)};
+      out.io = {sec(c->io_some_ns), sec(c->io_full_ns)};
+      return out;
+    }
+  }
+  return cgroup::ReadPsi(d);
+}
+
+}  // namespace coroot::agent::containers

@@ -1,0 +1,72 @@
+#pragma once
+// Where a gather gets a container's CPU throttling and pressure: a snapshot of every cgroup's
+// counters taken once per gather (the eBPF cgroup iterator: one read per hierarchy) where it has
+// the container's cgroups, else the cgroup's files as before.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <unordered_map>
+#include <vector>
+
+#include "lib/base/status.h"
+#include "lib/cgroup/cgroupfs.h"
+#include "lib/cgroup/cpu.h"
+#include "lib/cgroup/psi.h"
+
+namespace coroot::agent::containers {
+
+// A cgroup directory: the st_dev of its hierarchy's mount and its inode number (= the kernel's
+// cgroup id in that hierarchy). A directory made again under the same path gets another inode.
+struct CgroupKey {
+  uint64_t dev = 0, ino = 0;
+  bool operator==(const CgroupKey&) const = default;
+};
+// The key of dir; a zero key when it cannot be stat'ed.
+CgroupKey KeyOf(const std::string& dir);
+
+// One cgroup's counters, as the files print them (in ns).
+struct CgroupCounters {
+  bool has_cpu_bandwidth = false, has_psi = false;
+  uint64_t throttled_ns = 0;  // cpu.stat throttled_time / throttled_usec
+  // cpu, memory, io pressure: "some" and "full" totals
+  uint64_t cpu_some_ns = 0, cpu_full_ns = 0, memory_some_ns = 0, memory_full_ns = 0, io_some_ns = 0, io_full_ns = 0;
+};
+
+class CgroupCountersSnapshot {
+ public:
+  using Reader = std::function<Status(const std::function<void(CgroupKey, const CgroupCounters&)>&)>;
+  explicit CgroupCountersSnapshot(Reader reader) : reader_(std::move(reader)) {}
+  // Called once per gather, before any Find(). On a failed read the snapshot is empty (every
+  // container falls back to its files) and the error is logged once.
+  void Refresh();
+  const CgroupCounters* Find(CgroupKey key) const;
+  size_t size() const { return by_key_.size(); }
+
+ private:
+  struct KeyHash {
+    size_t operator()(const CgroupKey& k) const { return std::hash<uint64_t>()(k.ino * 31 + k.dev); }
+  };
+  Reader reader_;
+  std::unordered_map<CgroupKey, CgroupCounters, KeyHash> by_key_;
+  bool warned_ = false;
+};
+
+// A container's cgroup keys, worked out once and again only when a snapshot does not know one
+// (its directory was made again).
+struct CgroupKeys {
+  CgroupKey cpu, v2;
+};
+
+// CPU of a container: on v1, throttling from the snapshot when it has the container's cpu cgroup
+// (usage still from cpuacct.usage, the limit from cpu.cfs_*_us, read only after a write); else
+// cgroup::ReadCpuStat. v2's cpu.stat has usage and throttling in one file: read as before.
+// snapshot may be null.
+StatusOr<cgroup::CpuStat> ReadCpu(const cgroup::CgroupDirs& dirs, CgroupKeys* keys,
+                                  const CgroupCountersSnapshot* snapshot);
+// Pressure of a container: from the snapshot when it has the v2 cgroup with PSI on, else
+// cgroup::ReadPsi.
+StatusOr<cgroup::PsiStat> ReadPressure(const cgroup::CgroupDirs& dirs, CgroupKeys* keys,
+                                       const CgroupCountersSnapshot* snapshot);
+
+}  // namespace coroot::agent::containers

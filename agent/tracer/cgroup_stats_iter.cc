@@ -1,0 +1,134 @@
+#include "agent/tracer/cgroup_stats_iter.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "coroot.skel.h"
+#include "lib/base/log.h"
+
+namespace coroot::agent::tracer {
+
+namespace {
+constexpr const char* kProgram = "coroot_cgroup_stats_iter";
+}  // namespace
+
+StatusOr<std::unique_ptr<CgroupStatsIter>> CgroupStatsIter::Start(const std::vector<std::string>& roots) {
+  struct stat st;
+  if (stat("/sys/kernel/btf/vmlinux", &st) != 0)
+    return Unavailable("the kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot be relocated");
+  std::unique_ptr<CgroupStatsIter> it(new CgroupStatsIter());
+  it->skel_ = coroot_bpf__open();
+  if (!it->skel_) return ErrnoStatus("opening the BPF object", errno);
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, it->skel_->obj) {
+    if (strcmp(bpf_program__name(prog), kProgram) != 0) bpf_program__set_autoload(prog, false);
+  }
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, it->skel_->obj) {
+    // Only the object's global data (.rodata and the like); no other loader's maps.
+    if (std::string(bpf_map__name(map)).find('.') == std::string::npos) bpf_map__set_autocreate(map, false);
+  }
+  if (int err = coroot_bpf__load(it->skel_); err != 0)
+    return ErrnoStatus("loading the cgroup iterator (iter/cgroup; verifier or permissions)", -err);
+
+  for (const std::string& root : roots) {
+    if (stat(root.c_str(), &st) != 0) continue;  // no such hierarchy here
+    bool seen = false;
+    for (const Walk& w : it->walks_) seen |= w.dev == static_cast<uint64_t>(st.st_dev);
+    if (seen) continue;
+    int fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+      LOG(WARNING) << "cgroup iterator: cannot open " << root << ": " << strerror(errno);
+      continue;
+    }
+    union bpf_iter_link_info info;
+    memset(&info, 0, sizeof(info));
+    info.cgroup.cgroup_fd = static_cast<__u32>(fd);
+    info.cgroup.order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
+    DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+    opts.link_info = &info;
+    opts.link_info_len = sizeof(info);
+    bpf_link* link = bpf_program__attach_iter(it->skel_->progs.coroot_cgroup_stats_iter, &opts);
+    int err = errno;
+    close(fd);  // the link holds the cgroup
+    if (!link) {
+      LOG(WARNING) << "cgroup iterator: cannot attach to " << root << ": " << strerror(err);
+      continue;
+    }
+    it->walks_.push_back({root, static_cast<uint64_t>(st.st_dev), link});
+  }
+  if (it->walks_.empty()) return Unavailable("the cgroup iterator could not be attached to any cgroup hierarchy");
+  return it;
+}
+
+std::vector<std::string> CgroupStatsIter::roots() const {
+  std::vector<std::string> out;
+  for (const Walk& w : walks_) out.push_back(w.root);
+  return out;
+}
+
+Status CgroupStatsIter::Read(const std::function<void(uint64_t dev, const coroot_cgroup_stat&)>& fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // One buffer of whole records: the iterator's read() returns whole records (one bpf_seq_write
+  // each), but a short read is handled anyway.
+  std::vector<char> buf(sizeof(coroot_cgroup_stat) * 512);
+  for (const Walk& w : walks_) {
+    int fd = bpf_iter_create(bpf_link__fd(w.link));
+    if (fd < 0) return ErrnoStatus("creating the cgroup iterator of " + w.root, errno);
+    size_t have = 0;
+    Status st;
+    for (;;) {
+      ssize_t n = read(fd, buf.data() + have, buf.size() - have);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        st = ErrnoStatus("reading the cgroup iterator of " + w.root, errno);
+        break;
+      }
+      if (n == 0) break;
+      have += static_cast<size_t>(n);
+      size_t whole = have / sizeof(coroot_cgroup_stat);
+      for (size_t i = 0; i < whole; i++) {
+        coroot_cgroup_stat rec;
+        memcpy(&rec, buf.data() + i * sizeof(rec), sizeof(rec));
+        fn(w.dev, rec);
+      }
+      size_t rest = have - whole * sizeof(coroot_cgroup_stat);
+      memmove(buf.data(), buf.data() + whole * sizeof(coroot_cgroup_stat), rest);
+      have = rest;
+    }
+    close(fd);
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+CgroupStatsIter::~CgroupStatsIter() {
+  for (Walk& w : walks_) bpf_link__destroy(w.link);
+  if (skel_) coroot_bpf__destroy(skel_);
+}
+
+containers::CgroupCountersSnapshot::Reader CgroupCountersReader(std::shared_ptr<CgroupStatsIter> it) {
+  return [it](const std::function<void(containers::CgroupKey, const containers::CgroupCounters&)>& fn) {
+    return it->Read([&fn](uint64_t dev, const coroot_cgroup_stat& r) {
+      containers::CgroupCounters c;
+      c.has_cpu_bandwidth = r.flags & COROOT_CGROUP_CPU_BW;
+      c.has_psi = r.flags & COROOT_CGROUP_PSI;
+      c.throttled_ns = r.throttled_ns;
+      c.cpu_some_ns = r.psi_total_ns[COROOT_PSI_CPU_SOME];
+      c.cpu_full_ns = r.psi_total_ns[COROOT_PSI_CPU_FULL];
+      c.memory_some_ns = r.psi_total_ns[COROOT_PSI_MEM_SOME];
+      c.memory_full_ns = r.psi_total_ns[COROOT_PSI_MEM_FULL];
+      c.io_some_ns = r.psi_total_ns[COROOT_PSI_IO_SOME];
+      c.io_full_ns = r.psi_total_ns[COROOT_PSI_IO_FULL];
+      fn({dev, r.id}, c);
+    });
+  };
+}
+
+}  // namespace coroot::agent::tracer

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Every cgroup's throttling and pressure counters in one read() per hierarchy, instead of the
+// kernel formatting (and the agent parsing) a v1 cpu.stat and three pressure files per container
+// at each gather:
+//
+//   iter/cgroup   attached once per hierarchy root (descendants, pre-order); one record per
+//                 cgroup: CFS throttled time (cpu controller), PSI totals (v2)
+//
+// The values are the ones those files print: throttled time is the CFS bandwidth's own counter.
+// PSI totals are the group's aggregated totals, which the kernel brings up to date every 2 s
+// while the group is active (a pressure file's read does it on the spot), so they lag the file
+// by up to 2 s. CPU usage is not here: cpuacct's and v2's are per-CPU counters, and this kernel
+// offers no way to a per-CPU address (no percpu type tags in its BTF, no data symbols in kallsyms).
+#include "common.h"
+#include "cgroup_stats_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+static __always_inline struct cgroup_subsys_state *own_css(struct cgroup *cgrp, int id)
+{
+  struct cgroup_subsys_state *css = 0;
+  bpf_core_read(&css, sizeof(css), &cgrp->subsys[id]);
+  if (!css || BPF_CORE_READ(css, cgroup) != cgrp)
+    return 0;
+  return css;
+}
+
+SEC("iter/cgroup")
+int coroot_cgroup_stats_iter(struct bpf_iter__cgroup *ctx)
+{
+  struct cgroup *cgrp = ctx->cgroup;
+  if (!cgrp)
+    return 0;
+  struct coroot_cgroup_stat rec = {};
+  rec.id = BPF_CORE_READ(cgrp, kn, id);
+  rec.level = BPF_CORE_READ(cgrp, level);
+
+  if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpu_cgrp_id)) {
+    struct cgroup_subsys_state *css = own_css(cgrp, bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id));
+    if (css) {
+      struct task_group *tg = (void *)css; // css is task_group's first member
+      rec.throttled_ns = BPF_CORE_READ(tg, cfs_bandwidth.throttled_time);
+      rec.flags |= COROOT_CGROUP_CPU_BW;
+    }
+  }
+  struct psi_group *psi = BPF_CORE_READ(cgrp, psi);
+  if (psi && (!bpf_core_field_exists(psi->enabled) || BPF_CORE_READ(psi, enabled))) {
+    // total[PSI_AVGS][state]: PSI_AVGS is row 0, and the states' order is that of the ABI.
+    if (!bpf_core_read(rec.psi_total_ns, sizeof(rec.psi_total_ns), &psi->total))
+      rec.flags |= COROOT_CGROUP_PSI;
+  }
+  bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+  return 0;
+}
