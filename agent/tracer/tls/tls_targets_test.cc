@@ -82,6 +82,10 @@ TEST(ElfImage, LibsslSymbolsMatchReadelf) {
       snprintf(range, sizeof range, "%02x ", static_cast<uint8_t>(file->bytes()[*off + i]));
       got_hex += range;
     }
+    // An agent running on this node with its OpenSSL uprobes attached has an int3 (0xcc) at the
+    // function's first byte of every mapping of libssl, ours included (the file is mapped here),
+    // while objdump read()s the original: the byte after it must still match.
+    if (got_hex.rfind("cc ", 0) == 0 && expected_hex.rfind("cc ", 0) != 0) got_hex.replace(0, 2, expected_hex, 0, 2);
     EXPECT_EQ(got_hex, expected_hex) << fn;
   }
   EXPECT_FALSE(elf->FindFunction("no_such_function").has_value());
