@@ -155,6 +155,7 @@ int main(int argc, char** argv) {
   {
     auto started = agent::tracer::ProcTracer::Start({}, [c = containers.get()](const coroot_proc_event& e) {
       if (e.type == COROOT_PROC_START) c->OnProcessStart(static_cast<int>(e.pid), e.cgroup_id, e.ts_ns);
+      if (e.type == COROOT_PROC_MOVE) c->OnProcessMoved(static_cast<int>(e.pid));
       if (e.type == COROOT_PROC_EXIT)
         c->OnProcessExit(static_cast<int>(e.pid), e.cgroup_id, (e.flags & COROOT_PROC_OOM_KILLED) != 0);
     });

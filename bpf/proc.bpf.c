@@ -4,6 +4,9 @@
 //   task/task_newtask          a new process (CLONE_THREAD clones are threads: left out)
 //   sched/sched_process_exit   the exit of a process's last thread (per-thread exits are left out)
 //   oom/mark_victim            the OOM killer chose a task: its process's exit is an OOM kill
+//   cgroup/cgroup_attach_task  a task was moved to another cgroup: runc, systemd and shells start
+//                              a container's first process and move it before it execs, so its
+//                              fork was seen in the old cgroup
 //   iter/task                  every task's CPU and block-I/O delays, read at each gather (one
 //                              read() instead of a netlink taskstats round trip per process)
 //
@@ -92,6 +95,13 @@ int coroot_oom_mark_victim(struct trace_event_raw_mark_victim *ctx)
   __u32 pid = (__u32)ctx->pid;
   __u64 one = 1;
   bpf_map_update_elem(&oom_victims, &pid, &one, BPF_ANY);
+  return 0;
+}
+
+SEC("tracepoint/cgroup/cgroup_attach_task")
+int coroot_cgroup_attach_task(struct trace_event_raw_cgroup_migrate *ctx)
+{
+  emit(COROOT_PROC_MOVE, (__u32)ctx->pid, 0, 0, 0);
   return 0;
 }
 

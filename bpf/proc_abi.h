@@ -11,6 +11,8 @@
 enum coroot_proc_event_type {
   COROOT_PROC_START = 1, /* task/task_newtask of a new process (threads are left out) */
   COROOT_PROC_EXIT = 2,  /* sched/sched_process_exit of a process's last thread */
+  COROOT_PROC_MOVE = 3,  /* cgroup/cgroup_attach_task: a task moved to another cgroup (any hierarchy;
+                            threads too: pid is the task's id, cgroup_id 0) */
 };
 
 /* flags of coroot_proc_event */

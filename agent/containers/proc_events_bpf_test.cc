@@ -34,6 +34,7 @@ constexpr int kBurst = 50;
 std::unique_ptr<tracer::ProcTracer> StartEvents(ContainerRegistry* r, tracer::ProcTracerOptions o = {}) {
   auto t = tracer::ProcTracer::Start(o, [r](const coroot_proc_event& e) {
     if (e.type == COROOT_PROC_START) r->OnProcessStart(static_cast<int>(e.pid), e.cgroup_id, e.ts_ns);
+    if (e.type == COROOT_PROC_MOVE) r->OnProcessMoved(static_cast<int>(e.pid));
     if (e.type == COROOT_PROC_EXIT)
       r->OnProcessExit(static_cast<int>(e.pid), e.cgroup_id, (e.flags & COROOT_PROC_OOM_KILLED) != 0);
   });
@@ -131,6 +132,38 @@ TEST(ProcEventsBpfTest, BurstOfShortLivedProcessesIsAttributedWithoutAScan) {
               static_cast<unsigned long>(c->processes_started), id.c_str(),
               static_cast<unsigned long>(events->events()));
   EXPECT_EQ(events->kernel_drops(), 0u);
+}
+
+void Sleep() {
+  for (;;) pause();
+}
+
+// How runc, systemd and shells start a container: the process forks outside the container's
+// cgroup and is moved into it (here by TestCgroup::Spawn, from this test's process), and makes no
+// further process. Its start event names the old cgroup; the move must attribute it.
+TEST(ProcEventsBpfTest, ProcessMovedIntoAContainerIsAttributedWithoutAScan) {
+  TestCgroup cg(TestCgroupName("moved"));
+  REQUIRE_ROOT_AND(cg);
+  ContainerRegistry r(LiveRegistryOptions());
+  ASSERT_TRUE(r.Init().ok());
+  auto events = StartEvents(&r);
+  ASSERT_NE(events, nullptr);
+  r.SetProcessEvents(true);
+  r.Scan();  // the last scan: from here on only events tell the registry anything
+  int go = -1;
+  pid_t pid = cg.Spawn(Sleep, &go);  // forked here, then moved into every hierarchy of cg
+  ASSERT_GT(pid, 0);
+  Go(go);
+  const std::string id = cg.path();
+  auto c = WaitFor(r, *events, id, [pid](const ContainerInfo& c) { return c.pids == std::vector<int>{pid}; });
+  ASSERT_TRUE(c) << "the registry did not learn " << id << " from the move";
+  EXPECT_EQ(c->pids, std::vector<int>{pid});
+  EXPECT_EQ(c->processes_started, 0u) << "a move is not a process start";
+  kill(pid, SIGKILL);
+  cg.Wait(pid);
+  c = WaitFor(r, *events, id, [](const ContainerInfo& c) { return c.pids.empty(); });
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->pids.empty());
 }
 
 TEST(ProcEventsBpfTest, OomKillIsCountedFromMarkVictimAndExit) {

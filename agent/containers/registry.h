@@ -125,6 +125,10 @@ class ContainerRegistry : public prom::ICollector {
   // eBPF process events (registry_events.cc), called from the tracer's thread. cgroup_v2_id is the
   // kernel's id of the process's v2 cgroup, which still names it after the process is gone.
   void OnProcessStart(int pid, uint64_t cgroup_v2_id, uint64_t boot_ns);
+  // A task was moved to another cgroup (pid may be a thread's: only process leaders count). A
+  // process that lives is attributed to its new cgroup's container at once, and taken off any
+  // other container; it is not counted as a start.
+  void OnProcessMoved(int pid);
   void OnProcessExit(int pid, uint64_t cgroup_v2_id, bool oom_killed);
   // True once the oom/mark_victim hook is attached: container_oom_kills_total then counts the
   // exits of OOM victims instead of reading the cgroup's counter.
@@ -218,6 +222,8 @@ class ContainerRegistry : public prom::ICollector {
   // max_containers is hit.
   Container* ContainerForLocked(const std::string& cg_id, const cgroup::ProcCgroup& paths, int pid,
                                 Clock::time_point now);
+  // OnProcessStart and OnProcessMoved: attributes pid to the container of its cgroup now.
+  void AddProcessFromEvent(int pid, uint64_t cgroup_v2_id, uint64_t boot_ns, bool moved);
   // Remembers a cgroup's v2 id (mu_ held), bounded.
   void LearnV2IdLocked(const cgroup::ProcCgroup& paths, const std::string& cg_id);
 

@@ -8,10 +8,24 @@
 #include "agent/containers/jvm.h"
 #include "agent/containers/proc_pid.h"
 #include "agent/containers/registry.h"
+#include "lib/base/file.h"
 
 namespace coroot::agent::containers {
 
 void ContainerRegistry::OnProcessStart(int pid, uint64_t cgroup_v2_id, uint64_t boot_ns) {
+  AddProcessFromEvent(pid, cgroup_v2_id, boot_ns, /*moved=*/false);
+}
+
+void ContainerRegistry::OnProcessMoved(int pid) {
+  // Threads move too (a write to cgroup.procs moves each): only a process's leader counts.
+  StatusOr<std::string> status = ReadFile(options_.proc_root + "/" + std::to_string(pid) + "/status", 64 << 10);
+  if (!status.ok()) return;  // gone already: its exit is an event of its own
+  size_t at = status->find("\nTgid:");
+  if (at == std::string::npos || std::atoi(status->c_str() + at + 6) != pid) return;
+  AddProcessFromEvent(pid, 0, 0, /*moved=*/true);
+}
+
+void ContainerRegistry::AddProcessFromEvent(int pid, uint64_t cgroup_v2_id, uint64_t boot_ns, bool moved) {
   const Clock::time_point now = Clock::now();
   // While the process lives, /proc has its exact start time and every hierarchy's path.
   cgroup::ProcCgroup paths;
@@ -27,6 +41,7 @@ void ContainerRegistry::OnProcessStart(int pid, uint64_t cgroup_v2_id, uint64_t 
       alive = true;
     }
   }
+  if (!alive && moved) return;  // a moved process that is gone: nothing to attribute
   if (!alive) {
     // Already gone: its cgroup is named by the kernel's v2 id, known from earlier scans or found
     // in the v2 tree (once per unknown id; "not found" is remembered too).
@@ -94,7 +109,13 @@ void ContainerRegistry::OnProcessStart(int pid, uint64_t cgroup_v2_id, uint64_t 
   Container* c = ContainerForLocked(cg_id, paths, pid, now);
   if (!c) return;
   if (alive && !paths.paths.empty()) SetPaths(c, paths);
-  c->ebpf_starts++;
+  if (moved) {
+    for (auto& [id, other] : containers_)
+      if (&other != c) other.processes.erase(pid);
+    if (auto it = c->processes.find(pid); it != c->processes.end()) return;  // known here already
+  } else {
+    c->ebpf_starts++;
+  }
   // A short-lived process stays here until its exit event (or the next scan) takes it off.
   c->processes[pid] = std::move(proc);
   c->started_by_event = true;

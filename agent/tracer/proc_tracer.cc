@@ -30,6 +30,7 @@ const Spec kSpecs[] = {
     {"coroot_task_newtask", true},
     {"coroot_sched_process_exit", true},
     {"coroot_oom_mark_victim", false},
+    {"coroot_cgroup_attach_task", false},
     {"coroot_task_delays_iter", false},
 };
 constexpr const char* kTaskIter = "coroot_task_delays_iter";
