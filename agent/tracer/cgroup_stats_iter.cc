@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/tracer/bpf_iter_records.h"
 #include "coroot.skel.h"
 #include "lib/base/log.h"
 
@@ -75,35 +76,11 @@ std::vector<std::string> CgroupStatsIter::roots() const {
 
 Status CgroupStatsIter::Read(const std::function<void(uint64_t dev, const coroot_cgroup_stat&)>& fn) {
   std::lock_guard<std::mutex> lock(mu_);
-  // One buffer of whole records: the iterator's read() returns whole records (one bpf_seq_write
-  // each), but a short read is handled anyway.
-  std::vector<char> buf(sizeof(coroot_cgroup_stat) * 512);
   for (const Walk& w : walks_) {
     int fd = bpf_iter_create(bpf_link__fd(w.link));
     if (fd < 0) return ErrnoStatus("creating the cgroup iterator of " + w.root, errno);
-    size_t have = 0;
-    Status st;
-    for (;;) {
-      ssize_t n = read(fd, buf.data() + have, buf.size() - have);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        st = ErrnoStatus("reading the cgroup iterator of " + w.root, errno);
-        break;
-      }
-      if (n == 0) break;
-      have += static_cast<size_t>(n);
-      size_t whole = have / sizeof(coroot_cgroup_stat);
-      for (size_t i = 0; i < whole; i++) {
-        coroot_cgroup_stat rec;
-        memcpy(&rec, buf.data() + i * sizeof(rec), sizeof(rec));
-        fn(w.dev, rec);
-      }
-      size_t rest = have - whole * sizeof(coroot_cgroup_stat);
-      memmove(buf.data(), buf.data() + whole * sizeof(coroot_cgroup_stat), rest);
-      have = rest;
-    }
-    close(fd);
-    if (!st.ok()) return st;
+    RETURN_IF_ERROR(ReadIterRecords<coroot_cgroup_stat>(fd, "cgroup iterator of " + w.root,
+                                                        [&](const coroot_cgroup_stat& r) { fn(w.dev, r); }));
   }
   return Status::Ok();
 }

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <set>
 
+#include "agent/tracer/bpf_iter_records.h"
 #include "coroot.skel.h"
 #include "lib/base/log.h"
 
@@ -165,26 +166,8 @@ StatusOr<std::vector<coroot_task_delay>> ProcTracer::ReadTaskDelays() {
   int fd = bpf_iter_create(bpf_link__fd(task_iter_link_));
   if (fd < 0) return ErrnoStatus("creating the task iterator", errno);
   std::vector<coroot_task_delay> out;
-  std::vector<char> buf(64 << 10);
-  std::string pending;  // a read may end inside a record
-  Status st;
-  for (;;) {
-    ssize_t n = read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      st = ErrnoStatus("reading the task iterator", errno);
-      break;
-    }
-    if (n == 0) break;
-    pending.append(buf.data(), static_cast<size_t>(n));
-    size_t whole = pending.size() / sizeof(coroot_task_delay);
-    size_t at = out.size();
-    out.resize(at + whole);
-    std::memcpy(out.data() + at, pending.data(), whole * sizeof(coroot_task_delay));
-    pending.erase(0, whole * sizeof(coroot_task_delay));
-  }
-  close(fd);
-  if (!st.ok()) return st;
+  RETURN_IF_ERROR(ReadIterRecords<coroot_task_delay>(fd, "task iterator",
+                                                     [&out](const coroot_task_delay& t) { out.push_back(t); }));
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdarg>
 #include <cstring>
 
+#include "agent/tracer/bpf_iter_records.h"
 #include "coroot.skel.h"
 #include "lib/base/log.h"
 
@@ -330,29 +331,7 @@ Status Tracer::ReadConnBytes(const std::function<void(const coroot_conn_bytes&)>
     }).join();
   }
   if (fd < 0) return ErrnoStatus("creating the socket iterator", err);
-  char buf[sizeof(coroot_conn_bytes) * 256];
-  size_t have = 0;
-  Status st;
-  for (;;) {
-    ssize_t n = read(fd, buf + have, sizeof(buf) - have);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      st = ErrnoStatus("reading the socket iterator", errno);
-      break;
-    }
-    if (n == 0) break;
-    have += static_cast<size_t>(n);
-    size_t off = 0;
-    for (; off + sizeof(coroot_conn_bytes) <= have; off += sizeof(coroot_conn_bytes)) {
-      coroot_conn_bytes rec;
-      std::memcpy(&rec, buf + off, sizeof(rec));
-      fn(rec);
-    }
-    std::memmove(buf, buf + off, have - off);
-    have -= off;
-  }
-  close(fd);
-  return st;
+  return ReadIterRecords<coroot_conn_bytes>(fd, "socket iterator", fn);
 }
 
 Status Tracer::AddReconciled(const coroot_tuple_key& key) {
