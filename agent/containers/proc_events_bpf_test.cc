@@ -325,5 +325,25 @@ TEST(ProcEventsBpfTest, TaskIteratorDelaysMatchTaskstats) {
   std::printf("registry on the iterator: %.3f s then %.3f s (taskstats %.3f..%.3f)\n", v1, v2, k0 / 1e9, k1 / 1e9);
 }
 
+// A drain on demand (a gather, a test) must not wait for the reader thread's poll: the reader
+// used to sleep in ring_buffer__poll holding the consumers' mutex and take it back at once, so a
+// drain waited up to a poll timeout each time and, on some kernels' scheduling, for minutes (a
+// scan blocked 25-265 s on this machine). 20 drains, no event needed: well under one timeout.
+TEST(ProcEventsBpfTest, DrainDoesNotWaitForTheReaderThreadsPoll) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (BPF)";
+  ContainerRegistry r(LiveRegistryOptions());
+  ASSERT_TRUE(r.Init().ok());
+  tracer::ProcTracerOptions o;
+  o.poll_timeout = 1s;
+  auto events = StartEvents(&r, o);
+  ASSERT_NE(events, nullptr);
+  std::this_thread::sleep_for(100ms);  // the reader is in its poll
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; i++) events->Drain();
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(waited, 1.0) << "20 drains waited " << waited << " s for the reader thread";
+  std::printf("20 drains while the reader polls: %.3f ms\n", waited * 1e3);
+}
+
 }  // namespace
 }  // namespace coroot::agent::containers

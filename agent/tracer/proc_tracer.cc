@@ -11,6 +11,7 @@
 #include <set>
 
 #include "agent/tracer/bpf_iter_records.h"
+#include "agent/tracer/ring_wait.h"
 #include "coroot.skel.h"
 #include "lib/base/log.h"
 
@@ -173,11 +174,8 @@ StatusOr<std::vector<coroot_task_delay>> ProcTracer::ReadTaskDelays() {
 
 void ProcTracer::Run() {
   while (!stop_.load()) {
-    int n;
-    {
-      std::lock_guard<std::mutex> lock(rb_mu_);
-      n = ring_buffer__poll(rb_, static_cast<int>(options_.poll_timeout.count()));
-    }
+    int n = WaitForRing(rb_, static_cast<int>(options_.poll_timeout.count()));
+    if (n > 0) Drain();
     if (n < 0 && n != -EINTR) {
       LOG(ERROR) << "eBPF: process ring buffer poll failed: " << strerror(-n);
       std::this_thread::sleep_for(options_.poll_timeout);

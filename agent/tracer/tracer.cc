@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "agent/tracer/bpf_iter_records.h"
+#include "agent/tracer/ring_wait.h"
 #include "coroot.skel.h"
 #include "lib/base/log.h"
 
@@ -256,7 +257,8 @@ void Tracer::Run() {
   while (!stop_.load()) {
     // Returns early only when a producer forced a wakeup (the ring is filling up); the events
     // are consumed then (n > 0) or on the timer below.
-    int n = ring_buffer__poll(rb_, static_cast<int>(slice.count()));
+    int n = WaitForRing(rb_, static_cast<int>(slice.count()));
+    if (n > 0) Drain();
     if (n < 0 && n != -EINTR) {
       LOG(ERROR) << "eBPF: ring buffer poll failed: " << strerror(-n);
       std::this_thread::sleep_for(slice);
