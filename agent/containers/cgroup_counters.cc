@@ -12,9 +12,13 @@ CgroupKey KeyOf(const std::string& dir) {
   return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
 }
 
-void CgroupCountersSnapshot::Refresh() {
+void CgroupCountersSnapshot::Refresh(const CgroupKeySet& wanted) {
   by_key_.clear();
-  Status st = reader_([this](CgroupKey key, const CgroupCounters& c) { by_key_[key] = c; });
+  read_ = 0;
+  Status st = reader_([&](CgroupKey key, const CgroupCounters& c) {
+    read_++;
+    if (wanted.count(key)) by_key_[key] = c;
+  });
   if (st.ok()) {
     warned_ = false;
     return;
@@ -42,6 +46,16 @@ const CgroupCounters* Lookup(const std::string& dir, CgroupKey* key, const Cgrou
 }
 
 }  // namespace
+
+void WantKeys(const cgroup::CgroupDirs& d, CgroupKeys* keys, CgroupKeySet* wanted) {
+  auto want = [wanted](const std::string& dir, CgroupKey* key) {
+    if (dir.empty()) return;
+    if (key->ino == 0) *key = KeyOf(dir);
+    if (key->ino != 0) wanted->insert(*key);
+  };
+  if (!d.cpu.empty() && !d.cpuacct.empty()) want(d.cpu, &keys->cpu);  // as ReadCpu
+  want(d.v2, &keys->v2);
+}
 
 StatusOr<cgroup::CpuStat> ReadCpu(const cgroup::CgroupDirs& d, CgroupKeys* keys, const CgroupCountersSnapshot* s) {
   if (s && !d.cpu.empty() && !d.cpuacct.empty()) {

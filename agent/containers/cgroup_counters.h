@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "lib/base/status.h"
@@ -33,22 +34,29 @@ struct CgroupCounters {
   uint64_t cpu_some_ns = 0, cpu_full_ns = 0, memory_some_ns = 0, memory_full_ns = 0, io_some_ns = 0, io_full_ns = 0;
 };
 
+struct CgroupKeyHash {
+  size_t operator()(const CgroupKey& k) const { return std::hash<uint64_t>()(k.ino * 31 + k.dev); }
+};
+using CgroupKeySet = std::unordered_set<CgroupKey, CgroupKeyHash>;
+
 class CgroupCountersSnapshot {
  public:
   using Reader = std::function<Status(const std::function<void(CgroupKey, const CgroupCounters&)>&)>;
   explicit CgroupCountersSnapshot(Reader reader) : reader_(std::move(reader)) {}
-  // Called once per gather, before any Find(). On a failed read the snapshot is empty (every
-  // container falls back to its files) and the error is logged once.
-  void Refresh();
+  // Called once per gather, before any Find(). Keeps the records of the wanted cgroups only (the
+  // reported containers'), so its size follows the containers', not the host's cgroup count. On
+  // a failed read the snapshot is empty (every container falls back to its files) and the error
+  // is logged once.
+  void Refresh(const CgroupKeySet& wanted);
   const CgroupCounters* Find(CgroupKey key) const;
   size_t size() const { return by_key_.size(); }
+  // Records the last Refresh read, kept or not.
+  size_t read() const { return read_; }
 
  private:
-  struct KeyHash {
-    size_t operator()(const CgroupKey& k) const { return std::hash<uint64_t>()(k.ino * 31 + k.dev); }
-  };
   Reader reader_;
-  std::unordered_map<CgroupKey, CgroupCounters, KeyHash> by_key_;
+  std::unordered_map<CgroupKey, CgroupCounters, CgroupKeyHash> by_key_;
+  size_t read_ = 0;
   bool warned_ = false;
 };
 
@@ -57,6 +65,10 @@ class CgroupCountersSnapshot {
 struct CgroupKeys {
   CgroupKey cpu, v2;
 };
+
+// Adds the keys that ReadCpu and ReadPressure will look up for dirs to wanted, working out the
+// ones not known yet (a stat each).
+void WantKeys(const cgroup::CgroupDirs& dirs, CgroupKeys* keys, CgroupKeySet* wanted);
 
 // CPU of a container: on v1, throttling from the snapshot when it has the container's cpu cgroup
 // (usage still from cpuacct.usage, the limit from cpu.cfs_*_us, read only after a write); else

@@ -510,7 +510,12 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   Clock::time_point now = Clock::now();
   gathers_++;
   if (delays_) delays_->Refresh();
-  if (cgroup_counters_) cgroup_counters_->Refresh();
+  if (cgroup_counters_) {
+    CgroupKeySet wanted;
+    for (auto& [id, c] : containers_)
+      if (OldEnough(c, now)) WantKeys(c.dirs, &c.cgroup_keys, &wanted);
+    cgroup_counters_->Refresh(wanted);
+  }
   std::vector<TaskSample> tasks;
   // Every Python and Node.js process, also of containers not reported yet: their probes are then
   // in place (and counting) when the container is old enough.
