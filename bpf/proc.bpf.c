@@ -4,9 +4,9 @@
 //   task/task_newtask          a new process (CLONE_THREAD clones are threads: left out)
 //   sched/sched_process_exit   the exit of a process's last thread (per-thread exits are left out)
 //   oom/mark_victim            the OOM killer chose a task: its process's exit is an OOM kill
-//   cgroup/cgroup_attach_task  a task was moved to another cgroup: runc, systemd and shells start
-//                              a container's first process and move it before it execs, so its
-//                              fork was seen in the old cgroup
+//   cgroup_attach_task         (tp_btf) a process was moved to another cgroup: runc, systemd and
+//                              shells start a container's first process and move it before it
+//                              execs, so its fork was seen in the old cgroup
 //   iter/task                  every task's CPU and block-I/O delays, read at each gather (one
 //                              read() instead of a netlink taskstats round trip per process)
 //
@@ -98,10 +98,16 @@ int coroot_oom_mark_victim(struct trace_event_raw_mark_victim *ctx)
   return 0;
 }
 
-SEC("tracepoint/cgroup/cgroup_attach_task")
-int coroot_cgroup_attach_task(struct trace_event_raw_cgroup_migrate *ctx)
+// BTF-typed, for the task itself: a write to cgroup.procs is reported once, by the process's
+// leader, but v1's `tasks` (and v2's cgroup.threads) move single threads, which are no process
+// to the agent (each would cost it a /proc read): left out here.
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(coroot_cgroup_attach_task, struct cgroup *dst_cgrp, const char *path, struct task_struct *task,
+             bool threadgroup)
 {
-  emit(COROOT_PROC_MOVE, (__u32)ctx->pid, 0, 0, 0);
+  if (task->pid != task->tgid)
+    return 0;
+  emit(COROOT_PROC_MOVE, (__u32)task->pid, 0, 0, 0);
   return 0;
 }
 

@@ -4,12 +4,16 @@
 // events. Only events of the test's cgroups matter: other processes on the machine go to other
 // containers or to none.
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
+#include <mutex>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -164,6 +168,68 @@ TEST(ProcEventsBpfTest, ProcessMovedIntoAContainerIsAttributedWithoutAScan) {
   c = WaitFor(r, *events, id, [](const ContainerInfo& c) { return c.pids.empty(); });
   ASSERT_TRUE(c);
   EXPECT_TRUE(c->pids.empty());
+}
+
+// v1's `tasks` file moves one thread: the hook leaves that out (the registry would read /proc for
+// a thread). A write to cgroup.procs moves the whole process: the kernel reports it once, by its
+// leader, per hierarchy.
+TEST(ProcEventsBpfTest, AMovedProcessIsReportedByItsLeaderOnly) {
+  TestCgroup cg(TestCgroupName("movedthreads"));
+  REQUIRE_ROOT_AND(cg);
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t pid = fork();
+  if (pid == 0) {  // three threads besides the leader, all asleep, in the test's own cgroup
+    for (int i = 0; i < 3; i++) {
+      pthread_t t;
+      pthread_create(&t, nullptr, [](void*) -> void* { for (;;) pause(); }, nullptr);
+    }
+    (void)!write(ready[1], "x", 1);
+    for (;;) pause();
+  }
+  ASSERT_GT(pid, 0);
+  char b;
+  ASSERT_EQ(read(ready[0], &b, 1), 1);
+  close(ready[0]);
+  close(ready[1]);
+  std::vector<int> tids;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task"))
+    tids.push_back(std::atoi(e.path().filename().c_str()));
+  ASSERT_EQ(tids.size(), 4u);
+
+  std::mutex mu;  // the handler runs on the reader thread too
+  std::map<uint32_t, int> moves;  // pid -> move events
+  auto moves_of = [&](int p) {
+    std::lock_guard<std::mutex> lock(mu);
+    return moves.count(static_cast<uint32_t>(p)) ? moves[static_cast<uint32_t>(p)] : 0;
+  };
+  auto events = tracer::ProcTracer::Start({}, [&](const coroot_proc_event& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (e.type == COROOT_PROC_MOVE) moves[e.pid]++;
+  });
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  EXPECT_TRUE(cg.Set("cpu", "tasks", std::to_string(tids.back() == pid ? tids.front() : tids.back())));
+  int hierarchies = 0;
+  for (const char* h : {"cpu", "memory", "blkio", "v2"})
+    if (!cg.dir(h).empty()) {
+      EXPECT_TRUE(cg.Set(h, "cgroup.procs", std::to_string(pid))) << h;
+      hierarchies++;
+    }
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (moves_of(pid) < hierarchies && std::chrono::steady_clock::now() < deadline) {
+    (*events)->Drain();
+    std::this_thread::sleep_for(20ms);
+  }
+  (*events)->Drain();
+  (*events)->Stop();
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  // cpu and cpuacct may be one hierarchy (co-mounted): at least one event per write, each a move.
+  EXPECT_GE(moves_of(pid), hierarchies) << "the leader's moves";
+  for (int tid : tids)
+    if (tid != pid) EXPECT_EQ(moves_of(tid), 0) << "thread " << tid << " was reported";
+  std::printf("moved a 4-thread process in %d hierarchies: %d move events for its leader\n", hierarchies,
+              moves_of(pid));
 }
 
 TEST(ProcEventsBpfTest, OomKillIsCountedFromMarkVictimAndExit) {

@@ -125,8 +125,8 @@ class ContainerRegistry : public prom::ICollector {
   // eBPF process events (registry_events.cc), called from the tracer's thread. cgroup_v2_id is the
   // kernel's id of the process's v2 cgroup, which still names it after the process is gone.
   void OnProcessStart(int pid, uint64_t cgroup_v2_id, uint64_t boot_ns);
-  // A task was moved to another cgroup (pid may be a thread's: only process leaders count). A
-  // process that lives is attributed to its new cgroup's container at once, and taken off any
+  // A process (its leader: the eBPF hook leaves other threads' moves out) was moved to another
+  // cgroup, once per hierarchy it moved in. A process that lives is attributed to its new cgroup's container at once, and taken off any
   // other container; it is not counted as a start.
   void OnProcessMoved(int pid);
   void OnProcessExit(int pid, uint64_t cgroup_v2_id, bool oom_killed);

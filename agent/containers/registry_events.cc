@@ -17,11 +17,7 @@ void ContainerRegistry::OnProcessStart(int pid, uint64_t cgroup_v2_id, uint64_t 
 }
 
 void ContainerRegistry::OnProcessMoved(int pid) {
-  // Threads move too (a write to cgroup.procs moves each): only a process's leader counts.
-  StatusOr<std::string> status = ReadFile(options_.proc_root + "/" + std::to_string(pid) + "/status", 64 << 10);
-  if (!status.ok()) return;  // gone already: its exit is an event of its own
-  size_t at = status->find("\nTgid:");
-  if (at == std::string::npos || std::atoi(status->c_str() + at + 6) != pid) return;
+  // pid is a process's leader: the eBPF hook leaves the moves of other threads out.
   AddProcessFromEvent(pid, 0, 0, /*moved=*/true);
 }
 
