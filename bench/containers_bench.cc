@@ -1,6 +1,7 @@
-// CPU time and RSS of one container-collection cycle (registry Scan + Collect + text exposition)
-// over real cgroups and processes made here, beside Debian's prometheus-node-exporter doing its
-// default collection in the same run. Root only. Prints figures, asserts nothing:
+// CPU time and RSS of one container-collection cycle (registry Scan + Gather, i.e. Collect and the
+// constant labels as the agent's /metrics, + text exposition) over real cgroups and processes made
+// here, beside Debian's prometheus-node-exporter doing its default collection in the same run.
+// Root only. Prints figures, asserts nothing:
 //   build/bench/containers_bench [containers=200] [processes=2000] [cycles=50]
 #include <fcntl.h>
 #include <signal.h>
@@ -210,14 +211,22 @@ int main(int argc, char** argv) {
   o.delay_accounting = true;  // as the agent: CPU and disk delays per container (netlink taskstats)
   ContainerRegistry r(o);
   if (!r.Init().ok()) return 1;
+  // Gathered as the agent's /metrics does: through prom::Registry, which adds the constant labels
+  // (this host's machine_id and a system_uuid of the usual length) to every sample.
+  prom::Registry gather;
+  gather.Register(std::shared_ptr<prom::ICollector>(&r, [](prom::ICollector*) {}));
+  {
+    std::string machine_id = "0123456789abcdef0123456789abcdef";
+    if (std::ifstream f("/etc/machine-id"); f) std::getline(f, machine_id);
+    gather.SetConstLabels({{"machine_id", machine_id}, {"system_uuid", "4c4c4544-0043-3510-8052-b4c04f384e32"}});
+  }
   size_t bytes = 0, samples = 0;
   double scan_ms = 0, collect_ms = 0, text_ms = 0;  // CPU per phase, summed
   auto cycle = [&] {
     double t0 = ProcessCpuMs();
     r.Scan();
     double t1 = ProcessCpuMs();
-    std::vector<prom::MetricFamily> fams;
-    r.Collect(&fams);
+    std::vector<prom::MetricFamily> fams = gather.Gather();
     double t2 = ProcessCpuMs();
     std::string text = prom::WriteText(fams);
     double t3 = ProcessCpuMs();
@@ -229,7 +238,7 @@ int main(int argc, char** argv) {
     for (const auto& f : fams) samples += f.samples.size();
   };
   // For profiling one phase alone (perf record on this process):
-  //   CONTAINERS_BENCH_ONLY=scan|scan-events|collect  (collect: Collect + text, eBPF modes on)
+  //   CONTAINERS_BENCH_ONLY=scan|scan-events|collect  (collect: Gather + text, eBPF modes on)
   if (const char* only = std::getenv("CONTAINERS_BENCH_ONLY")) {
     std::string what = only;
     r.Scan();
@@ -245,9 +254,7 @@ int main(int argc, char** argv) {
     double t0 = ProcessCpuMs();
     for (int i = 0; i < cycles; i++) {
       if (what == "collect") {
-        std::vector<prom::MetricFamily> fams;
-        r.Collect(&fams);
-        bytes += prom::WriteText(fams).size();
+        bytes += prom::WriteText(gather.Gather()).size();
       } else {
         r.Scan();
       }
@@ -331,12 +338,12 @@ int main(int argc, char** argv) {
   std::printf("%-52s %13.2f %9.2f %8.1f %9zu %zu containers, %zu samples\n",
               "ours, agent default here: eBPF process events on", ours_default, ebpf.wall, ebpf.rss / 1024.0, bytes,
               found, samples);
-  std::printf("    Collect %.2f + text %.2f + /proc scan %.2f every 4th scrape (60 s scans, 15 s scrapes); "
+  std::printf("    Gather %.2f + text %.2f + /proc scan %.2f every 4th scrape (60 s scans, 15 s scrapes); "
               "delays from %s\n",
               ebpf.collect, ebpf.text, ebpf.scan, tracer ? "the eBPF task iterator" : "netlink taskstats");
   std::printf("%-52s %13.2f %9.2f %8.1f %9s same\n", "ours, no eBPF (kernel without BTF / unprivileged)",
               ours_no_ebpf, no_ebpf.wall, no_ebpf.rss / 1024.0, "");
-  std::printf("    Collect %.2f + text %.2f + /proc scan %.2f x 3 (5 s scans); scan + Collect + text once: %.2f; "
+  std::printf("    Gather %.2f + text %.2f + /proc scan %.2f x 3 (5 s scans); scan + Gather + text once: %.2f; "
               "delays from netlink taskstats\n",
               no_ebpf.collect, no_ebpf.text, no_ebpf.scan, no_ebpf.collect + no_ebpf.text + no_ebpf.scan);
   std::printf("%-52s %13.2f %9.2f %8.1f %9ld %s\n", "prometheus-node-exporter (default collectors)", ne_cpu, ne_wall,
@@ -384,7 +391,7 @@ int main(int argc, char** argv) {
     std::printf("  %-32s %6.2f us  %6.2f ms/scrape%s\n", k.name, reads ? ms * 1e3 * reps / static_cast<double>(reads) : 0,
                 ms, note);
   }
-  std::printf("  files read at every scrape: %.2f ms/scrape, of Collect's %.2f\n", files_total, ebpf.collect);
+  std::printf("  files read at every scrape: %.2f ms/scrape, of Gather's %.2f\n", files_total, ebpf.collect);
   if (cgroup_iter) {
     // What replaces those files: one walk of each hierarchy by the iter/cgroup program.
     const int reps = 20;

@@ -49,6 +49,31 @@ TEST(Exposition, WritesFamiliesWithConstLabels) {
             "node_uptime_seconds{machine_id=\"m1\",system_uuid=\"u1\"} 12.5\n");
 }
 
+// Constant labels go to their sorted places whether a collector's labels come sorted or not, and
+// a label the collector set itself is kept, not doubled.
+TEST(Exposition, ConstLabelsAreMergedInOrder) {
+  struct Mixed : ICollector {
+    void Collect(std::vector<MetricFamily>* out) override {
+      MetricFamily f("m", MetricType::kGauge, "h");
+      f.Add({{"a", "1"}, {"z", "2"}}, 1);                   // sorted
+      f.Add({{"z", "2"}, {"a", "1"}, {"n", "3"}}, 2);       // not sorted
+      f.Add({{"machine_id", "own"}, {"b", "4"}}, 3);        // sets a constant label itself
+      f.Add({}, 4);
+      out->push_back(std::move(f));
+    }
+  };
+  Registry reg;
+  reg.Register(std::make_shared<Mixed>());
+  reg.SetConstLabels({{"machine_id", "m1"}, {"system_uuid", "u1"}});
+  EXPECT_EQ(WriteText(reg.Gather()),
+            "# HELP m h\n"
+            "# TYPE m gauge\n"
+            "m{a=\"1\",machine_id=\"m1\",system_uuid=\"u1\",z=\"2\"} 1\n"
+            "m{a=\"1\",machine_id=\"m1\",n=\"3\",system_uuid=\"u1\",z=\"2\"} 2\n"
+            "m{b=\"4\",machine_id=\"own\",system_uuid=\"u1\"} 3\n"
+            "m{machine_id=\"m1\",system_uuid=\"u1\"} 4\n");
+}
+
 TEST(Exposition, FormatValue) {
   EXPECT_EQ(FormatValue(0.1), "0.1");
   EXPECT_EQ(FormatValue(1.0 / 3), "0.3333333333333333");
