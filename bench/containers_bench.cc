@@ -221,7 +221,7 @@ int main(int argc, char** argv) {
     gather.SetConstLabels({{"machine_id", machine_id}, {"system_uuid", "4c4c4544-0043-3510-8052-b4c04f384e32"}});
   }
   size_t bytes = 0, samples = 0;
-  double scan_ms = 0, collect_ms = 0, text_ms = 0;  // CPU per phase, summed
+  double scan_ms = 0, gather_ms = 0, text_ms = 0;  // CPU per phase, summed
   auto cycle = [&] {
     double t0 = ProcessCpuMs();
     r.Scan();
@@ -231,7 +231,7 @@ int main(int argc, char** argv) {
     std::string text = prom::WriteText(fams);
     double t3 = ProcessCpuMs();
     scan_ms += t1 - t0;
-    collect_ms += t2 - t1;
+    gather_ms += t2 - t1;
     text_ms += t3 - t2;
     bytes = text.size();
     samples = 0;
@@ -274,16 +274,16 @@ int main(int argc, char** argv) {
   // with them (this kernel: ProcTracer and its oom/mark_victim hook attach) every 60 s (a scan
   // per 4th scrape) and OOM kills are counted by eBPF, so memory.oom_control is not read.
   struct Mode {
-    double scan = 0, collect = 0, text = 0, wall = 0;
+    double scan = 0, gather = 0, text = 0, wall = 0;
     long rss = 0;
   };
   auto measure = [&](Mode* m) {
-    scan_ms = collect_ms = text_ms = 0;
+    scan_ms = gather_ms = text_ms = 0;
     auto w0 = std::chrono::steady_clock::now();
     for (int i = 0; i < cycles; i++) cycle();
     m->wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w0).count() / cycles;
     m->scan = scan_ms / cycles;
-    m->collect = collect_ms / cycles;
+    m->gather = gather_ms / cycles;
     m->text = text_ms / cycles;
     m->rss = RssKiB(getpid());
   };
@@ -297,8 +297,8 @@ int main(int argc, char** argv) {
   r.Scan();  // rebuild the cache under the new mode
   measure(&ebpf);
   if (tracer) tracer->Stop();
-  const double ours_default = ebpf.collect + ebpf.text + ebpf.scan / 4;
-  const double ours_no_ebpf = no_ebpf.collect + no_ebpf.text + 3 * no_ebpf.scan;
+  const double ours_default = ebpf.gather + ebpf.text + ebpf.scan / 4;
+  const double ours_no_ebpf = no_ebpf.gather + no_ebpf.text + 3 * no_ebpf.scan;
 
   // Baseline: node_exporter's default collectors, scraped the same number of times.
   int port = FreePort();
@@ -340,12 +340,12 @@ int main(int argc, char** argv) {
               found, samples);
   std::printf("    Gather %.2f + text %.2f + /proc scan %.2f every 4th scrape (60 s scans, 15 s scrapes); "
               "delays from %s\n",
-              ebpf.collect, ebpf.text, ebpf.scan, tracer ? "the eBPF task iterator" : "netlink taskstats");
+              ebpf.gather, ebpf.text, ebpf.scan, tracer ? "the eBPF task iterator" : "netlink taskstats");
   std::printf("%-52s %13.2f %9.2f %8.1f %9s same\n", "ours, no eBPF (kernel without BTF / unprivileged)",
               ours_no_ebpf, no_ebpf.wall, no_ebpf.rss / 1024.0, "");
   std::printf("    Gather %.2f + text %.2f + /proc scan %.2f x 3 (5 s scans); scan + Gather + text once: %.2f; "
               "delays from netlink taskstats\n",
-              no_ebpf.collect, no_ebpf.text, no_ebpf.scan, no_ebpf.collect + no_ebpf.text + no_ebpf.scan);
+              no_ebpf.gather, no_ebpf.text, no_ebpf.scan, no_ebpf.gather + no_ebpf.text + no_ebpf.scan);
   std::printf("%-52s %13.2f %9.2f %8.1f %9ld %s\n", "prometheus-node-exporter (default collectors)", ne_cpu, ne_wall,
               ne_rss / 1024.0, ne_bytes, "node-level only");
   if (ne_cpu > 0) std::printf("ours (default) / node_exporter: %.2f\n", ours_default / ne_cpu);
@@ -391,7 +391,7 @@ int main(int argc, char** argv) {
     std::printf("  %-32s %6.2f us  %6.2f ms/scrape%s\n", k.name, reads ? ms * 1e3 * reps / static_cast<double>(reads) : 0,
                 ms, note);
   }
-  std::printf("  files read at every scrape: %.2f ms/scrape, of Gather's %.2f\n", files_total, ebpf.collect);
+  std::printf("  files read at every scrape: %.2f ms/scrape, of Gather's %.2f\n", files_total, ebpf.gather);
   if (cgroup_iter) {
     // What replaces those files: one walk of each hierarchy by the iter/cgroup program.
     const int reps = 20;

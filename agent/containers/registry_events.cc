@@ -8,7 +8,6 @@
 #include "agent/containers/jvm.h"
 #include "agent/containers/proc_pid.h"
 #include "agent/containers/registry.h"
-#include "lib/base/file.h"
 
 namespace coroot::agent::containers {
 
