@@ -165,14 +165,8 @@ int main(int argc, char** argv) {
       // Container delays from one read of the task iterator per gather instead of a netlink
       // round trip per process.
       if (proc_events->ReadTaskDelays().ok()) {
-        containers->SetDelaySource(std::make_unique<agent::containers::SnapshotDelaySource>([pe = proc_events] {
-          StatusOr<std::vector<coroot_task_delay>> raw = pe->ReadTaskDelays();
-          if (!raw.ok()) return StatusOr<std::vector<agent::containers::ThreadDelays>>(raw.status());
-          std::vector<agent::containers::ThreadDelays> out;
-          out.reserve(raw->size());
-          for (const coroot_task_delay& t : *raw) out.push_back({t.tid, t.tgid, {t.cpu_delay_ns, t.blkio_delay_ns}});
-          return StatusOr<std::vector<agent::containers::ThreadDelays>>(std::move(out));
-        }));
+        containers->SetDelaySource(
+            std::make_unique<agent::containers::SnapshotDelaySource>(agent::tracer::TaskDelaysReader(proc_events)));
       }
       if (proc_events->oom_hook_attached()) {
         containers->SetOomKillsFromEbpf(true);
@@ -260,7 +254,8 @@ int main(int argc, char** argv) {
   opts.max_body_bytes = 1 << 20;
   http::Server srv(opts);
   srv.Handle("GET", "/metrics", [&registry](const http::Request&, http::Response* r) {
-    r->body = prom::WriteText(registry.Gather());
+    prom::Gathered g = registry.GatherApart();
+    r->body = prom::WriteText(g.families, g.const_labels);
     r->SetHeader("Content-Type", prom::kTextContentType);
   });
   srv.Handle("GET", "/health", [](const http::Request&, http::Response* r) { *r = http::Response::Text(200, "OK"); });

@@ -124,19 +124,12 @@ long Scrape(int port) {
 
 // With eBPF the agent reads delays from the task iterator (one read per gather), as main.cc does.
 // Null (delays stay on netlink) where the iterator cannot load.
-std::unique_ptr<agent::tracer::ProcTracer> UseTaskIteratorDelays(ContainerRegistry* r) {
+std::shared_ptr<agent::tracer::ProcTracer> UseTaskIteratorDelays(ContainerRegistry* r) {
   auto tracer = agent::tracer::ProcTracer::Start({}, [](const coroot_proc_event&) {});
   if (!tracer.ok() || !(*tracer)->ReadTaskDelays().ok()) return nullptr;
-  agent::tracer::ProcTracer* pt = tracer->get();
-  r->SetDelaySource(std::make_unique<SnapshotDelaySource>([pt] {
-    auto raw = pt->ReadTaskDelays();
-    if (!raw.ok()) return StatusOr<std::vector<ThreadDelays>>(raw.status());
-    std::vector<ThreadDelays> out;
-    out.reserve(raw->size());
-    for (const coroot_task_delay& t : *raw) out.push_back({t.tid, t.tgid, {t.cpu_delay_ns, t.blkio_delay_ns}});
-    return StatusOr<std::vector<ThreadDelays>>(std::move(out));
-  }));
-  return std::move(*tracer);
+  std::shared_ptr<agent::tracer::ProcTracer> shared = std::move(tracer).value();
+  r->SetDelaySource(std::make_unique<SnapshotDelaySource>(agent::tracer::TaskDelaysReader(shared)));
+  return shared;
 }
 
 // With eBPF the agent reads every cgroup's CPU and pressure counters from the cgroup iterator
@@ -211,8 +204,8 @@ int main(int argc, char** argv) {
   o.delay_accounting = true;  // as the agent: CPU and disk delays per container (netlink taskstats)
   ContainerRegistry r(o);
   if (!r.Init().ok()) return 1;
-  // Gathered as the agent's /metrics does: through prom::Registry, which adds the constant labels
-  // (this host's machine_id and a system_uuid of the usual length) to every sample.
+  // Gathered as the agent's /metrics does: through prom::Registry, and the text writer adds the
+  // constant labels (this host's machine_id and a system_uuid of the usual length) to every sample.
   prom::Registry gather;
   gather.Register(std::shared_ptr<prom::ICollector>(&r, [](prom::ICollector*) {}));
   {
@@ -226,23 +219,23 @@ int main(int argc, char** argv) {
     double t0 = ProcessCpuMs();
     r.Scan();
     double t1 = ProcessCpuMs();
-    std::vector<prom::MetricFamily> fams = gather.Gather();
+    prom::Gathered g = gather.GatherApart();
     double t2 = ProcessCpuMs();
-    std::string text = prom::WriteText(fams);
+    std::string text = prom::WriteText(g.families, g.const_labels);
     double t3 = ProcessCpuMs();
     scan_ms += t1 - t0;
     gather_ms += t2 - t1;
     text_ms += t3 - t2;
     bytes = text.size();
     samples = 0;
-    for (const auto& f : fams) samples += f.samples.size();
+    for (const auto& f : g.families) samples += f.samples.size();
   };
   // For profiling one phase alone (perf record on this process):
   //   CONTAINERS_BENCH_ONLY=scan|scan-events|collect  (collect: Gather + text, eBPF modes on)
   if (const char* only = std::getenv("CONTAINERS_BENCH_ONLY")) {
     std::string what = only;
     r.Scan();
-    std::unique_ptr<agent::tracer::ProcTracer> tracer;
+    std::shared_ptr<agent::tracer::ProcTracer> tracer;
     std::shared_ptr<agent::tracer::CgroupStatsIter> cgroup_iter;
     if (what != "scan") {
       r.SetProcessEvents(true);
@@ -254,7 +247,8 @@ int main(int argc, char** argv) {
     double t0 = ProcessCpuMs();
     for (int i = 0; i < cycles; i++) {
       if (what == "collect") {
-        bytes += prom::WriteText(gather.Gather()).size();
+        prom::Gathered g = gather.GatherApart();
+        bytes += prom::WriteText(g.families, g.const_labels).size();
       } else {
         r.Scan();
       }

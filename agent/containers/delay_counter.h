@@ -1,6 +1,6 @@
 #pragma once
 // A container's delay counters from its tasks' figures.
-#include <unordered_map>
+#include <algorithm>
 #include <vector>
 
 #include "agent/containers/delay_source.h"
@@ -15,20 +15,24 @@ class DelayCounter {
  public:
   // tasks: the container's tasks now. Tasks not in the list are forgotten.
   void Update(const std::vector<TaskSample>& tasks) {
-    std::unordered_map<uint64_t, TaskDelays> now;
-    now.reserve(tasks.size());
-    for (const TaskSample& t : tasks) {
-      TaskDelays prev;
-      if (auto it = last_.find(t.key); it != last_.end() && it->second.cpu_delay_ns <= t.delays.cpu_delay_ns &&
-                                       it->second.blkio_delay_ns <= t.delays.blkio_delay_ns)
-        prev = it->second;
+    // Both lists sorted by key and merged: no map nodes per task per gather (this runs for every
+    // container at every gather), and the two vectors are reused.
+    now_.assign(tasks.begin(), tasks.end());
+    auto by_key = [](const TaskSample& a, const TaskSample& b) { return a.key < b.key; };
+    if (!std::is_sorted(now_.begin(), now_.end(), by_key)) std::sort(now_.begin(), now_.end(), by_key);
+    auto prev = last_.begin();
+    for (const TaskSample& t : now_) {
+      while (prev != last_.end() && prev->key < t.key) ++prev;
+      TaskDelays base;
+      if (prev != last_.end() && prev->key == t.key && prev->delays.cpu_delay_ns <= t.delays.cpu_delay_ns &&
+          prev->delays.blkio_delay_ns <= t.delays.blkio_delay_ns)
+        base = prev->delays;
       if (!rebase_) {
-        total_.cpu_delay_ns += t.delays.cpu_delay_ns - prev.cpu_delay_ns;
-        total_.blkio_delay_ns += t.delays.blkio_delay_ns - prev.blkio_delay_ns;
+        total_.cpu_delay_ns += t.delays.cpu_delay_ns - base.cpu_delay_ns;
+        total_.blkio_delay_ns += t.delays.blkio_delay_ns - base.blkio_delay_ns;
       }
-      now[t.key] = t.delays;
     }
-    last_ = std::move(now);
+    last_.swap(now_);
     rebase_ = false;
     updated_ = true;
   }
@@ -41,7 +45,8 @@ class DelayCounter {
   const TaskDelays& total() const { return total_; }
 
  private:
-  std::unordered_map<uint64_t, TaskDelays> last_;
+  std::vector<TaskSample> last_;  // sorted by key
+  std::vector<TaskSample> now_;   // scratch, kept for its capacity
   TaskDelays total_;
   bool rebase_ = false;
   bool updated_ = false;

@@ -361,13 +361,8 @@ TEST(ProcEventsBpfTest, TaskIteratorDelaysMatchTaskstats) {
   EXPECT_LE(iter, after);
 
   // The registry on the iterator, as the agent runs it.
-  r.SetDelaySource(std::make_unique<SnapshotDelaySource>([&] {
-    auto raw = events->ReadTaskDelays();
-    if (!raw.ok()) return StatusOr<std::vector<ThreadDelays>>(raw.status());
-    std::vector<ThreadDelays> out;
-    for (const coroot_task_delay& t : *raw) out.push_back({t.tid, t.tgid, {t.cpu_delay_ns, t.blkio_delay_ns}});
-    return StatusOr<std::vector<ThreadDelays>>(std::move(out));
-  }));
+  r.SetDelaySource(std::make_unique<SnapshotDelaySource>(
+      tracer::TaskDelaysReader(std::shared_ptr<tracer::ProcTracer>(events.get(), [](tracer::ProcTracer*) {}))));
   r.Scan();
   const std::string id = cg.path();
   auto value = [&] {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <unordered_map>
 
 #include "agent/config/config.h"
 #include "agent/containers/app_type.h"
@@ -41,12 +42,17 @@ double UnixNow() {
 // Families of one gather, created on first use so that empty ones are never emitted.
 class Families {
  public:
+  // name is a string literal: its address finds the family without comparing names (this runs
+  // for every sample); the name itself only the first time that address is seen.
   MetricFamily& Get(const char* name, MetricType type, const char* help) {
+    if (auto lit = by_literal_.find(name); lit != by_literal_.end()) return fams_[lit->second];
     auto it = index_.find(std::string_view(name));
-    if (it != index_.end()) return fams_[it->second];
-    index_.emplace(name, fams_.size());
-    fams_.emplace_back(name, type, help);
-    return fams_.back();
+    if (it == index_.end()) {
+      it = index_.emplace(name, fams_.size()).first;
+      fams_.emplace_back(name, type, help);
+    }
+    by_literal_.emplace(name, it->second);
+    return fams_[it->second];
   }
   void MoveTo(std::vector<MetricFamily>* out) {
     for (MetricFamily& f : fams_)
@@ -55,6 +61,7 @@ class Families {
 
  private:
   std::map<std::string, size_t, std::less<>> index_;  // looked up by name without a string copy
+  std::unordered_map<const char*, size_t> by_literal_;
   std::vector<MetricFamily> fams_;
 };
 

@@ -118,7 +118,7 @@ TEST(DelayCounterTest, AddsGrowthAndSurvivesExitsAndPidReuse) {
   c.Rebase();
   c.Update({{1000, {900, 90}}});
   EXPECT_EQ(c.total().cpu_delay_ns, 185u);
-  c.Update({{1000, {910, 90}}, {1001, {3, 0}}});
+  c.Update({{1001, {3, 0}}, {1000, {910, 90}}});  // in any order
   EXPECT_EQ(c.total().cpu_delay_ns, 198u);
 }
 

@@ -32,16 +32,21 @@ MetricsPusher::MetricsPusher(const prom::Registry* registry, std::shared_ptr<pro
 MetricsPusher::~MetricsPusher() { Stop(); }
 
 Status MetricsPusher::PushOnce() {
-  auto families = registry_->Gather();
-  prom::MetricFamily up("up", prom::MetricType::kGauge, "1 when the agent is running");
-  up.Add({}, 1);
-  families.push_back(std::move(up));
+  prom::Gathered g = registry_->GatherApart();
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-  // `up` is added after Gather, so it lacks the const labels; FromFamilies adds instance and job
-  // to every series, which is what the server keys `up` by.
-  auto req = prom::FromFamilies(families, now_ms, {{"instance", instance_}, {"job", "coroot-node-agent"}});
+  // instance and job on every series (the server keys `up` by them); the constant labels on the
+  // collectors' series, not on `up`.
+  const prom::Labels job = {{"instance", instance_}, {"job", "coroot-node-agent"}};
+  prom::Labels extra = job;
+  extra.insert(extra.end(), g.const_labels.begin(), g.const_labels.end());
+  auto req = prom::FromFamilies(g.families, now_ms, extra);
+  prom::MetricFamily up("up", prom::MetricType::kGauge, "1 when the agent is running");
+  up.Add({}, 1);
+  prom::WriteRequest up_req = prom::FromFamilies({up}, now_ms, job);
+  req.metadata.insert(req.metadata.end(), up_req.metadata.begin(), up_req.metadata.end());
+  req.series.insert(req.series.end(), up_req.series.begin(), up_req.series.end());
   RETURN_IF_ERROR(spool_->Put(compress::SnappyCompress(prom::Encode(req)), now_ms));
   if (sender_) sender_->Notify();
   return Status::Ok();

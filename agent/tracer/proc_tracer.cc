@@ -161,15 +161,28 @@ int ProcTracer::OnSample(void* ctx, void* data, size_t size) {
   return 0;
 }
 
-StatusOr<std::vector<coroot_task_delay>> ProcTracer::ReadTaskDelays() {
+Status ProcTracer::ForEachTaskDelay(const std::function<void(const coroot_task_delay&)>& fn) {
   std::lock_guard<std::mutex> lock(iter_mu_);  // Stop() may run on another thread
   if (!task_iter_link_) return Unavailable("the task iterator is not attached");
   int fd = bpf_iter_create(bpf_link__fd(task_iter_link_));
   if (fd < 0) return ErrnoStatus("creating the task iterator", errno);
+  return ReadIterRecords<coroot_task_delay>(fd, "task iterator", fn);
+}
+
+StatusOr<std::vector<coroot_task_delay>> ProcTracer::ReadTaskDelays() {
   std::vector<coroot_task_delay> out;
-  RETURN_IF_ERROR(ReadIterRecords<coroot_task_delay>(fd, "task iterator",
-                                                     [&out](const coroot_task_delay& t) { out.push_back(t); }));
+  RETURN_IF_ERROR(ForEachTaskDelay([&out](const coroot_task_delay& t) { out.push_back(t); }));
   return out;
+}
+
+containers::SnapshotDelaySource::Reader TaskDelaysReader(std::shared_ptr<ProcTracer> tracer) {
+  return [tracer]() -> StatusOr<std::vector<containers::ThreadDelays>> {
+    std::vector<containers::ThreadDelays> out;
+    RETURN_IF_ERROR(tracer->ForEachTaskDelay([&out](const coroot_task_delay& t) {
+      out.push_back({t.tid, t.tgid, {t.cpu_delay_ns, t.blkio_delay_ns}});
+    }));
+    return out;
+  };
 }
 
 void ProcTracer::Run() {

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/containers/delay_source.h"
 #include "agent/tracer/tracer.h"
 #include "lib/base/status.h"
 #include "proc_abi.h"
@@ -49,6 +50,7 @@ class ProcTracer {
   // Every task's CPU and block-I/O delays now, from the iter/task program (one read() for the
   // whole host). Unavailable when the iterator did not load.
   StatusOr<std::vector<coroot_task_delay>> ReadTaskDelays();
+  Status ForEachTaskDelay(const std::function<void(const coroot_task_delay&)>& fn);
 
  private:
   ProcTracer() = default;
@@ -71,5 +73,8 @@ class ProcTracer {
   std::thread thread_;
   std::atomic<uint64_t> events_{0}, malformed_{0};
 };
+
+// The registry's reader of every task's delays over the tracer's task iterator.
+containers::SnapshotDelaySource::Reader TaskDelaysReader(std::shared_ptr<ProcTracer> tracer);
 
 }  // namespace coroot::agent::tracer

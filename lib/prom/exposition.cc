@@ -55,8 +55,15 @@ void EscapeHelp(const std::string& s, std::string* out) {
   }
 }
 
-void WriteLabels(const Labels& labels, const Label* extra, std::string* out) {
-  if (labels.empty() && !extra) return;
+bool HasLabel(const Labels& labels, const std::string& name) {
+  for (const auto& l : labels)
+    if (l.name == name) return true;
+  return false;
+}
+
+// A series' own labels, then the extra ones it lacks, then le (histogram buckets).
+void WriteLabels(const Labels& labels, const Labels& extra, const Label* le, std::string* out) {
+  if (labels.empty() && extra.empty() && !le) return;
   out->push_back('{');
   bool first = true;
   auto one = [&](const Label& l) {
@@ -86,7 +93,9 @@ void WriteLabels(const Labels& labels, const Label* extra, std::string* out) {
     out->push_back('"');
   };
   for (const auto& l : labels) one(l);
-  if (extra) one(*extra);
+  for (const auto& l : extra)
+    if (!HasLabel(labels, l.name)) one(l);
+  if (le) one(*le);
   out->push_back('}');
 }
 
@@ -103,11 +112,25 @@ std::string FormatValue(double v) {
   return s;
 }
 
-std::string WriteText(const std::vector<MetricFamily>& families) {
+std::string WriteText(const std::vector<MetricFamily>& families, const Labels& extra) {
   std::string out;
   size_t n = 0;
-  for (const auto& f : families) n += f.samples.size() + f.histograms.size() * 16;
-  out.reserve(families.size() * 256 + n * 128);
+  // Sized from the labels (a pass over lengths only), so that the text is not copied as it grows:
+  // a busy node's is around a megabyte.
+  size_t extra_bytes = 0;
+  for (const auto& l : extra) extra_bytes += l.name.size() + l.value.size() + 4;
+  auto labels_bytes = [&](const Labels& labels) {
+    size_t b = extra_bytes + 2;
+    for (const auto& l : labels) b += l.name.size() + l.value.size() + 4;
+    return b;
+  };
+  for (const auto& f : families) {
+    n += f.help.size() + f.name.size() * 2 + 32;
+    for (const auto& s : f.samples) n += f.name.size() + labels_bytes(s.labels) + 26;
+    for (const auto& h : f.histograms)
+      n += (h.upper_bounds.size() + 3) * (f.name.size() + labels_bytes(h.labels) + 60);
+  }
+  out.reserve(n + n / 16);  // and some for escapes
   for (const auto& f : families) {
     if (f.samples.empty() && f.histograms.empty()) continue;
     out += "# HELP ";
@@ -121,7 +144,7 @@ std::string WriteText(const std::vector<MetricFamily>& families) {
     out += '\n';
     for (const auto& s : f.samples) {
       out += f.name;
-      WriteLabels(s.labels, nullptr, &out);
+      WriteLabels(s.labels, extra, nullptr, &out);
       out += ' ';
       AppendValue(s.value, &out);
       out += '\n';
@@ -131,7 +154,7 @@ std::string WriteText(const std::vector<MetricFamily>& families) {
         Label le{"le", FormatValue(h.upper_bounds[i])};
         out += f.name;
         out += "_bucket";
-        WriteLabels(h.labels, &le, &out);
+        WriteLabels(h.labels, extra, &le, &out);
         out += ' ';
         AppendUint(h.cumulative_counts[i], &out);
         out += '\n';
@@ -139,19 +162,19 @@ std::string WriteText(const std::vector<MetricFamily>& families) {
       Label inf{"le", "+Inf"};
       out += f.name;
       out += "_bucket";
-      WriteLabels(h.labels, &inf, &out);
+      WriteLabels(h.labels, extra, &inf, &out);
       out += ' ';
       AppendUint(h.count, &out);
       out += '\n';
       out += f.name;
       out += "_sum";
-      WriteLabels(h.labels, nullptr, &out);
+      WriteLabels(h.labels, extra, nullptr, &out);
       out += ' ';
       AppendValue(h.sum, &out);
       out += '\n';
       out += f.name;
       out += "_count";
-      WriteLabels(h.labels, nullptr, &out);
+      WriteLabels(h.labels, extra, nullptr, &out);
       out += ' ';
       AppendUint(h.count, &out);
       out += '\n';

@@ -74,6 +74,42 @@ TEST(Exposition, ConstLabelsAreMergedInOrder) {
             "m{machine_id=\"m1\",system_uuid=\"u1\"} 4\n");
 }
 
+// The /metrics path: constant labels kept apart by GatherApart and written after each series' own
+// labels (a label the collector set itself wins), on samples and on every histogram line.
+TEST(Exposition, ConstLabelsWrittenByTheWriter) {
+  struct Mixed : ICollector {
+    void Collect(std::vector<MetricFamily>* out) override {
+      MetricFamily f("m", MetricType::kGauge, "h");
+      f.Add({{"z", "2"}, {"a", "1"}}, 1);
+      f.Add({{"machine_id", "own"}}, 2);
+      f.Add({}, 3);
+      out->push_back(std::move(f));
+      MetricFamily h("d", MetricType::kHistogram, "h");
+      h.histograms.push_back({{{"s", "x"}}, {1}, {5}, 6, 2.5});
+      out->push_back(std::move(h));
+    }
+  };
+  Registry reg;
+  reg.Register(std::make_shared<Mixed>());
+  reg.SetConstLabels({{"machine_id", "m1"}, {"system_uuid", "u1"}});
+  Gathered g = reg.GatherApart();
+  ASSERT_EQ(g.families.size(), 2u);
+  EXPECT_EQ(g.families[1].samples[0].labels, (Labels{{"z", "2"}, {"a", "1"}}));  // untouched
+  EXPECT_EQ(g.const_labels, (Labels{{"machine_id", "m1"}, {"system_uuid", "u1"}}));
+  EXPECT_EQ(WriteText(g.families, g.const_labels),
+            "# HELP d h\n"
+            "# TYPE d histogram\n"
+            "d_bucket{s=\"x\",machine_id=\"m1\",system_uuid=\"u1\",le=\"1\"} 5\n"
+            "d_bucket{s=\"x\",machine_id=\"m1\",system_uuid=\"u1\",le=\"+Inf\"} 6\n"
+            "d_sum{s=\"x\",machine_id=\"m1\",system_uuid=\"u1\"} 2.5\n"
+            "d_count{s=\"x\",machine_id=\"m1\",system_uuid=\"u1\"} 6\n"
+            "# HELP m h\n"
+            "# TYPE m gauge\n"
+            "m{z=\"2\",a=\"1\",machine_id=\"m1\",system_uuid=\"u1\"} 1\n"
+            "m{machine_id=\"own\",system_uuid=\"u1\"} 2\n"
+            "m{machine_id=\"m1\",system_uuid=\"u1\"} 3\n");
+}
+
 TEST(Exposition, FormatValue) {
   EXPECT_EQ(FormatValue(0.1), "0.1");
   EXPECT_EQ(FormatValue(1.0 / 3), "0.3333333333333333");

@@ -32,12 +32,21 @@ static void Finish(Labels* labels, const Labels& extra) {
 }
 
 std::vector<MetricFamily> Registry::Gather() const {
+  Gathered g = GatherApart();
+  for (auto& f : g.families) {
+    for (auto& s : f.samples) Finish(&s.labels, g.const_labels);
+    for (auto& h : f.histograms) Finish(&h.labels, g.const_labels);
+  }
+  return std::move(g.families);
+}
+
+Gathered Registry::GatherApart() const {
   std::vector<std::shared_ptr<ICollector>> collectors;
-  Labels const_labels;
+  Gathered out;
   {
     std::lock_guard<std::mutex> lock(mu_);
     collectors = collectors_;
-    const_labels = const_labels_;
+    out.const_labels = const_labels_;
   }
   std::vector<MetricFamily> raw;
   for (const auto& c : collectors) c->Collect(&raw);
@@ -54,13 +63,8 @@ std::vector<MetricFamily> Registry::Gather() const {
     for (auto& s : f.samples) dst.samples.push_back(std::move(s));
     for (auto& h : f.histograms) dst.histograms.push_back(std::move(h));
   }
-  std::vector<MetricFamily> out;
-  out.reserve(merged.size());
-  for (auto& [name, f] : merged) {
-    for (auto& s : f.samples) Finish(&s.labels, const_labels);
-    for (auto& h : f.histograms) Finish(&h.labels, const_labels);
-    out.push_back(std::move(f));
-  }
+  out.families.reserve(merged.size());
+  for (auto& [name, f] : merged) out.families.push_back(std::move(f));
   return out;
 }
 

@@ -52,6 +52,12 @@ class ICollector {
   virtual void Collect(std::vector<MetricFamily>* out) = 0;
 };
 
+// What the collectors gave (families merged by name, sorted by name) and the constant labels apart.
+struct Gathered {
+  std::vector<MetricFamily> families;
+  Labels const_labels;
+};
+
 // Holds collectors and constant labels added to every series (machine_id, system_uuid, ...).
 class Registry {
  public:
@@ -59,6 +65,10 @@ class Registry {
   void SetConstLabels(Labels labels);
   // Runs every collector; merges families of the same name; adds constant labels; sorts labels.
   std::vector<MetricFamily> Gather() const;
+  // Runs every collector and merges families, leaving the constant labels to the writer
+  // (WriteText's and FromFamilies' extra labels): a scrape then does not copy them into every
+  // sample (two heap strings each) nor sort every sample's labels.
+  Gathered GatherApart() const;
 
  private:
   mutable std::mutex mu_;
