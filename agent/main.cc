@@ -162,6 +162,8 @@ int main(int argc, char** argv) {
     if (started.ok()) {
       proc_events = std::move(started).value();
       containers->SetProcessEvents(true);
+      if (proc_events->move_hook_attached())
+        containers->SetMoveEvents([pe = proc_events] { return pe->kernel_drops(); });
       // Container delays from one read of the task iterator per gather instead of a netlink
       // round trip per process.
       if (proc_events->ReadTaskDelays().ok()) {

@@ -122,13 +122,15 @@ long Scrape(int port) {
 
 }  // namespace
 
-// With eBPF the agent reads delays from the task iterator (one read per gather), as main.cc does.
-// Null (delays stay on netlink) where the iterator cannot load.
-std::shared_ptr<agent::tracer::ProcTracer> UseTaskIteratorDelays(ContainerRegistry* r) {
+// With eBPF, as main.cc: delays from the task iterator (one read per gather), and process moves as
+// events (cached pids are not read again while the kernel loses no event). Null (delays stay on
+// netlink) where the iterator cannot load.
+std::shared_ptr<agent::tracer::ProcTracer> UseProcTracer(ContainerRegistry* r) {
   auto tracer = agent::tracer::ProcTracer::Start({}, [](const coroot_proc_event&) {});
   if (!tracer.ok() || !(*tracer)->ReadTaskDelays().ok()) return nullptr;
   std::shared_ptr<agent::tracer::ProcTracer> shared = std::move(tracer).value();
   r->SetDelaySource(std::make_unique<SnapshotDelaySource>(agent::tracer::TaskDelaysReader(shared)));
+  if (shared->move_hook_attached()) r->SetMoveEvents([shared] { return shared->kernel_drops(); });
   return shared;
 }
 
@@ -240,7 +242,7 @@ int main(int argc, char** argv) {
     if (what != "scan") {
       r.SetProcessEvents(true);
       r.SetOomKillsFromEbpf(true);
-      tracer = UseTaskIteratorDelays(&r);
+      tracer = UseProcTracer(&r);
       cgroup_iter = UseCgroupIterator(&r, fs);
       r.Scan();
     }
@@ -285,7 +287,7 @@ int main(int argc, char** argv) {
   measure(&no_ebpf);
   r.SetProcessEvents(true);
   r.SetOomKillsFromEbpf(true);
-  auto tracer = UseTaskIteratorDelays(&r);
+  auto tracer = UseProcTracer(&r);
   if (!tracer) std::fprintf(stderr, "no eBPF task iterator here: the eBPF row reads delays over netlink too\n");
   auto cgroup_iter = UseCgroupIterator(&r, fs);
   r.Scan();  // rebuild the cache under the new mode

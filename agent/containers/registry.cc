@@ -273,11 +273,24 @@ void ContainerRegistry::Scan() {
   // process: its stat need not be read again (a reused pid shows up as an exit).
   std::set<int> exited;
   bool trust_cache = false;
+  std::function<uint64_t()> events_lost;
   {
     std::lock_guard<std::mutex> lock(mu_);
     trust_cache = process_events_ && !exited_overflow_;
     exited.swap(exited_pids_);
     exited_overflow_ = false;
+    events_lost = events_lost_;
+  }
+  uint64_t revalidate = static_cast<uint64_t>(std::max(1, options_.revalidate_every_scans));
+  if (events_lost) {
+    const uint64_t lost = events_lost();
+    if (lost != events_lost_seen_) {
+      trust_cache = false;
+      revalidate = 1;  // every process's cgroup read again now
+    } else if (trust_cache) {
+      revalidate = UINT64_MAX;  // moves and exits are events: no periodic re-read
+    }
+    events_lost_seen_ = lost;
   }
   // The processes of one cgroup share one ProcCgroup (the first read of it that this scan holds),
   // so that what follows looks each cgroup up once rather than once per process.
@@ -289,7 +302,6 @@ void ContainerRegistry::Scan() {
     if (!added && it->second != in.cg && it->second->paths == in.cg->paths) in.cg = it->second;
     seen.push_back({pid, &in});
   };
-  const uint64_t revalidate = static_cast<uint64_t>(std::max(1, options_.revalidate_every_scans));
   for (int pid : pids) {
     if (auto old = pid_cache_.find(pid); trust_cache && old != pid_cache_.end() && !exited.count(pid) &&
                                          scan - old->second.read_at_scan < revalidate) {
@@ -497,6 +509,11 @@ void ContainerRegistry::SetDelaySource(std::unique_ptr<DelaySource> source) {
   std::lock_guard<std::mutex> lock(mu_);
   delays_ = std::move(source);
   for (auto& [id, c] : containers_) c.delays.Rebase();
+}
+
+void ContainerRegistry::SetMoveEvents(std::function<uint64_t()> lost) {
+  std::lock_guard<std::mutex> lock(mu_);
+  events_lost_ = std::move(lost);
 }
 
 void ContainerRegistry::SetRuntimeSource(std::shared_ptr<RuntimeSource> source) {

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -135,6 +136,11 @@ class ContainerRegistry : public prom::ICollector {
   void SetOomKillsFromEbpf(bool on) { oom_from_ebpf_ = on; }
   // True while process events arrive: /proc is then scanned every scan_interval_with_events.
   void SetProcessEvents(bool on) { process_events_ = on; }
+  // Process moves arrive as events too (eBPF cgroup_attach_task), and lost() counts the events
+  // the kernel could not deliver. While lost() stays put, a cached process's cgroup is not read
+  // again every revalidate_every_scans (a move, or a pid's reuse, would have been an event);
+  // when it has grown, the next scan reads every process's cgroup again.
+  void SetMoveEvents(std::function<uint64_t()> lost);
   // Replaces where container delays come from (the agent hands over the eBPF task iterator once
   // it runs). Counters keep their totals; each container's next gather only takes baselines.
   void SetDelaySource(std::unique_ptr<DelaySource> source);
@@ -247,6 +253,8 @@ class ContainerRegistry : public prom::ICollector {
   uint64_t gathers_ = 0;
   std::set<int> exited_pids_;     // exits seen by eBPF since the last scan (bounded)
   bool exited_overflow_ = false;  // more than that: the next scan reads every pid
+  std::function<uint64_t()> events_lost_;  // set by SetMoveEvents: moves are events
+  uint64_t events_lost_seen_ = 0;          // Scan()'s last reading of it
   std::unordered_map<uint64_t, std::string> v2_ids_;  // v2 cgroup id → cgroup id ("" = not found)
   std::atomic<bool> oom_from_ebpf_{false}, process_events_{false};
   struct PidCache {

@@ -286,6 +286,33 @@ TEST(RegistryTest, CgroupIsReadAgainOnExecAndPeriodically) {
   EXPECT_TRUE(execd);
 }
 
+// With move events the cache of pids is trusted: no periodic re-read (a move would have been an
+// event), until the kernel reports lost events; the next scan then reads every cgroup again.
+TEST(RegistryTest, WithMoveEventsCgroupsAreReadAgainOnlyAfterLostEvents) {
+  FakeHost h;
+  h.AddProcess(100, 5000, "0::/system.slice/containerd.service\n", "");
+  RegistryOptions o = h.Options();
+  o.revalidate_every_scans = 2;
+  ContainerRegistry r(o);
+  r.SetProcessEvents(true);
+  uint64_t lost = 0;
+  r.SetMoveEvents([&lost] { return lost; });
+  r.Scan();
+  ASSERT_EQ(r.Containers().size(), 1u);
+  h.Write("proc/100/cgroup", "0::/system.slice/nginx.service\n");  // moved, and no event came
+  for (int i = 0; i < 5; i++) r.Scan();
+  auto in = [&](const std::string& id) {
+    for (const auto& c : r.Containers())
+      if (c.id == id && c.pids == std::vector<int>{100}) return true;
+    return false;
+  };
+  EXPECT_TRUE(in("/system.slice/containerd.service"));
+  EXPECT_FALSE(in(kNginx));
+  lost = 3;  // the ring was full once: events may be missing
+  r.Scan();
+  EXPECT_TRUE(in(kNginx));
+}
+
 TEST(RegistryTest, DeadContainersAreDropped) {
   FakeHost h;
   h.AddProcess(100, 5000, "0::/system.slice/nginx.service\n", "");

@@ -142,9 +142,12 @@ Status ProcTracer::Attach() {
   return Status::Ok();
 }
 
-bool ProcTracer::oom_hook_attached() const {
+bool ProcTracer::oom_hook_attached() const { return hook_attached("coroot_oom_mark_victim"); }
+bool ProcTracer::move_hook_attached() const { return hook_attached("coroot_cgroup_attach_task"); }
+
+bool ProcTracer::hook_attached(const std::string& program) const {
   for (const auto& h : hooks_)
-    if (h.program == "coroot_oom_mark_victim") return h.attached;
+    if (h.program == program) return h.attached;
   return false;
 }
 
@@ -202,6 +205,7 @@ void ProcTracer::Drain() {
 }
 
 uint64_t ProcTracer::kernel_drops() {
+  std::lock_guard<std::mutex> lock(iter_mu_);  // Stop() destroys skel_ under it
   if (!skel_) return 0;
   int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) return 0;

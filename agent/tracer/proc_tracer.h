@@ -45,6 +45,7 @@ class ProcTracer {
   void Drain();
   const std::vector<HookState>& hooks() const { return hooks_; }
   bool oom_hook_attached() const;
+  bool move_hook_attached() const;  // cgroup_attach_task: processes moved between cgroups
   uint64_t events() const { return events_.load(); }
   uint64_t kernel_drops();  // events lost because the ring was full
   // Every task's CPU and block-I/O delays now, from the iter/task program (one read() for the
@@ -57,6 +58,7 @@ class ProcTracer {
   Status Init(const ProcTracerOptions& options);
   Status Load(const std::string& tracefs, const ProcTracerOptions& options, bool with_task_iter);
   Status Attach();
+  bool hook_attached(const std::string& program) const;
   void Run();
   static int OnSample(void* ctx, void* data, size_t size);
 
