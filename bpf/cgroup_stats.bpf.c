@@ -25,6 +25,13 @@ static __always_inline struct cgroup_subsys_state *own_css(struct cgroup *cgrp, 
   return css;
 }
 
+// Set by the reader before each read(): the walk reports only the cgroups of one shard (a hash
+// of the id, modulo shards). One read() session must hold a whole walk (the kernel's iterator
+// buffer is 32 KB, about 450 records, and a cgroup walk cannot go on in a second session: read()
+// then fails with EOPNOTSUPP), so a hierarchy with more cgroups is read in shards, a walk each.
+__u32 coroot_cgroup_shards = 1;
+__u32 coroot_cgroup_shard = 0;
+
 SEC("iter/cgroup")
 int coroot_cgroup_stats_iter(struct bpf_iter__cgroup *ctx)
 {
@@ -33,6 +40,11 @@ int coroot_cgroup_stats_iter(struct bpf_iter__cgroup *ctx)
     return 0;
   struct coroot_cgroup_stat rec = {};
   rec.id = BPF_CORE_READ(cgrp, kn, id);
+  __u32 shards = coroot_cgroup_shards;
+  // Hashed: ids step by the number of kernfs nodes a cgroup directory makes, so id % shards
+  // would put them all in one shard.
+  if (shards > 1 && ((rec.id * 0x9E3779B97F4A7C15ULL) >> 32) % shards != coroot_cgroup_shard)
+    return 0;
   rec.level = BPF_CORE_READ(cgrp, level);
 
   if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpu_cgrp_id)) {

@@ -8,9 +8,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <algorithm>
 #include <map>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "agent/containers/cgroup_counters.h"
 #include "agent/containers/registry.h"
@@ -156,6 +158,36 @@ TEST(CgroupCountersBpfTest, IteratorMatchesTheKernelFilesOfBusyCgroups) {
   EXPECT_GT(cpu_p->some_seconds, 0.5);  // two tasks on one throttled CPU wait most of the time
   EXPECT_GT(io_p->some_seconds, 0.0);
   EXPECT_GT(mem_p->some_seconds, 0.0);
+}
+
+// A hierarchy with more cgroups than one read() of the iterator holds (about 450: the kernel's
+// 32 KB buffer) is read whole, in shards: every one of 1,200 cgroups made here is in the snapshot.
+TEST(CgroupCountersBpfTest, LargeHierarchiesAreReadWhole) {
+  TestCgroup cg(TestCgroupName("counters-many"));
+  REQUIRE_ROOT_AND(cg);
+  cgroup::CgroupFs fs = cgroup::DetectCgroupFs("/sys/fs/cgroup");
+  std::string error;
+  auto it = StartIter(fs, &error);
+  ASSERT_TRUE(it) << error;
+  constexpr int kChildren = 1200;
+  std::vector<std::string> made;
+  for (const char* h : {"cpu", "v2"}) {
+    if (cg.dir(h).empty()) continue;
+    for (int i = 0; i < kChildren; i++) {
+      std::string d = cg.dir(h) + "/c" + std::to_string(i);
+      if (mkdir(d.c_str(), 0755) == 0) made.push_back(d);
+    }
+  }
+  ASSERT_GE(made.size(), static_cast<size_t>(kChildren)) << "could not make the child cgroups";
+  auto snap = Snapshot(*it);
+  size_t found = 0;
+  for (const std::string& d : made) found += Find(snap, d) != nullptr;
+  EXPECT_EQ(found, made.size()) << snap.size() << " records";
+  uint32_t most = 0;
+  for (const std::string& root : it->roots()) most = std::max(most, it->shards(root));
+  std::printf("%zu cgroups made, %zu records, up to %u shards per hierarchy\n", made.size(), snap.size(), most);
+  EXPECT_GT(most, 1u);
+  for (auto d = made.rbegin(); d != made.rend(); ++d) rmdir(d->c_str());
 }
 
 // The registry takes a container's throttling and pressure from the snapshot: the same figures as

@@ -19,6 +19,7 @@
 #include "lib/base/log.h"
 #include "lib/base/strings.h"
 #include "lib/cgroup/cpu.h"
+#include "lib/cgroup/file_cache.h"
 #include "lib/cgroup/io.h"
 #include "lib/cgroup/memory.h"
 #include "lib/cgroup/psi.h"
@@ -531,6 +532,7 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   const auto kCounter = MetricType::kCounter;
   Families f;
   std::lock_guard<std::mutex> lock(mu_);
+  cgroup::UntilWrittenBatch batch;  // limits written during this gather are read at the next
   Clock::time_point now = Clock::now();
   gathers_++;
   if (delays_) delays_->Refresh();

@@ -11,9 +11,11 @@
 namespace coroot::agent::tracer {
 
 // Reads fd to its end, calling fn(const Record&) for each whole record (a read() may end inside
-// one: the rest waits for the next read), and closes fd. what names the iterator in errors.
+// one: the rest waits for the next read), and closes fd. what names the iterator in errors;
+// read_errno, when given, receives the errno of a failed read() (0 otherwise).
 template <typename Record, typename Fn>
-Status ReadIterRecords(int fd, const std::string& what, Fn&& fn) {
+Status ReadIterRecords(int fd, const std::string& what, Fn&& fn, int* read_errno = nullptr) {
+  if (read_errno) *read_errno = 0;
   char buf[sizeof(Record) * 256];
   size_t have = 0;
   Status st;
@@ -21,6 +23,7 @@ Status ReadIterRecords(int fd, const std::string& what, Fn&& fn) {
     ssize_t n = read(fd, buf + have, sizeof(buf) - have);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
+      if (read_errno) *read_errno = errno;
       st = ErrnoStatus("reading the " + what, errno);
       break;
     }

@@ -75,14 +75,39 @@ std::vector<std::string> CgroupStatsIter::roots() const {
 }
 
 Status CgroupStatsIter::Read(const std::function<void(uint64_t dev, const coroot_cgroup_stat&)>& fn) {
+  constexpr uint32_t kMaxShards = 1024;  // ~450k cgroups in one hierarchy
   std::lock_guard<std::mutex> lock(mu_);
-  for (const Walk& w : walks_) {
-    int fd = bpf_iter_create(bpf_link__fd(w.link));
-    if (fd < 0) return ErrnoStatus("creating the cgroup iterator of " + w.root, errno);
-    RETURN_IF_ERROR(ReadIterRecords<coroot_cgroup_stat>(fd, "cgroup iterator of " + w.root,
-                                                        [&](const coroot_cgroup_stat& r) { fn(w.dev, r); }));
+  std::vector<coroot_cgroup_stat> records;
+  for (Walk& w : walks_) {
+    // A walk's records are handed out only once all its shards were read: a walk that overflows
+    // the kernel's buffer is read again in twice as many shards (and keeps them).
+    for (;;) {
+      records.clear();
+      int overflow = 0;
+      for (uint32_t shard = 0; shard < w.shards && overflow == 0; shard++) {
+        skel_->data->coroot_cgroup_shards = w.shards;
+        skel_->bss->coroot_cgroup_shard = shard;
+        int fd = bpf_iter_create(bpf_link__fd(w.link));
+        if (fd < 0) return ErrnoStatus("creating the cgroup iterator of " + w.root, errno);
+        int read_errno = 0;
+        Status st = ReadIterRecords<coroot_cgroup_stat>(
+            fd, "cgroup iterator of " + w.root, [&](const coroot_cgroup_stat& r) { records.push_back(r); }, &read_errno);
+        if (read_errno == EOPNOTSUPP && w.shards < kMaxShards) overflow = 1;
+        else if (!st.ok()) return st;
+      }
+      if (overflow == 0) break;
+      w.shards *= 2;
+    }
+    for (const coroot_cgroup_stat& r : records) fn(w.dev, r);
   }
   return Status::Ok();
+}
+
+uint32_t CgroupStatsIter::shards(const std::string& root) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Walk& w : walks_)
+    if (w.root == root) return w.shards;
+  return 0;
 }
 
 CgroupStatsIter::~CgroupStatsIter() {

@@ -33,12 +33,15 @@ class CgroupStatsIter {
   Status Read(const std::function<void(uint64_t dev, const coroot_cgroup_stat&)>& fn);
   // The roots walked, one per mount.
   std::vector<std::string> roots() const;
+  // How many walks a read of root takes (1 until it has more cgroups than one read() holds).
+  uint32_t shards(const std::string& root);
 
  private:
   struct Walk {
     std::string root;
     uint64_t dev = 0;
     bpf_link* link = nullptr;
+    uint32_t shards = 1;
   };
   CgroupStatsIter() = default;
 

@@ -24,6 +24,10 @@ bool OnCgroupFs(int fd) {
   return fstatfs(fd, &st) == 0 && (st.f_type == kCgroupMagic || st.f_type == kCgroup2Magic);
 }
 
+// This thread's UntilWrittenBatch nesting, and whether its batch has drained the notices yet.
+thread_local int batch_depth = 0;
+thread_local bool batch_drained = false;
+
 class FileCache {
  public:
   FileCache() {
@@ -47,7 +51,10 @@ class FileCache {
 
   StatusOr<std::string> ReadUntilWritten(const std::string& path, size_t max_bytes) {
     std::lock_guard<std::mutex> lock(mu_);
-    DrainLocked();
+    if (batch_depth == 0 || !batch_drained) {
+      DrainLocked();
+      batch_drained = batch_depth > 0;
+    }
     auto it = kept_.find(path);
     if (it != kept_.end() && it->second.has) return it->second.content;
     if (it == kept_.end()) {
@@ -178,5 +185,11 @@ StatusOr<std::string> ReadCgroupFileUntilWritten(const std::string& path, size_t
 }
 
 size_t OpenCgroupFiles() { return Cache().Size(); }
+
+UntilWrittenBatch::UntilWrittenBatch() {
+  if (batch_depth++ == 0) batch_drained = false;
+}
+
+UntilWrittenBatch::~UntilWrittenBatch() { batch_depth--; }
 
 }  // namespace coroot::cgroup

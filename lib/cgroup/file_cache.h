@@ -21,6 +21,17 @@ StatusOr<std::string> ReadCgroupFile(const std::string& path, size_t max_bytes);
 // hears every write in the VFS) or went away. Reads the file each time where no watch can be set.
 StatusOr<std::string> ReadCgroupFileUntilWritten(const std::string& path, size_t max_bytes);
 
+// One gather's reads: within it, ReadCgroupFileUntilWritten learns of writes once, at its first
+// call on this thread, instead of at every call (a read() of the inotify queue each, hundreds per
+// gather). A file written during the batch is read again from the next batch on. Batches nest.
+class UntilWrittenBatch {
+ public:
+  UntilWrittenBatch();
+  ~UntilWrittenBatch();
+  UntilWrittenBatch(const UntilWrittenBatch&) = delete;
+  UntilWrittenBatch& operator=(const UntilWrittenBatch&) = delete;
+};
+
 // Files currently held open (tests, self-metrics).
 size_t OpenCgroupFiles();
 

@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "lib/cgroup/cgroupfs.h"
 #include "lib/cgroup/cpu.h"
+#include "lib/cgroup/file_cache.h"
 #include "lib/cgroup/io.h"
 #include "lib/cgroup/memory.h"
 #include "lib/base/strings.h"
@@ -235,6 +238,38 @@ TEST(IoTest, IoStatV2) {
   EXPECT_EQ(bad["259:0"].read_bytes, 4096u);
   EXPECT_EQ(bad["259:0"].written_bytes, 0u);  // "wbytes=x" ignored
   EXPECT_EQ(bad.count("8:16"), 1u);
+}
+
+// A kept file is read again after a write; within a batch the write is learnt at the next batch.
+TEST(UntilWrittenTest, WritesAreSeenAtOnceOrFromTheNextBatch) {
+  std::string dir = ::testing::TempDir() + "/until_written_" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/cpu.cfs_quota_us";
+  auto write = [&](const char* v) { std::ofstream(path, std::ios::trunc) << v; };
+  auto read = [&] {
+    StatusOr<std::string> r = ReadCgroupFileUntilWritten(path, 64);
+    return r.ok() ? *r : r.status().ToString();
+  };
+  write("1\n");
+  EXPECT_EQ(read(), "1\n");
+  EXPECT_EQ(read(), "1\n");  // kept
+  write("2\n");
+  EXPECT_EQ(read(), "2\n");  // no batch: the write is seen at once
+  {
+    UntilWrittenBatch batch;
+    EXPECT_EQ(read(), "2\n");
+    write("3\n");
+    {
+      UntilWrittenBatch nested;
+      EXPECT_EQ(read(), "2\n");  // the batch drained the notices already
+    }
+    EXPECT_EQ(read(), "2\n");
+  }
+  {
+    UntilWrittenBatch next;
+    EXPECT_EQ(read(), "3\n");
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CgroupFsTest, DetectsHybridFromMountinfo) {
