@@ -52,6 +52,12 @@ class SnapshotDelaySource : public DelaySource {
   // This gather's tasks sorted by tgid: one vector reused across gathers rather than a map of
   // per-process vectors rebuilt each time (thousands of allocations per gather).
   std::vector<ThreadDelays> tasks_;
+  struct Slot {
+    uint32_t tgid = 0, first = 0;  // first: tgid's first index in tasks_
+    bool used = false;
+  };
+  static size_t Hash(uint32_t tgid) { return (tgid * 0x9E3779B1u) >> 7; }
+  std::vector<Slot> slots_;  // open addressing, a power of two at least twice tasks_'s processes
   bool warned_ = false;
 };
 

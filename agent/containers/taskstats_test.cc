@@ -122,6 +122,34 @@ TEST(DelayCounterTest, AddsGrowthAndSurvivesExitsAndPidReuse) {
   EXPECT_EQ(c.total().cpu_delay_ns, 198u);
 }
 
+// Thousands of processes in any order, 1-3 threads each: every process gets exactly its threads.
+TEST(DelaySourceTest, SnapshotFindsEveryProcessOfALargeHost) {
+  std::vector<ThreadDelays> all;
+  std::map<uint32_t, uint64_t> want;  // tgid -> sum of its threads' cpu delays
+  uint32_t tid = 1'000'000;
+  for (uint32_t p = 0; p < 5000; p++) {
+    uint32_t tgid = 7 + p * 7919 % 65521;  // distinct (65521 is prime), not in order
+    for (uint32_t t = 0; t <= p % 3; t++) {
+      uint64_t d = tgid * 10 + t;
+      all.push_back({t == 0 ? tgid : tid++, tgid, {d, 0}});
+      want[tgid] += d;
+    }
+  }
+  SnapshotDelaySource s([&] { return StatusOr<std::vector<ThreadDelays>>(all); });
+  s.Refresh();
+  std::vector<TaskSample> out;
+  for (const auto& [tgid, sum] : want) {
+    out.clear();
+    s.TasksOf(static_cast<int>(tgid), &out);
+    uint64_t got = 0;
+    for (const TaskSample& t : out) got += t.delays.cpu_delay_ns;
+    ASSERT_EQ(got, sum) << "tgid " << tgid;
+  }
+  out.clear();
+  s.TasksOf(6, &out);  // no such process
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(DelaySourceTest, SnapshotGroupsThreadsByProcess) {
   SnapshotDelaySource s([] {
     return StatusOr<std::vector<ThreadDelays>>(

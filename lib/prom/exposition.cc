@@ -61,41 +61,59 @@ bool HasLabel(const Labels& labels, const std::string& name) {
   return false;
 }
 
+// A label as the text has it: name="value", the value escaped.
+void AppendLabel(const Label& l, std::string* out) {
+  *out += l.name;
+  *out += "=\"";
+  // Most values need no escape: found so by memchr (SIMD in libc), they are appended whole.
+  const std::string& v = l.value;
+  const bool escape = std::memchr(v.data(), '\\', v.size()) || std::memchr(v.data(), '"', v.size()) ||
+                      std::memchr(v.data(), '\n', v.size());
+  if (!escape) {
+    *out += v;
+    out->push_back('"');
+    return;
+  }
+  size_t start = 0;
+  for (size_t i = 0; i < v.size(); i++) {
+    const char c = v[i];
+    if (c != '\\' && c != '"' && c != '\n') continue;
+    out->append(v, start, i - start);
+    *out += c == '\\' ? "\\\\" : c == '"' ? "\\\"" : "\\n";
+    start = i + 1;
+  }
+  out->append(v, start, std::string::npos);
+  out->push_back('"');
+}
+
+// The extra labels of every series, formatted once per text rather than once per series.
+struct Extra {
+  const std::string* name;
+  std::string text;  // name="value"
+};
+
 // A series' own labels, then the extra ones it lacks, then le (histogram buckets).
-void WriteLabels(const Labels& labels, const Labels& extra, const Label* le, std::string* out) {
+void WriteLabels(const Labels& labels, const std::vector<Extra>& extra, const Label* le, std::string* out) {
   if (labels.empty() && extra.empty() && !le) return;
   out->push_back('{');
   bool first = true;
-  auto one = [&](const Label& l) {
+  auto comma = [&] {
     if (!first) out->push_back(',');
     first = false;
-    *out += l.name;
-    *out += "=\"";
-    // Most values need no escape: found so by memchr (SIMD in libc), they are
-    // appended whole.
-    const std::string& v = l.value;
-    const bool escape = std::memchr(v.data(), '\\', v.size()) || std::memchr(v.data(), '"', v.size()) ||
-                        std::memchr(v.data(), '\n', v.size());
-    if (!escape) {
-      *out += v;
-      out->push_back('"');
-      return;
-    }
-    size_t start = 0;
-    for (size_t i = 0; i < v.size(); i++) {
-      const char c = v[i];
-      if (c != '\\' && c != '"' && c != '\n') continue;
-      out->append(v, start, i - start);
-      *out += c == '\\' ? "\\\\" : c == '"' ? "\\\"" : "\\n";
-      start = i + 1;
-    }
-    out->append(v, start, std::string::npos);
-    out->push_back('"');
   };
-  for (const auto& l : labels) one(l);
-  for (const auto& l : extra)
-    if (!HasLabel(labels, l.name)) one(l);
-  if (le) one(*le);
+  for (const auto& l : labels) {
+    comma();
+    AppendLabel(l, out);
+  }
+  for (const Extra& e : extra) {
+    if (HasLabel(labels, *e.name)) continue;
+    comma();
+    *out += e.text;
+  }
+  if (le) {
+    comma();
+    AppendLabel(*le, out);
+  }
   out->push_back('}');
 }
 
@@ -112,13 +130,18 @@ std::string FormatValue(double v) {
   return s;
 }
 
-std::string WriteText(const std::vector<MetricFamily>& families, const Labels& extra) {
+std::string WriteText(const std::vector<MetricFamily>& families, const Labels& extra_labels) {
+  std::vector<Extra> extra;
+  for (const Label& l : extra_labels) {
+    extra.push_back({&l.name, {}});
+    AppendLabel(l, &extra.back().text);
+  }
   std::string out;
   size_t n = 0;
   // Sized from the labels (a pass over lengths only), so that the text is not copied as it grows:
   // a busy node's is around a megabyte.
   size_t extra_bytes = 0;
-  for (const auto& l : extra) extra_bytes += l.name.size() + l.value.size() + 4;
+  for (const Extra& e : extra) extra_bytes += e.text.size() + 1;
   auto labels_bytes = [&](const Labels& labels) {
     size_t b = extra_bytes + 2;
     for (const auto& l : labels) b += l.name.size() + l.value.size() + 4;

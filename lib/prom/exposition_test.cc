@@ -122,6 +122,9 @@ TEST(Exposition, EscapesLabelValues) {
   MetricFamily f("m", MetricType::kGauge, "h");
   f.Add({{"a", "x\\y\nz\"w"}, {"b", "\"\""}, {"c", ""}}, 1);
   EXPECT_EQ(WriteText({f}), "# HELP m h\n# TYPE m gauge\nm{a=\"x\\\\y\\nz\\\"w\",b=\"\\\"\\\"\",c=\"\"} 1\n");
+  MetricFamily g("g", MetricType::kGauge, "h");
+  g.Add({}, 2);
+  EXPECT_EQ(WriteText({g}, {{"x", "a\"b\\"}}), "# HELP g h\n# TYPE g gauge\ng{x=\"a\\\"b\\\\\"} 2\n");  // extra labels too
 }
 
 // The printf loop FormatValue used before it went through to_chars; kept as the reference.
