@@ -225,6 +225,7 @@ TEST(CgroupCountersBpfTest, RegistryReportsTheIteratorsFigures) {
   auto value = [&](const std::string& metric, const std::string& kind) {
     std::vector<prom::MetricFamily> fams;
     r.Collect(&fams);
+    prom::Flatten(&fams);
     for (const auto& f : fams)
       if (f.name == metric)
         for (const auto& s : f.samples) {

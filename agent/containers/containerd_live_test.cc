@@ -117,6 +117,7 @@ TEST(ContainerdLiveTest, GetOverGrpcAndTheRegistryNamesTheContainer) {
   EXPECT_TRUE(found) << "the registry did not report " << want;
   std::vector<prom::MetricFamily> fams;
   r.Collect(&fams);
+  prom::Flatten(&fams);
   bool info = false;
   for (const auto& f : fams)
     if (f.name == "container_info")

@@ -62,6 +62,7 @@ double Value(const std::vector<prom::MetricFamily>& fams, const std::string& nam
 std::vector<prom::MetricFamily> Gather(ContainerRegistry& r) {
   std::vector<prom::MetricFamily> out;
   r.Collect(&out);
+  prom::Flatten(&out);
   return out;
 }
 

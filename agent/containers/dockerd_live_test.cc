@@ -156,10 +156,12 @@ TEST(DockerLiveTest, ContainerIsNamedByTheEngineApiAndMeasuredFromItsCgroup) {
   double k0 = kernel();
   auto t1 = std::chrono::steady_clock::now();
   r.Collect(&m1);
+  prom::Flatten(&m1);
   double k1 = kernel();
   std::this_thread::sleep_for(2s);
   auto t2 = std::chrono::steady_clock::now();
   r.Collect(&m2);
+  prom::Flatten(&m2);
   const prom::Sample* info = Find(m1, "container_info", id, {{"image", image}});
   ASSERT_NE(info, nullptr);
   EXPECT_DOUBLE_EQ(info->value, 1);
@@ -186,6 +188,7 @@ TEST(DockerLiveTest, ContainerIsNamedByTheEngineApiAndMeasuredFromItsCgroup) {
   for (const ContainerInfo& c : r2.Containers()) EXPECT_NE(c.id, id);
   std::vector<prom::MetricFamily> m3;
   r2.Collect(&m3);
+  prom::Flatten(&m3);
   bool counted = false;
   for (const auto& f : m3)
     if (f.name == "coroot_agent_containers_dropped_total")

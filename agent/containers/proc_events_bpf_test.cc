@@ -262,6 +262,7 @@ TEST(ProcEventsBpfTest, OomKillIsCountedFromMarkVictimAndExit) {
 
   std::vector<prom::MetricFamily> fams;
   r.Collect(&fams);
+  prom::Flatten(&fams);
   double reported = -1;
   for (const auto& f : fams)
     if (f.name == "container_oom_kills_total")
@@ -304,6 +305,7 @@ TEST(ProcEventsBpfTest, WithoutTheOomHookTheCgroupCounterIsUsed) {
   EXPECT_EQ(c->oom_kills, 0u);  // the exit came, unmarked
   std::vector<prom::MetricFamily> fams;
   r.Collect(&fams);
+  prom::Flatten(&fams);
   double reported = -1;
   for (const auto& f : fams)
     if (f.name == "container_oom_kills_total")
@@ -368,6 +370,7 @@ TEST(ProcEventsBpfTest, TaskIteratorDelaysMatchTaskstats) {
   auto value = [&] {
     std::vector<prom::MetricFamily> fams;
     r.Collect(&fams);
+    prom::Flatten(&fams);
     for (const auto& f : fams)
       if (f.name == "container_resources_cpu_delay_seconds_total")
         for (const auto& smp : f.samples)

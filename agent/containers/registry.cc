@@ -562,24 +562,26 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
   std::map<std::pair<MountView, std::string_view>, StatusOr<FsUsage>> statfs_done;
   for (auto& [id, c] : containers_) {
     if (!OldEnough(c, now)) continue;
-    const Labels l = {{"container_id", c.id}, {"app_id", c.app_id}};
+    // The container's labels, held once by all its samples (not copied into each).
+    const auto l = std::make_shared<const Labels>(Labels{{"container_id", c.id}, {"app_id", c.app_id}});
     if (c.md && (!c.md->image.empty() || !c.md->systemd_triggered_by.empty()))
       f.Get("container_info", kGauge, "Meta information about the container")
-          .Add(With(l, {{"image", c.md->image},
-                        {"systemd_triggered_by", c.md->systemd_triggered_by},
-                        {"systemd_type", c.md->systemd_type}}),
+          .Add(l,
+               {{"image", c.md->image},
+                {"systemd_triggered_by", c.md->systemd_triggered_by},
+                {"systemd_type", c.md->systemd_type}},
                1);
     f.Get("container_restarts_total", kCounter, "Number of times the container was restarted")
-        .Add(l, static_cast<double>(c.restarts));
+        .Add(l, {}, static_cast<double>(c.restarts));
 
     if (StatusOr<cgroup::CpuStat> cpu = ReadCpu(c.dirs, &c.cgroup_keys, cgroup_counters_.get()); cpu.ok()) {
       if (cpu->limit_cores > 0)
-        f.Get("container_resources_cpu_limit_cores", kGauge, "CPU limit of the container").Add(l, cpu->limit_cores);
+        f.Get("container_resources_cpu_limit_cores", kGauge, "CPU limit of the container").Add(l, {}, cpu->limit_cores);
       f.Get("container_resources_cpu_usage_seconds_total", kCounter, "Total CPU time consumed by the container")
-          .Add(l, cpu->usage_seconds);
+          .Add(l, {}, cpu->usage_seconds);
       f.Get("container_resources_cpu_throttled_seconds_total", kCounter,
             "Total time duration the container has been throttled")
-          .Add(l, cpu->throttled_seconds);
+          .Add(l, {}, cpu->throttled_seconds);
     }
     if (delays_) {
       tasks.clear();
@@ -587,10 +589,10 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
       c.delays.Update(tasks);
       f.Get("container_resources_cpu_delay_seconds_total", kCounter,
             "Total time the container's processes have been waiting for a CPU while runnable")
-          .Add(l, static_cast<double>(c.delays.total().cpu_delay_ns) / 1e9);
+          .Add(l, {}, static_cast<double>(c.delays.total().cpu_delay_ns) / 1e9);
       f.Get("container_resources_disk_delay_seconds_total", kCounter,
             "Total time the container's processes have been waiting for synchronous block I/O to complete")
-          .Add(l, static_cast<double>(c.delays.total().blkio_delay_ns) / 1e9);
+          .Add(l, {}, static_cast<double>(c.delays.total().blkio_delay_ns) / 1e9);
     }
     if (runtimes_) {
       runtime_samples.clear();
@@ -602,28 +604,28 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
       if (c.runtimes.python())
         f.Get("container_python_thread_lock_wait_time_seconds", kCounter,
               "Time spent by Python threads waiting for the GIL (in pthread_cond_timedwait)")
-            .Add(l, static_cast<double>(c.runtimes.total().python_lock_wait_ns) / 1e9);
+            .Add(l, {}, static_cast<double>(c.runtimes.total().python_lock_wait_ns) / 1e9);
       if (c.runtimes.nodejs())
         f.Get("container_nodejs_event_loop_blocked_time_seconds_total", kCounter,
               "Time the Node.js event loop spent running callbacks instead of polling for events")
-            .Add(l, static_cast<double>(c.runtimes.total().nodejs_blocked_ns) / 1e9);
+            .Add(l, {}, static_cast<double>(c.runtimes.total().nodejs_blocked_ns) / 1e9);
     }
     if (StatusOr<cgroup::MemoryStat> m = cgroup::ReadMemoryStat(c.dirs, !oom_from_ebpf_); m.ok()) {
       f.Get("container_resources_memory_rss_bytes", kGauge,
             "Amount of physical memory used by the container (doesn't include page cache)")
-          .Add(l, static_cast<double>(m->rss_bytes));
+          .Add(l, {}, static_cast<double>(m->rss_bytes));
       f.Get("container_resources_memory_cache_bytes", kGauge, "Amount of page cache memory allocated by the container")
-          .Add(l, static_cast<double>(m->cache_bytes));
+          .Add(l, {}, static_cast<double>(m->cache_bytes));
       if (m->limit_bytes > 0)
         f.Get("container_resources_memory_limit_bytes", kGauge, "Memory limit of the container")
-            .Add(l, static_cast<double>(m->limit_bytes));
+            .Add(l, {}, static_cast<double>(m->limit_bytes));
       if (!oom_from_ebpf_ && m->oom_kills.value_or(0) > 0)
         f.Get("container_oom_kills_total", kCounter, "Total number of times the container was terminated by the OOM killer")
-            .Add(l, static_cast<double>(*m->oom_kills));
+            .Add(l, {}, static_cast<double>(*m->oom_kills));
     }
     if (oom_from_ebpf_ && c.oom_kills > 0)
       f.Get("container_oom_kills_total", kCounter, "Total number of times the container was terminated by the OOM killer")
-          .Add(l, static_cast<double>(c.oom_kills));
+          .Add(l, {}, static_cast<double>(c.oom_kills));
     if (StatusOr<cgroup::PsiStat> psi = ReadPressure(c.dirs, &c.cgroup_keys, cgroup_counters_.get()); psi.ok()) {
       std::tuple<const char*, const char*, const cgroup::Pressure*> ps[] = {
           {"container_resources_cpu_pressure_waiting_seconds_total", "Total time spent waiting for the CPU", &psi->cpu},
@@ -632,8 +634,8 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
           {"container_resources_io_pressure_waiting_seconds_total", "Total time spent waiting for I/O", &psi->io}};
       for (const auto& [name, help, p] : ps) {
         MetricFamily& fam = f.Get(name, kCounter, help);
-        fam.Add(With(l, {{"kind", "some"}}), p->some_seconds);
-        fam.Add(With(l, {{"kind", "full"}}), p->full_seconds);
+        fam.Add(l, {{"kind", "some"}}, p->some_seconds);
+        fam.Add(l, {{"kind", "full"}}, p->full_seconds);
       }
     }
     // Disks: block-device mounts as a live process of the container sees them, with the cgroup's
@@ -695,29 +697,29 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
             auto v = c.md->volumes.find(m.mount_point);
             if (v != c.md->volumes.end()) volume = v->second;
           }
-          Labels dl = With(l, {{"mount_point", m.mount_point}, {"device", dev.name}, {"volume", volume}});
+          const Labels dl = {{"mount_point", m.mount_point}, {"device", dev.name}, {"volume", volume}};
           f.Get("container_resources_disk_size_bytes", kGauge, "Total capacity of the volume")
-              .Add(dl, static_cast<double>((*u)->size_bytes));
+              .Add(l, dl, static_cast<double>((*u)->size_bytes));
           f.Get("container_resources_disk_used_bytes", kGauge, "Used capacity of the volume")
-              .Add(dl, static_cast<double>((*u)->used_bytes));
+              .Add(l, dl, static_cast<double>((*u)->used_bytes));
           f.Get("container_resources_disk_reserved_bytes", kGauge, "Reserved capacity of the volume")
-              .Add(dl, static_cast<double>((*u)->reserved_bytes));
+              .Add(l, dl, static_cast<double>((*u)->reserved_bytes));
           if (!io.ok()) continue;
           auto s = io->find(dev.major_minor);
           if (s == io->end()) s = io->find(dev.disk_major_minor);
           if (s == io->end()) continue;
           f.Get("container_resources_disk_reads_total", kCounter,
                 "Total number of reads completed successfully by the container")
-              .Add(dl, static_cast<double>(s->second.reads));
+              .Add(l, dl, static_cast<double>(s->second.reads));
           f.Get("container_resources_disk_read_bytes_total", kCounter,
                 "Total number of bytes read from the disk by the container")
-              .Add(dl, static_cast<double>(s->second.read_bytes));
+              .Add(l, dl, static_cast<double>(s->second.read_bytes));
           f.Get("container_resources_disk_writes_total", kCounter,
                 "Total number of writes completed successfully by the container")
-              .Add(dl, static_cast<double>(s->second.writes));
+              .Add(l, dl, static_cast<double>(s->second.writes));
           f.Get("container_resources_disk_written_bytes_total", kCounter,
                 "Total number of bytes written to the disk by the container")
-              .Add(dl, static_cast<double>(s->second.written_bytes));
+              .Add(l, dl, static_cast<double>(s->second.written_bytes));
         }
       }
     }
@@ -727,28 +729,28 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
       if (!p.jvm || jvms.size() >= kMaxJvmsPerContainer) continue;
       StatusOr<JvmStats> j = ReadJvmStats(options_.proc_root, pid);
       if (!j.ok() || !jvms.insert(j->jvm).second) continue;
-      Labels jl = With(l, {{"jvm", j->jvm}});
+      const Labels jl = {{"jvm", j->jvm}};
       f.Get("container_jvm_info", kGauge, "Meta information about the JVM")
-          .Add(With(jl, {{"java_version", j->java_version}}), 1);
-      f.Get("container_jvm_heap_size_bytes", kGauge, "Total heap size in bytes").Add(jl, j->heap_size_bytes);
-      f.Get("container_jvm_heap_used_bytes", kGauge, "Used heap size in bytes").Add(jl, j->heap_used_bytes);
-      f.Get("container_jvm_heap_max_size_bytes", kGauge, "Maximum heap size in bytes").Add(jl, j->heap_max_size_bytes);
+          .Add(l, With(jl, {{"java_version", j->java_version}}), 1);
+      f.Get("container_jvm_heap_size_bytes", kGauge, "Total heap size in bytes").Add(l, jl, j->heap_size_bytes);
+      f.Get("container_jvm_heap_used_bytes", kGauge, "Used heap size in bytes").Add(l, jl, j->heap_used_bytes);
+      f.Get("container_jvm_heap_max_size_bytes", kGauge, "Maximum heap size in bytes").Add(l, jl, j->heap_max_size_bytes);
       for (const auto& [gc, secs] : j->gc_seconds)
         f.Get("container_jvm_gc_time_seconds", kCounter, "Time spent in the given JVM garbage collector in seconds")
-            .Add(With(jl, {{"gc", gc}}), secs);
+            .Add(l, With(jl, {{"gc", gc}}), secs);
       f.Get("container_jvm_safepoint_time_seconds", kCounter,
             "Time the application has been stopped for safepoint operations in seconds")
-          .Add(jl, j->safepoint_seconds);
+          .Add(l, jl, j->safepoint_seconds);
       f.Get("container_jvm_safepoint_sync_time_seconds", kCounter,
             "Time spent getting to safepoints in seconds")
-          .Add(jl, j->safepoint_sync_seconds);
+          .Add(l, jl, j->safepoint_sync_seconds);
     }
     std::set<std::string> types;
     for (const auto& [pid, p] : c.processes)
       if (!p.app_type.empty() && types.size() < kMaxAppTypesPerContainer) types.insert(p.app_type);
     for (const std::string& t : types)
       f.Get("container_application_type", kGauge, "Type of the application running in the container (e.g. memcached)")
-          .Add(With(l, {{"application_type", t}}), 1);
+          .Add(l, {{"application_type", t}}, 1);
   }
   f.Get("coroot_agent_containers", kGauge, "Containers the agent tracks (incl. younger than --min-container-age)")
       .Add({}, static_cast<double>(containers_.size()));

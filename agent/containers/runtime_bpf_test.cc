@@ -65,6 +65,7 @@ bool Exists(const std::string& p) {
 double Value(ContainerRegistry& r, const std::string& metric, const std::string& id) {
   std::vector<prom::MetricFamily> fams;
   r.Collect(&fams);
+  prom::Flatten(&fams);
   for (const auto& f : fams)
     if (f.name == metric)
       for (const auto& s : f.samples)
@@ -97,6 +98,7 @@ struct Live {
     registry.Scan();
     std::vector<prom::MetricFamily> fams;
     registry.Collect(&fams);
+    prom::Flatten(&fams);
     auto t0 = Clock::now();
     probes->ProbeNow();
     auto s = probes->stats();

@@ -105,6 +105,7 @@ TEST(SystemdDbusLiveTest, RegistrySkipsTimerTriggeredUnitsAndLabelsTheOthers) {
     if (skip) continue;
     std::vector<prom::MetricFamily> fams;
     r.Collect(&fams);
+    prom::Flatten(&fams);
     bool labelled = false;
     for (const auto& f : fams)
       if (f.name == "container_info")

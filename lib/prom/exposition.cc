@@ -92,21 +92,27 @@ struct Extra {
   std::string text;  // name="value"
 };
 
-// A series' own labels, then the extra ones it lacks, then le (histogram buckets).
-void WriteLabels(const Labels& labels, const std::vector<Extra>& extra, const Label* le, std::string* out) {
-  if (labels.empty() && extra.empty() && !le) return;
+// A series' common and own labels, then the extra ones it lacks, then le (histogram buckets).
+void WriteLabels(const Labels* common, const Labels& labels, const std::vector<Extra>& extra, const Label* le,
+                 std::string* out) {
+  if ((!common || common->empty()) && labels.empty() && extra.empty() && !le) return;
   out->push_back('{');
   bool first = true;
   auto comma = [&] {
     if (!first) out->push_back(',');
     first = false;
   };
+  if (common)
+    for (const auto& l : *common) {
+      comma();
+      AppendLabel(l, out);
+    }
   for (const auto& l : labels) {
     comma();
     AppendLabel(l, out);
   }
   for (const Extra& e : extra) {
-    if (HasLabel(labels, *e.name)) continue;
+    if (HasLabel(labels, *e.name) || (common && HasLabel(*common, *e.name))) continue;
     comma();
     *out += e.text;
   }
@@ -149,7 +155,8 @@ std::string WriteText(const std::vector<MetricFamily>& families, const Labels& e
   };
   for (const auto& f : families) {
     n += f.help.size() + f.name.size() * 2 + 32;
-    for (const auto& s : f.samples) n += f.name.size() + labels_bytes(s.labels) + 26;
+    for (const auto& s : f.samples)
+      n += f.name.size() + labels_bytes(s.labels) + (s.common ? labels_bytes(*s.common) : 0) + 26;
     for (const auto& h : f.histograms)
       n += (h.upper_bounds.size() + 3) * (f.name.size() + labels_bytes(h.labels) + 60);
   }
@@ -167,7 +174,7 @@ std::string WriteText(const std::vector<MetricFamily>& families, const Labels& e
     out += '\n';
     for (const auto& s : f.samples) {
       out += f.name;
-      WriteLabels(s.labels, extra, nullptr, &out);
+      WriteLabels(s.common.get(), s.labels, extra, nullptr, &out);
       out += ' ';
       AppendValue(s.value, &out);
       out += '\n';
@@ -177,7 +184,7 @@ std::string WriteText(const std::vector<MetricFamily>& families, const Labels& e
         Label le{"le", FormatValue(h.upper_bounds[i])};
         out += f.name;
         out += "_bucket";
-        WriteLabels(h.labels, extra, &le, &out);
+        WriteLabels(nullptr, h.labels, extra, &le, &out);
         out += ' ';
         AppendUint(h.cumulative_counts[i], &out);
         out += '\n';
@@ -185,19 +192,19 @@ std::string WriteText(const std::vector<MetricFamily>& families, const Labels& e
       Label inf{"le", "+Inf"};
       out += f.name;
       out += "_bucket";
-      WriteLabels(h.labels, extra, &inf, &out);
+      WriteLabels(nullptr, h.labels, extra, &inf, &out);
       out += ' ';
       AppendUint(h.count, &out);
       out += '\n';
       out += f.name;
       out += "_sum";
-      WriteLabels(h.labels, extra, nullptr, &out);
+      WriteLabels(nullptr, h.labels, extra, nullptr, &out);
       out += ' ';
       AppendValue(h.sum, &out);
       out += '\n';
       out += f.name;
       out += "_count";
-      WriteLabels(h.labels, extra, nullptr, &out);
+      WriteLabels(nullptr, h.labels, extra, nullptr, &out);
       out += ' ';
       AppendUint(h.count, &out);
       out += '\n';

@@ -110,6 +110,37 @@ TEST(Exposition, ConstLabelsWrittenByTheWriter) {
             "m{machine_id=\"m1\",system_uuid=\"u1\"} 3\n");
 }
 
+// Samples holding a container's labels in common: written before their own, an extra label they
+// have in common not added again; Gather and Flatten put them into each sample's labels.
+TEST(Exposition, CommonLabelsAreWrittenAndFlattened) {
+  struct Shared : ICollector {
+    void Collect(std::vector<MetricFamily>* out) override {
+      auto common = std::make_shared<const Labels>(Labels{{"container_id", "/c"}, {"machine_id", "own"}});
+      MetricFamily f("m", MetricType::kGauge, "h");
+      f.Add(common, {}, 1);
+      f.Add(common, {{"kind", "some"}}, 2);
+      out->push_back(std::move(f));
+    }
+  };
+  Registry reg;
+  reg.Register(std::make_shared<Shared>());
+  reg.SetConstLabels({{"machine_id", "m1"}, {"system_uuid", "u1"}});
+  Gathered g = reg.GatherApart();
+  EXPECT_EQ(WriteText(g.families, g.const_labels),
+            "# HELP m h\n# TYPE m gauge\n"
+            "m{container_id=\"/c\",machine_id=\"own\",system_uuid=\"u1\"} 1\n"
+            "m{container_id=\"/c\",machine_id=\"own\",kind=\"some\",system_uuid=\"u1\"} 2\n");
+  std::vector<MetricFamily> flat = reg.Gather();
+  ASSERT_EQ(flat[0].samples.size(), 2u);
+  EXPECT_EQ(flat[0].samples[1].common, nullptr);
+  EXPECT_EQ(flat[0].samples[1].labels, (Labels{{"container_id", "/c"},
+                                               {"kind", "some"},
+                                               {"machine_id", "own"},
+                                               {"system_uuid", "u1"}}));
+  Flatten(&g.families);
+  EXPECT_EQ(g.families[0].samples[0].labels, (Labels{{"container_id", "/c"}, {"machine_id", "own"}}));
+}
+
 TEST(Exposition, FormatValue) {
   EXPECT_EQ(FormatValue(0.1), "0.1");
   EXPECT_EQ(FormatValue(1.0 / 3), "0.3333333333333333");

@@ -31,8 +31,18 @@ static void Finish(Labels* labels, const Labels& extra) {
   if (!sorted) std::sort(labels->begin(), labels->end());
 }
 
+void Flatten(std::vector<MetricFamily>* families) {
+  for (auto& f : *families)
+    for (auto& s : f.samples) {
+      if (!s.common) continue;
+      s.labels.insert(s.labels.begin(), s.common->begin(), s.common->end());
+      s.common.reset();
+    }
+}
+
 std::vector<MetricFamily> Registry::Gather() const {
   Gathered g = GatherApart();
+  Flatten(&g.families);
   for (auto& f : g.families) {
     for (auto& s : f.samples) Finish(&s.labels, g.const_labels);
     for (auto& h : f.histograms) Finish(&h.labels, g.const_labels);

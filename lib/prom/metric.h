@@ -22,6 +22,10 @@ enum class MetricType { kGauge, kCounter, kHistogram };
 struct Sample {
   Labels labels;  // without __name__
   double value = 0;
+  // Labels many samples have in common (a container's container_id and app_id), held once rather
+  // than copied into each; they come before `labels`, whose names differ from theirs. Readers that
+  // look at `labels` alone get them there from Registry::Gather or Flatten.
+  std::shared_ptr<const Labels> common;
 };
 
 struct HistogramSample {
@@ -41,8 +45,14 @@ struct MetricFamily {
 
   MetricFamily() = default;
   MetricFamily(std::string n, MetricType t, std::string h) : name(std::move(n)), help(std::move(h)), type(t) {}
-  void Add(Labels labels, double value) { samples.push_back({std::move(labels), value}); }
+  void Add(Labels labels, double value) { samples.push_back({std::move(labels), value, nullptr}); }
+  void Add(const std::shared_ptr<const Labels>& common, Labels labels, double value) {
+    samples.push_back({std::move(labels), value, common});
+  }
 };
+
+// Puts every sample's common labels into its own labels.
+void Flatten(std::vector<MetricFamily>* families);
 
 // Anything that contributes metrics. Collect runs on the gathering thread; it must be bounded in
 // time and memory, and report its own failures as metrics or logs rather than throwing.

@@ -13,14 +13,17 @@ using protowire::Writer;
 
 namespace {
 
-Labels SeriesLabels(const std::string& name, const Labels& labels, const Labels& extra, const Label* le) {
+Labels SeriesLabels(const std::string& name, const Labels* common, const Labels& labels, const Labels& extra,
+                    const Label* le) {
   Labels out;
-  out.reserve(labels.size() + extra.size() + 2);
+  out.reserve((common ? common->size() : 0) + labels.size() + extra.size() + 2);
   out.push_back({"__name__", name});
+  if (common) out.insert(out.end(), common->begin(), common->end());
   for (const auto& l : labels) out.push_back(l);
+  const size_t own = out.size();
   for (const auto& l : extra) {
     bool present = false;
-    for (const auto& have : labels) present = present || have.name == l.name;
+    for (size_t i = 1; i < own; i++) present = present || out[i].name == l.name;
     if (!present) out.push_back(l);
   }
   if (le) out.push_back(*le);
@@ -45,19 +48,19 @@ WriteRequest FromFamilies(const std::vector<MetricFamily>& families, int64_t ts,
     if (f.samples.empty() && f.histograms.empty()) continue;
     req.metadata.push_back({MetadataType(f.type), f.name, f.help, ""});
     for (const auto& s : f.samples)
-      req.series.push_back({SeriesLabels(f.name, s.labels, extra, nullptr), {{s.value, ts}}});
+      req.series.push_back({SeriesLabels(f.name, s.common.get(), s.labels, extra, nullptr), {{s.value, ts}}});
     for (const auto& h : f.histograms) {
       for (size_t i = 0; i < h.upper_bounds.size(); i++) {
         Label le{"le", FormatValue(h.upper_bounds[i])};
-        req.series.push_back({SeriesLabels(f.name + "_bucket", h.labels, extra, &le),
+        req.series.push_back({SeriesLabels(f.name + "_bucket", nullptr, h.labels, extra, &le),
                               {{static_cast<double>(h.cumulative_counts[i]), ts}}});
       }
       Label inf{"le", "+Inf"};
       req.series.push_back(
-          {SeriesLabels(f.name + "_bucket", h.labels, extra, &inf), {{static_cast<double>(h.count), ts}}});
-      req.series.push_back({SeriesLabels(f.name + "_sum", h.labels, extra, nullptr), {{h.sum, ts}}});
+          {SeriesLabels(f.name + "_bucket", nullptr, h.labels, extra, &inf), {{static_cast<double>(h.count), ts}}});
+      req.series.push_back({SeriesLabels(f.name + "_sum", nullptr, h.labels, extra, nullptr), {{h.sum, ts}}});
       req.series.push_back(
-          {SeriesLabels(f.name + "_count", h.labels, extra, nullptr), {{static_cast<double>(h.count), ts}}});
+          {SeriesLabels(f.name + "_count", nullptr, h.labels, extra, nullptr), {{static_cast<double>(h.count), ts}}});
     }
   }
   return req;

@@ -42,6 +42,21 @@ TEST(RemoteWrite, FamiliesRoundTrip) {
   EXPECT_EQ(decoded->metadata[1].help, "latency");
 }
 
+// A sample's common labels go into its series, sorted with its own; an extra label of the same
+// name as a common one is not added.
+TEST(RemoteWrite, CommonLabelsGoIntoTheSeries) {
+  MetricFamily f("container_restarts_total", MetricType::kCounter, "r");
+  auto common = std::make_shared<const Labels>(Labels{{"container_id", "/c"}, {"app_id", "/a"}});
+  f.Add(common, {{"kind", "x"}}, 3);
+  auto req = FromFamilies({f}, 1, {{"job", "j"}, {"container_id", "other"}});
+  ASSERT_EQ(req.series.size(), 1u);
+  EXPECT_EQ(req.series[0].labels, (Labels{{"__name__", "container_restarts_total"},
+                                          {"app_id", "/a"},
+                                          {"container_id", "/c"},
+                                          {"job", "j"},
+                                          {"kind", "x"}}));
+}
+
 TEST(RemoteWrite, MalformedInputIsRejected) {
   WriteRequest req;
   req.series.push_back({{{"__name__", "up"}, {"job", "x"}}, {{1.0, 1000}}});
