@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <unordered_map>
 
 namespace coroot::prom {
 
@@ -92,29 +93,34 @@ struct Extra {
   std::string text;  // name="value"
 };
 
+// Labels that many series share (Sample::common), formatted once per text: name="value",...
+struct CommonText {
+  std::string text;
+  std::vector<bool> has_extra;  // by index of the extra labels: common has a label of that name
+};
+
 // A series' common and own labels, then the extra ones it lacks, then le (histogram buckets).
-void WriteLabels(const Labels* common, const Labels& labels, const std::vector<Extra>& extra, const Label* le,
+void WriteLabels(const CommonText* common, const Labels& labels, const std::vector<Extra>& extra, const Label* le,
                  std::string* out) {
-  if ((!common || common->empty()) && labels.empty() && extra.empty() && !le) return;
+  if ((!common || common->text.empty()) && labels.empty() && extra.empty() && !le) return;
   out->push_back('{');
   bool first = true;
   auto comma = [&] {
     if (!first) out->push_back(',');
     first = false;
   };
-  if (common)
-    for (const auto& l : *common) {
-      comma();
-      AppendLabel(l, out);
-    }
+  if (common && !common->text.empty()) {
+    comma();
+    *out += common->text;
+  }
   for (const auto& l : labels) {
     comma();
     AppendLabel(l, out);
   }
-  for (const Extra& e : extra) {
-    if (HasLabel(labels, *e.name) || (common && HasLabel(*common, *e.name))) continue;
+  for (size_t i = 0; i < extra.size(); i++) {
+    if (HasLabel(labels, *extra[i].name) || (common && common->has_extra[i])) continue;
     comma();
-    *out += e.text;
+    *out += extra[i].text;
   }
   if (le) {
     comma();
@@ -137,6 +143,7 @@ std::string FormatValue(double v) {
 }
 
 std::string WriteText(const std::vector<MetricFamily>& families, const Labels& extra_labels) {
+  std::unordered_map<const Labels*, CommonText> commons;  // each formatted at its first series
   std::vector<Extra> extra;
   for (const Label& l : extra_labels) {
     extra.push_back({&l.name, {}});
@@ -174,7 +181,19 @@ std::string WriteText(const std::vector<MetricFamily>& families, const Labels& e
     out += '\n';
     for (const auto& s : f.samples) {
       out += f.name;
-      WriteLabels(s.common.get(), s.labels, extra, nullptr, &out);
+      const CommonText* common = nullptr;
+      if (s.common) {
+        auto [it, added] = commons.try_emplace(s.common.get());
+        if (added) {
+          for (const Label& l : *s.common) {
+            if (!it->second.text.empty()) it->second.text.push_back(',');
+            AppendLabel(l, &it->second.text);
+          }
+          for (const Extra& e : extra) it->second.has_extra.push_back(HasLabel(*s.common, *e.name));
+        }
+        common = &it->second;
+      }
+      WriteLabels(common, s.labels, extra, nullptr, &out);
       out += ' ';
       AppendValue(s.value, &out);
       out += '\n';
