@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "agent/config/config.h"
+#include "agent/containers/proc_pid.h"
 #include "agent/containers/registry.h"
 #include "agent/export/metrics_pusher.h"
 #include "agent/node/cloud/cloud_info.h"
@@ -164,6 +165,9 @@ int main(int argc, char** argv) {
       containers->SetProcessEvents(true);
       if (proc_events->move_hook_attached())
         containers->SetMoveEvents([pe = proc_events] { return pe->kernel_drops(); });
+      // Scans list processes through the task iterator where /proc has the kernel's global pids.
+      if (agent::containers::ProcIsOfInitialPidNamespace(container_options.proc_root))
+        containers->SetPidLister(agent::tracer::ProcessLister(proc_events));
       // Container delays from one read of the task iterator per gather instead of a netlink
       // round trip per process.
       if (proc_events->ReadTaskDelays().ok()) {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "agent/containers/delay_source.h"
+#include "agent/containers/proc_pid.h"
 #include "agent/containers/registry.h"
 #include "agent/tracer/cgroup_stats_iter.h"
 #include "agent/tracer/proc_tracer.h"
@@ -123,8 +124,9 @@ long Scrape(int port) {
 
 }  // namespace
 
-// With eBPF, as main.cc: delays from the task iterator (one read per gather), and process moves as
-// events (cached pids are not read again while the kernel loses no event). Null (delays stay on
+// With eBPF, as main.cc: delays from the task iterator (one read per gather), process moves as
+// events (cached pids are not read again while the kernel loses no event), scans listing
+// processes through the task iterator. Null (delays stay on
 // netlink) where the iterator cannot load.
 std::shared_ptr<agent::tracer::ProcTracer> UseProcTracer(ContainerRegistry* r) {
   auto tracer = agent::tracer::ProcTracer::Start({}, [](const coroot_proc_event&) {});
@@ -132,6 +134,7 @@ std::shared_ptr<agent::tracer::ProcTracer> UseProcTracer(ContainerRegistry* r) {
   std::shared_ptr<agent::tracer::ProcTracer> shared = std::move(tracer).value();
   r->SetDelaySource(std::make_unique<SnapshotDelaySource>(agent::tracer::TaskDelaysReader(shared)));
   if (shared->move_hook_attached()) r->SetMoveEvents([shared] { return shared->kernel_drops(); });
+  if (ProcIsOfInitialPidNamespace("/proc")) r->SetPidLister(agent::tracer::ProcessLister(shared));
   return shared;
 }
 

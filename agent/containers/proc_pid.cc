@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 #include "agent/containers/proc_pid.h"
 
 #include <dirent.h>
@@ -28,6 +29,12 @@ std::vector<int> ListPids(const std::string& proc_root, size_t max_pids, bool* t
   closedir(d);
   std::sort(pids.begin(), pids.end());
   return pids;
+}
+
+bool ProcIsOfInitialPidNamespace(const std::string& proc_root) {
+  constexpr uint64_t kInitPidNamespaceInode = 0xEFFFFFFCu;
+  struct stat st {};
+  return stat((proc_root + "/self/ns/pid").c_str(), &st) == 0 && static_cast<uint64_t>(st.st_ino) == kInitPidNamespaceInode;
 }
 
 StatusOr<uint64_t> ParseStartTicks(std::string_view stat) {

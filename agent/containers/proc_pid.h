@@ -12,6 +12,12 @@ namespace coroot::agent::containers {
 // Numeric entries of <proc_root>, ascending; at most max_pids (the rest is reported via *truncated).
 std::vector<int> ListPids(const std::string& proc_root, size_t max_pids, bool* truncated = nullptr);
 
+// True when <proc_root> is a procfs in which this process sits in the initial pid namespace, so
+// that its pids are the kernel's global ones, as eBPF sees them (that namespace's inode number is
+// fixed: PROC_PID_INIT_INO). /proc/1 may be closed to us; <proc_root>/self is not. A host /proc
+// seen from a container's pid namespace says false: the caller then keeps reading /proc.
+bool ProcIsOfInitialPidNamespace(const std::string& proc_root);
+
 // /proc/<pid>/stat field 22, the start time in clock ticks since boot. The command name (field 2)
 // may hold spaces and parentheses, so fields are counted after the last ')'.
 StatusOr<uint64_t> ParseStartTicks(std::string_view stat);

@@ -1,6 +1,7 @@
 #include "agent/containers/proc_pid.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,6 +36,14 @@ TEST(ProcPidTest, BootTime) {
   EXPECT_EQ(*ParseBootTime("cpu 1 2 3\nbtime 1764460800\nprocesses 5\n"), 1764460800u);
   EXPECT_FALSE(ParseBootTime("cpu 1\n").ok());
   EXPECT_FALSE(ParseBootTime("btime x\n").ok());
+}
+
+TEST(ProcPidTest, InitialPidNamespace) {
+  // These tests run in the host's pid namespace (they make cgroups and load BPF as root).
+  struct stat st {};
+  ASSERT_EQ(stat("/proc/self/ns/pid", &st), 0);
+  EXPECT_EQ(ProcIsOfInitialPidNamespace("/proc"), st.st_ino == 0xEFFFFFFCu);
+  EXPECT_FALSE(ProcIsOfInitialPidNamespace("/nonexistent"));
 }
 
 TEST(ProcPidTest, LiveSelf) {

@@ -265,7 +265,7 @@ void ContainerRegistry::Scan() {
     const PidCache* pc;  // a node of the new cache (std::map nodes stay put when it is moved)
   };
   bool truncated = false;
-  std::vector<int> pids = ListPids(options_.proc_root, options_.max_processes, &truncated);
+  std::vector<int> pids = ListProcesses(&truncated);
   std::vector<Seen> seen;
   seen.reserve(pids.size());
   const uint64_t scan = scans_ + 1;  // scans_ is only written by Scan(), which does not run concurrently
@@ -510,6 +510,32 @@ void ContainerRegistry::SetDelaySource(std::unique_ptr<DelaySource> source) {
   std::lock_guard<std::mutex> lock(mu_);
   delays_ = std::move(source);
   for (auto& [id, c] : containers_) c.delays.Rebase();
+}
+
+std::vector<int> ContainerRegistry::ListProcesses(bool* truncated) {
+  PidLister lister;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    lister = pid_lister_;
+  }
+  if (lister) {
+    StatusOr<std::vector<int>> listed = lister();
+    if (listed.ok()) {
+      std::vector<int> pids = std::move(listed).value();
+      if (!std::is_sorted(pids.begin(), pids.end())) std::sort(pids.begin(), pids.end());
+      *truncated = pids.size() > options_.max_processes;
+      if (*truncated) pids.resize(options_.max_processes);
+      return pids;
+    }
+    if (!pid_lister_warned_) LOG(WARNING) << "listing processes: " << listed.status().ToString() << "; reading /proc";
+    pid_lister_warned_ = true;
+  }
+  return ListPids(options_.proc_root, options_.max_processes, truncated);
+}
+
+void ContainerRegistry::SetPidLister(PidLister lister) {
+  std::lock_guard<std::mutex> lock(mu_);
+  pid_lister_ = std::move(lister);
 }
 
 void ContainerRegistry::SetMoveEvents(std::function<uint64_t()> lost) {

@@ -141,6 +141,11 @@ class ContainerRegistry : public prom::ICollector {
   // again every revalidate_every_scans (a move, or a pid's reuse, would have been an event);
   // when it has grown, the next scan reads every process's cgroup again.
   void SetMoveEvents(std::function<uint64_t()> lost);
+  // Where scans list the host's processes instead of reading the /proc directory (the agent hands
+  // over the eBPF task iterator: one read() rather than the kernel making a /proc dentry for each
+  // process). Its pids must be those of proc_root's namespace. When it fails, scans read /proc.
+  using PidLister = std::function<StatusOr<std::vector<int>>()>;
+  void SetPidLister(PidLister lister);
   // Replaces where container delays come from (the agent hands over the eBPF task iterator once
   // it runs). Counters keep their totals; each container's next gather only takes baselines.
   void SetDelaySource(std::unique_ptr<DelaySource> source);
@@ -232,6 +237,8 @@ class ContainerRegistry : public prom::ICollector {
   void AddProcessFromEvent(int pid, uint64_t cgroup_v2_id, uint64_t boot_ns, bool moved);
   // Remembers a cgroup's v2 id (mu_ held), bounded.
   void LearnV2IdLocked(const cgroup::ProcCgroup& paths, const std::string& cg_id);
+  // The pids a scan looks at, sorted (the lister's or /proc's), at most max_processes.
+  std::vector<int> ListProcesses(bool* truncated);
 
   RegistryOptions options_;
   std::vector<std::regex> allow_, deny_;
@@ -255,6 +262,8 @@ class ContainerRegistry : public prom::ICollector {
   bool exited_overflow_ = false;  // more than that: the next scan reads every pid
   std::function<uint64_t()> events_lost_;  // set by SetMoveEvents: moves are events
   uint64_t events_lost_seen_ = 0;          // Scan()'s last reading of it
+  PidLister pid_lister_;                   // empty: readdir of proc_root
+  bool pid_lister_warned_ = false;
   std::unordered_map<uint64_t, std::string> v2_ids_;  // v2 cgroup id → cgroup id ("" = not found)
   std::atomic<bool> oom_from_ebpf_{false}, process_events_{false};
   struct PidCache {

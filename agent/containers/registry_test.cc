@@ -314,6 +314,28 @@ TEST(RegistryTest, WithMoveEventsCgroupsAreReadAgainOnlyAfterLostEvents) {
   EXPECT_TRUE(in(kNginx));
 }
 
+// A pid lister replaces the readdir of /proc; when it fails, scans read /proc.
+TEST(RegistryTest, ScansListProcessesThroughTheLister) {
+  FakeHost h;
+  h.AddProcess(100, 5000, "0::/system.slice/containerd.service\n", "");
+  h.AddProcess(200, 5000, "0::/system.slice/nginx.service\n", "");
+  ContainerRegistry r(h.Options());
+  bool fail = false;
+  int calls = 0;
+  r.SetPidLister([&]() -> StatusOr<std::vector<int>> {
+    calls++;
+    if (fail) return Unavailable("no iterator");
+    return std::vector<int>{200};
+  });
+  r.Scan();
+  EXPECT_EQ(calls, 1);
+  ASSERT_EQ(r.Containers().size(), 1u);
+  EXPECT_EQ(r.Containers()[0].id, kNginx);
+  fail = true;
+  r.Scan();
+  EXPECT_EQ(r.Containers().size(), 2u);
+}
+
 TEST(RegistryTest, DeadContainersAreDropped) {
   FakeHost h;
   h.AddProcess(100, 5000, "0::/system.slice/nginx.service\n", "");

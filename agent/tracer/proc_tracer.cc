@@ -188,6 +188,21 @@ containers::SnapshotDelaySource::Reader TaskDelaysReader(std::shared_ptr<ProcTra
   };
 }
 
+std::function<StatusOr<std::vector<int>>()> ProcessLister(std::shared_ptr<ProcTracer> tracer) {
+  return [tracer]() -> StatusOr<std::vector<int>> {
+    std::vector<int> out;
+    bool init = false;
+    RETURN_IF_ERROR(tracer->ForEachTaskDelay([&](const coroot_task_delay& t) {
+      if (t.tid == t.tgid) out.push_back(static_cast<int>(t.tgid));
+      init = init || t.tgid == 1;
+    }));
+    // The task iterator starts after pid 1 (seen on 6.18: its first record is pid 2), and pid 1
+    // lives as long as the namespace does.
+    if (!init) out.insert(out.begin(), 1);
+    return out;  // ascending: the iterator goes by tid
+  };
+}
+
 void ProcTracer::Run() {
   while (!stop_.load()) {
     int n = WaitForRing(rb_, static_cast<int>(options_.poll_timeout.count()));

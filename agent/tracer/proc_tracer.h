@@ -78,5 +78,8 @@ class ProcTracer {
 
 // The registry's reader of every task's delays over the tracer's task iterator.
 containers::SnapshotDelaySource::Reader TaskDelaysReader(std::shared_ptr<ProcTracer> tracer);
+// Every process of the host (thread group leaders) over the same iterator, as pids of the initial
+// pid namespace: the registry's lister for /proc of that namespace.
+std::function<StatusOr<std::vector<int>>()> ProcessLister(std::shared_ptr<ProcTracer> tracer);
 
 }  // namespace coroot::agent::tracer
