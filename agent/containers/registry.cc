@@ -358,10 +358,12 @@ void ContainerRegistry::Scan() {
     }
     decisions_[cg_id] = std::move(d);
   }
-  if (!made.empty())  // v2 ids of new cgroups, for the eBPF process events
+  if (!made.empty()) {  // v2 ids of new cgroups, for the eBPF process events: one stat per cgroup
+    std::set<std::string_view> unlearned;
+    for (const auto& m : made) unlearned.insert(m.first);
     for (const Seen& s : seen)
-      if (std::any_of(made.begin(), made.end(), [&](const auto& m) { return m.first == s.pc->cg_id; }))
-        LearnV2IdLocked(*s.pc->cg, s.pc->cg_id);
+      if (unlearned.erase(s.pc->cg_id)) LearnV2IdLocked(*s.pc->cg, s.pc->cg_id);
+  }
 
   std::set<std::string> refused;
   // The container of each shared ProcCgroup (null: none we report), looked up once.
