@@ -35,6 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)AppIdFor(text);
   (void)GvisorSandboxId(text);
   (void)ParseFlatKeyed(text);
+  FlatKey keys[] = {{"total_rss"}, {"anon"}, {"file"}};
+  LookupFlatKeyed(text, keys, 3);
   (void)ParseSingleInt(text);
   (void)ParseCpuMax(text);
   (void)ParsePressure(text);
