@@ -1,6 +1,7 @@
-// CPU time and RSS of one container-collection cycle (registry Scan + Gather, i.e. Collect and the
-// constant labels as the agent's /metrics, + text exposition) over real cgroups and processes made
-// here, beside Debian's prometheus-node-exporter doing its default collection in the same run.
+// CPU time and RSS of one collection cycle (registry Scan + Gather of the node and container
+// collectors with the constant labels, as the agent's /metrics, + text exposition) over real
+// cgroups and processes made here, beside Debian's prometheus-node-exporter doing its default
+// collection in the same run.
 // Root only. Prints figures, asserts nothing:
 //   build/bench/containers_bench [containers=200] [processes=2000] [cycles=50]
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include "agent/containers/delay_source.h"
 #include "agent/containers/proc_pid.h"
 #include "agent/containers/registry.h"
+#include "agent/node/node_collector.h"
 #include "agent/tracer/cgroup_stats_iter.h"
 #include "agent/tracer/proc_tracer.h"
 #include "lib/cgroup/cgroupfs.h"
@@ -212,7 +214,9 @@ int main(int argc, char** argv) {
   if (!r.Init().ok()) return 1;
   // Gathered as the agent's /metrics does: through prom::Registry, and the text writer adds the
   // constant labels (this host's machine_id and a system_uuid of the usual length) to every sample.
+  // With the node-level collector, as the agent's /metrics (node_exporter's scrape is node-level).
   prom::Registry gather;
+  gather.Register(std::make_shared<agent::node::NodeCollector>());
   gather.Register(std::shared_ptr<prom::ICollector>(&r, [](prom::ICollector*) {}));
   {
     std::string machine_id = "0123456789abcdef0123456789abcdef";
@@ -351,7 +355,7 @@ int main(int argc, char** argv) {
               "(first cycle of ours, deciding every cgroup: %.1f ms CPU)\n",
               cycles, first);
   std::printf("%-52s %13s %9s %8s %9s %s\n", "program", "CPU ms/scrape", "wall ms", "RSS MB", "bytes", "detail");
-  std::printf("%-52s %13.2f %9.2f %8.1f %9zu %zu containers, %zu samples\n",
+  std::printf("%-52s %13.2f %9.2f %8.1f %9zu %zu containers, %zu samples (node ones too)\n",
               "ours, agent default here: eBPF process events on", ours_default, ebpf.wall, ebpf.rss / 1024.0, bytes,
               found, samples);
   std::printf("    Gather %.2f + text %.2f + /proc scan %.2f every 4th scrape (60 s scans, 15 s scrapes); "
