@@ -115,6 +115,13 @@ std::vector<prom::MetricFamily> Gather(ContainerRegistry& r) {
 
 const std::string kNginx = "/system.slice/nginx.service";
 
+// Whether the registry has pid as the only process of container id.
+bool HasOnly(ContainerRegistry& r, const std::string& id, int pid) {
+  for (const auto& c : r.Containers())
+    if (c.id == id && c.pids == std::vector<int>{pid}) return true;
+  return false;
+}
+
 TEST(RegistryTest, ReportsAServiceWithTheKernelsValues) {
   FakeHost h;
   h.AddServiceCgroup(kNginx, "1");
@@ -275,16 +282,12 @@ TEST(RegistryTest, CgroupIsReadAgainOnExecAndPeriodically) {
   EXPECT_EQ(r.Containers()[0].pids, std::vector<int>{100});
   r.Scan();
   r.Scan();
-  bool moved = false;
-  for (const auto& c : r.Containers()) moved |= c.id == kNginx && c.pids == std::vector<int>{100};
-  EXPECT_TRUE(moved);
+  EXPECT_TRUE(HasOnly(r, kNginx, 100));
   // An exec (new comm) is noticed on the next scan.
   h.Write("proc/100/cgroup", "0::/system.slice/redis.service\n");
   h.Write("proc/100/stat", "100 (redis-server) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5000 1000 10\n");
   r.Scan();
-  bool execd = false;
-  for (const auto& c : r.Containers()) execd |= c.id == "/system.slice/redis.service" && c.pids == std::vector<int>{100};
-  EXPECT_TRUE(execd);
+  EXPECT_TRUE(HasOnly(r, "/system.slice/redis.service", 100));
 }
 
 // With move events the cache of pids is trusted: no periodic re-read (a move would have been an
@@ -302,16 +305,11 @@ TEST(RegistryTest, WithMoveEventsCgroupsAreReadAgainOnlyAfterLostEvents) {
   ASSERT_EQ(r.Containers().size(), 1u);
   h.Write("proc/100/cgroup", "0::/system.slice/nginx.service\n");  // moved, and no event came
   for (int i = 0; i < 5; i++) r.Scan();
-  auto in = [&](const std::string& id) {
-    for (const auto& c : r.Containers())
-      if (c.id == id && c.pids == std::vector<int>{100}) return true;
-    return false;
-  };
-  EXPECT_TRUE(in("/system.slice/containerd.service"));
-  EXPECT_FALSE(in(kNginx));
+  EXPECT_TRUE(HasOnly(r, "/system.slice/containerd.service", 100));
+  EXPECT_FALSE(HasOnly(r, kNginx, 100));
   lost = 3;  // the ring was full once: events may be missing
   r.Scan();
-  EXPECT_TRUE(in(kNginx));
+  EXPECT_TRUE(HasOnly(r, kNginx, 100));
 }
 
 // A pid lister replaces the readdir of /proc; when it fails, scans read /proc.

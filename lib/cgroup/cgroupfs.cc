@@ -62,17 +62,24 @@ CgroupFs DetectCgroupFs(const std::string& root) {
 
 namespace {
 
+// fn(line) for each '\n'-separated line, the last one (after the final '\n') too.
+template <typename Fn>
+void ForEachLine(std::string_view text, Fn fn) {
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    fn(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+}
+
 // Calls fn(key, value) for each valid "key value" line in order and returns the number of invalid
 // ones. A line is split on spaces and tabs into exactly two fields, the second an unsigned integer.
 template <typename Fn>
 int ForEachFlatKeyed(std::string_view text, Fn fn) {
   int skipped = 0;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  ForEachLine(text, [&](std::string_view line) {
     std::string_view f[3];
     size_t nf = 0, i = 0;
     while (i < line.size() && nf < 3) {
@@ -81,14 +88,14 @@ int ForEachFlatKeyed(std::string_view text, Fn fn) {
       while (i < line.size() && line[i] != ' ' && line[i] != '\t') i++;
       if (i > start) f[nf++] = line.substr(start, i - start);
     }
-    if (nf == 0) continue;
+    if (nf == 0) return;
     uint64_t v = 0;
     if (nf != 2 || !ParseUint64(f[1], &v)) {
       skipped++;
-      continue;
+      return;
     }
     if (!fn(f[0], v)) skipped++;
-  }
+  });
   return skipped;
 }
 
@@ -109,12 +116,7 @@ void LookupFlatKeyed(std::string_view text, FlatKey* keys, size_t n) {
   // With fewer lines than kMaxKeys the map's bound cannot bite, so only the lines of wanted keys
   // need splitting and parsing (memory.stat has ~40 lines and 2-3 are wanted, every gather).
   if (static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) < kMaxKeys) {
-    size_t pos = 0;
-    while (pos < text.size()) {
-      size_t nl = text.find('\n', pos);
-      if (nl == std::string_view::npos) nl = text.size();
-      std::string_view line = text.substr(pos, nl - pos);
-      pos = nl + 1;
+    ForEachLine(text, [&](std::string_view line) {
       size_t start = 0;
       while (start < line.size() && (line[start] == ' ' || line[start] == '\t')) start++;
       size_t end = start;
@@ -128,7 +130,7 @@ void LookupFlatKeyed(std::string_view text, FlatKey* keys, size_t n) {
           return true;
         });
       }
-    }
+    });
     return;
   }
   // The map keeps the first kMaxKeys distinct keys; the kernel's files repeat no key, so counting
