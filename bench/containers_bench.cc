@@ -4,6 +4,7 @@
 // collection in the same run.
 // Root only. Prints figures, asserts nothing:
 //   build/bench/containers_bench [containers=200] [processes=2000] [cycles=50]
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -172,6 +173,18 @@ int main(int argc, char** argv) {
   auto self = cgroup::ReadProcCgroup("/proc", getpid());
   const std::string mem_base = self.ok() ? self->Path("memory") : "";
   const std::string slice = "/system.slice";
+  // Cgroups left by a run that was killed (its pid is gone) would be walked too: removed first.
+  for (const std::string& parent : {fs.V1("cpu", slice), fs.V1("cpuacct", slice), fs.V1("blkio", slice),
+                                    fs.V1("memory", mem_base + slice), fs.V2(slice)}) {
+    DIR* d = opendir(parent.c_str());
+    if (!d) continue;
+    while (dirent* e = readdir(d)) {
+      int pid = 0;
+      if (std::sscanf(e->d_name, "coroot-bench-%d-", &pid) == 1 && pid != getpid() && kill(pid, 0) != 0)
+        rmdir((parent + "/" + e->d_name).c_str());
+    }
+    closedir(d);
+  }
   std::vector<std::vector<std::string>> procs_files(static_cast<size_t>(containers));
   std::vector<cgroup::CgroupDirs> bench_dirs;  // for the per-file costs at the end
   for (int i = 0; i < containers; i++) {

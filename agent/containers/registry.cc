@@ -529,7 +529,9 @@ std::vector<int> ContainerRegistry::ListProcesses(bool* truncated) {
       if (*truncated) pids.resize(options_.max_processes);
       return pids;
     }
-    if (!pid_lister_warned_) LOG(WARNING) << "listing processes: " << listed.status().ToString() << "; reading /proc";
+    if (!pid_lister_warned_) {
+      LOG(WARNING) << "listing processes: " << listed.status().ToString() << "; reading /proc";
+    }
     pid_lister_warned_ = true;
   }
   return ListPids(options_.proc_root, options_.max_processes, truncated);
