@@ -129,8 +129,7 @@ long Scrape(int port) {
 
 // With eBPF, as main.cc: delays from the task iterator (one read per gather), process moves as
 // events (cached pids are not read again while the kernel loses no event), scans listing
-// processes through the task iterator. Null (delays stay on
-// netlink) where the iterator cannot load.
+// processes through the task iterator. Null (delays stay on netlink) where it cannot load.
 std::shared_ptr<agent::tracer::ProcTracer> UseProcTracer(ContainerRegistry* r) {
   auto tracer = agent::tracer::ProcTracer::Start({}, [](const coroot_proc_event&) {});
   if (!tracer.ok() || !(*tracer)->ReadTaskDelays().ok()) return nullptr;
@@ -173,9 +172,15 @@ int main(int argc, char** argv) {
   auto self = cgroup::ReadProcCgroup("/proc", getpid());
   const std::string mem_base = self.ok() ? self->Path("memory") : "";
   const std::string slice = "/system.slice";
+  // A path's directory in each hierarchy the bench uses (cpu, cpuacct, blkio, memory, v2).
+  auto dirs_of = [&](const std::string& path) {
+    std::vector<std::string> dirs = {fs.V1("cpu", path), fs.V1("cpuacct", path), fs.V1("blkio", path),
+                                     fs.V1("memory", mem_base + path)};
+    if (fs.v2_root != fs.root) dirs.push_back(fs.V2(path));
+    return dirs;
+  };
   // Cgroups left by a run that was killed (its pid is gone) would be walked too: removed first.
-  for (const std::string& parent : {fs.V1("cpu", slice), fs.V1("cpuacct", slice), fs.V1("blkio", slice),
-                                    fs.V1("memory", mem_base + slice), fs.V2(slice)}) {
+  for (const std::string& parent : dirs_of(slice)) {
     DIR* d = opendir(parent.c_str());
     if (!d) continue;
     while (dirent* e = readdir(d)) {
@@ -189,9 +194,7 @@ int main(int argc, char** argv) {
   std::vector<cgroup::CgroupDirs> bench_dirs;  // for the per-file costs at the end
   for (int i = 0; i < containers; i++) {
     std::string path = slice + "/coroot-bench-" + std::to_string(getpid()) + "-" + std::to_string(i) + ".service";
-    std::vector<std::string> dirs = {fs.V1("cpu", path), fs.V1("cpuacct", path), fs.V1("blkio", path),
-                                     fs.V1("memory", mem_base + path)};
-    if (fs.v2_root != fs.root) dirs.push_back(fs.V2(path));
+    std::vector<std::string> dirs = dirs_of(path);
     bench_dirs.push_back({dirs[0], dirs[1], dirs[3], dirs[2], dirs.size() > 4 ? dirs[4] : ""});
     for (const std::string& d : dirs) {
       std::string parent = d.substr(0, d.rfind('/'));
@@ -225,9 +228,9 @@ int main(int argc, char** argv) {
   o.delay_accounting = true;  // as the agent: CPU and disk delays per container (netlink taskstats)
   ContainerRegistry r(o);
   if (!r.Init().ok()) return 1;
-  // Gathered as the agent's /metrics does: through prom::Registry, and the text writer adds the
-  // constant labels (this host's machine_id and a system_uuid of the usual length) to every sample.
-  // With the node-level collector, as the agent's /metrics (node_exporter's scrape is node-level).
+  // Gathered as the agent's /metrics does: the node and container collectors through
+  // prom::Registry, the text writer adding the constant labels (this host's machine_id and a
+  // system_uuid of the usual length) to every sample. node_exporter's scrape is node-level.
   prom::Registry gather;
   gather.Register(std::make_shared<agent::node::NodeCollector>());
   gather.Register(std::shared_ptr<prom::ICollector>(&r, [](prom::ICollector*) {}));

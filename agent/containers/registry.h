@@ -127,8 +127,8 @@ class ContainerRegistry : public prom::ICollector {
   // kernel's id of the process's v2 cgroup, which still names it after the process is gone.
   void OnProcessStart(int pid, uint64_t cgroup_v2_id, uint64_t boot_ns);
   // A process (its leader: the eBPF hook leaves other threads' moves out) was moved to another
-  // cgroup, once per hierarchy it moved in. A process that lives is attributed to its new cgroup's container at once, and taken off any
-  // other container; it is not counted as a start.
+  // cgroup, once per hierarchy it moved in. A process that lives is attributed to its new
+  // cgroup's container at once, and taken off any other container; it is not counted as a start.
   void OnProcessMoved(int pid);
   void OnProcessExit(int pid, uint64_t cgroup_v2_id, bool oom_killed);
   // True once the oom/mark_victim hook is attached: container_oom_kills_total then counts the

@@ -83,8 +83,8 @@ Status CgroupStatsIter::Read(const std::function<void(uint64_t dev, const coroot
     // the kernel's buffer is read again in twice as many shards (and keeps them).
     for (;;) {
       records.clear();
-      int overflow = 0;
-      for (uint32_t shard = 0; shard < w.shards && overflow == 0; shard++) {
+      bool overflow = false;
+      for (uint32_t shard = 0; shard < w.shards && !overflow; shard++) {
         skel_->data->coroot_cgroup_shards = w.shards;
         skel_->bss->coroot_cgroup_shard = shard;
         int fd = bpf_iter_create(bpf_link__fd(w.link));
@@ -92,10 +92,10 @@ Status CgroupStatsIter::Read(const std::function<void(uint64_t dev, const coroot
         int read_errno = 0;
         Status st = ReadIterRecords<coroot_cgroup_stat>(
             fd, "cgroup iterator of " + w.root, [&](const coroot_cgroup_stat& r) { records.push_back(r); }, &read_errno);
-        if (read_errno == EOPNOTSUPP && w.shards < kMaxShards) overflow = 1;
+        if (read_errno == EOPNOTSUPP && w.shards < kMaxShards) overflow = true;
         else if (!st.ok()) return st;
       }
-      if (overflow == 0) break;
+      if (!overflow) break;
       w.shards *= 2;
     }
     for (const coroot_cgroup_stat& r : records) fn(w.dev, r);

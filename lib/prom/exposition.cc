@@ -99,6 +99,16 @@ struct CommonText {
   std::vector<bool> has_extra;  // by index of the extra labels: common has a label of that name
 };
 
+CommonText FormatCommon(const Labels& common, const std::vector<Extra>& extra) {
+  CommonText c;
+  for (const Label& l : common) {
+    if (!c.text.empty()) c.text.push_back(',');
+    AppendLabel(l, &c.text);
+  }
+  for (const Extra& e : extra) c.has_extra.push_back(HasLabel(common, *e.name));
+  return c;
+}
+
 // A series' common and own labels, then the extra ones it lacks, then le (histogram buckets).
 void WriteLabels(const CommonText* common, const Labels& labels, const std::vector<Extra>& extra, const Label* le,
                  std::string* out) {
@@ -153,19 +163,19 @@ std::string WriteText(const std::vector<MetricFamily>& families, const Labels& e
   size_t n = 0;
   // Sized from the labels (a pass over lengths only), so that the text is not copied as it grows:
   // a busy node's is around a megabyte.
-  size_t extra_bytes = 0;
-  for (const Extra& e : extra) extra_bytes += e.text.size() + 1;
-  auto labels_bytes = [&](const Labels& labels) {
-    size_t b = extra_bytes + 2;
+  size_t line = 2 + 26;  // braces, value and newline
+  for (const Extra& e : extra) line += e.text.size() + 1;
+  auto labels_bytes = [](const Labels& labels) {
+    size_t b = 0;
     for (const auto& l : labels) b += l.name.size() + l.value.size() + 4;
     return b;
   };
   for (const auto& f : families) {
     n += f.help.size() + f.name.size() * 2 + 32;
     for (const auto& s : f.samples)
-      n += f.name.size() + labels_bytes(s.labels) + (s.common ? labels_bytes(*s.common) : 0) + 26;
+      n += f.name.size() + line + labels_bytes(s.labels) + (s.common ? labels_bytes(*s.common) : 0);
     for (const auto& h : f.histograms)
-      n += (h.upper_bounds.size() + 3) * (f.name.size() + labels_bytes(h.labels) + 60);
+      n += (h.upper_bounds.size() + 3) * (f.name.size() + line + labels_bytes(h.labels) + 32);
   }
   out.reserve(n + n / 16);  // and some for escapes
   for (const auto& f : families) {
@@ -183,14 +193,8 @@ std::string WriteText(const std::vector<MetricFamily>& families, const Labels& e
       out += f.name;
       const CommonText* common = nullptr;
       if (s.common) {
-        auto [it, added] = commons.try_emplace(s.common.get());
-        if (added) {
-          for (const Label& l : *s.common) {
-            if (!it->second.text.empty()) it->second.text.push_back(',');
-            AppendLabel(l, &it->second.text);
-          }
-          for (const Extra& e : extra) it->second.has_extra.push_back(HasLabel(*s.common, *e.name));
-        }
+        auto it = commons.find(s.common.get());
+        if (it == commons.end()) it = commons.emplace(s.common.get(), FormatCommon(*s.common, extra)).first;
         common = &it->second;
       }
       WriteLabels(common, s.labels, extra, nullptr, &out);

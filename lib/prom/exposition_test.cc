@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
 
 namespace coroot::prom {
@@ -26,6 +27,24 @@ class Fixed : public ICollector {
     out->push_back(h);
   }
 };
+
+// A collector that gives the families it was made with.
+class Given : public ICollector {
+ public:
+  explicit Given(std::vector<MetricFamily> fams) : fams_(std::move(fams)) {}
+  void Collect(std::vector<MetricFamily>* out) override { out->insert(out->end(), fams_.begin(), fams_.end()); }
+
+ private:
+  std::vector<MetricFamily> fams_;
+};
+
+// A registry of one collector giving fams, with the constant labels machine_id=m1, system_uuid=u1.
+std::unique_ptr<Registry> RegistryOf(std::vector<MetricFamily> fams) {
+  auto reg = std::make_unique<Registry>();
+  reg->Register(std::make_shared<Given>(std::move(fams)));
+  reg->SetConstLabels({{"machine_id", "m1"}, {"system_uuid", "u1"}});
+  return reg;
+}
 
 TEST(Exposition, WritesFamiliesWithConstLabels) {
   Registry reg;
@@ -52,20 +71,12 @@ TEST(Exposition, WritesFamiliesWithConstLabels) {
 // Constant labels go to their sorted places whether a collector's labels come sorted or not, and
 // a label the collector set itself is kept, not doubled.
 TEST(Exposition, ConstLabelsAreMergedInOrder) {
-  struct Mixed : ICollector {
-    void Collect(std::vector<MetricFamily>* out) override {
-      MetricFamily f("m", MetricType::kGauge, "h");
-      f.Add({{"a", "1"}, {"z", "2"}}, 1);                   // sorted
-      f.Add({{"z", "2"}, {"a", "1"}, {"n", "3"}}, 2);       // not sorted
-      f.Add({{"machine_id", "own"}, {"b", "4"}}, 3);        // sets a constant label itself
-      f.Add({}, 4);
-      out->push_back(std::move(f));
-    }
-  };
-  Registry reg;
-  reg.Register(std::make_shared<Mixed>());
-  reg.SetConstLabels({{"machine_id", "m1"}, {"system_uuid", "u1"}});
-  EXPECT_EQ(WriteText(reg.Gather()),
+  MetricFamily f("m", MetricType::kGauge, "h");
+  f.Add({{"a", "1"}, {"z", "2"}}, 1);              // sorted
+  f.Add({{"z", "2"}, {"a", "1"}, {"n", "3"}}, 2);  // not sorted
+  f.Add({{"machine_id", "own"}, {"b", "4"}}, 3);   // sets a constant label itself
+  f.Add({}, 4);
+  EXPECT_EQ(WriteText(RegistryOf({f})->Gather()),
             "# HELP m h\n"
             "# TYPE m gauge\n"
             "m{a=\"1\",machine_id=\"m1\",system_uuid=\"u1\",z=\"2\"} 1\n"
@@ -77,22 +88,13 @@ TEST(Exposition, ConstLabelsAreMergedInOrder) {
 // The /metrics path: constant labels kept apart by GatherApart and written after each series' own
 // labels (a label the collector set itself wins), on samples and on every histogram line.
 TEST(Exposition, ConstLabelsWrittenByTheWriter) {
-  struct Mixed : ICollector {
-    void Collect(std::vector<MetricFamily>* out) override {
-      MetricFamily f("m", MetricType::kGauge, "h");
-      f.Add({{"z", "2"}, {"a", "1"}}, 1);
-      f.Add({{"machine_id", "own"}}, 2);
-      f.Add({}, 3);
-      out->push_back(std::move(f));
-      MetricFamily h("d", MetricType::kHistogram, "h");
-      h.histograms.push_back({{{"s", "x"}}, {1}, {5}, 6, 2.5});
-      out->push_back(std::move(h));
-    }
-  };
-  Registry reg;
-  reg.Register(std::make_shared<Mixed>());
-  reg.SetConstLabels({{"machine_id", "m1"}, {"system_uuid", "u1"}});
-  Gathered g = reg.GatherApart();
+  MetricFamily f("m", MetricType::kGauge, "h");
+  f.Add({{"z", "2"}, {"a", "1"}}, 1);
+  f.Add({{"machine_id", "own"}}, 2);
+  f.Add({}, 3);
+  MetricFamily h("d", MetricType::kHistogram, "h");
+  h.histograms.push_back({{{"s", "x"}}, {1}, {5}, 6, 2.5});
+  Gathered g = RegistryOf({f, h})->GatherApart();
   ASSERT_EQ(g.families.size(), 2u);
   EXPECT_EQ(g.families[1].samples[0].labels, (Labels{{"z", "2"}, {"a", "1"}}));  // untouched
   EXPECT_EQ(g.const_labels, (Labels{{"machine_id", "m1"}, {"system_uuid", "u1"}}));
@@ -113,24 +115,17 @@ TEST(Exposition, ConstLabelsWrittenByTheWriter) {
 // Samples holding a container's labels in common: written before their own, an extra label they
 // have in common not added again; Gather and Flatten put them into each sample's labels.
 TEST(Exposition, CommonLabelsAreWrittenAndFlattened) {
-  struct Shared : ICollector {
-    void Collect(std::vector<MetricFamily>* out) override {
-      auto common = std::make_shared<const Labels>(Labels{{"container_id", "/c"}, {"machine_id", "own"}});
-      MetricFamily f("m", MetricType::kGauge, "h");
-      f.Add(common, {}, 1);
-      f.Add(common, {{"kind", "some"}}, 2);
-      out->push_back(std::move(f));
-    }
-  };
-  Registry reg;
-  reg.Register(std::make_shared<Shared>());
-  reg.SetConstLabels({{"machine_id", "m1"}, {"system_uuid", "u1"}});
-  Gathered g = reg.GatherApart();
+  auto common = std::make_shared<const Labels>(Labels{{"container_id", "/c"}, {"machine_id", "own"}});
+  MetricFamily f("m", MetricType::kGauge, "h");
+  f.Add(common, {}, 1);
+  f.Add(common, {{"kind", "some"}}, 2);
+  std::unique_ptr<Registry> reg = RegistryOf({f});
+  Gathered g = reg->GatherApart();
   EXPECT_EQ(WriteText(g.families, g.const_labels),
             "# HELP m h\n# TYPE m gauge\n"
             "m{container_id=\"/c\",machine_id=\"own\",system_uuid=\"u1\"} 1\n"
             "m{container_id=\"/c\",machine_id=\"own\",kind=\"some\",system_uuid=\"u1\"} 2\n");
-  std::vector<MetricFamily> flat = reg.Gather();
+  std::vector<MetricFamily> flat = reg->Gather();
   ASSERT_EQ(flat[0].samples.size(), 2u);
   EXPECT_EQ(flat[0].samples[1].common, nullptr);
   EXPECT_EQ(flat[0].samples[1].labels, (Labels{{"container_id", "/c"},
