@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
   // hierarchy per gather, instead of up to four cgroup files per container.
   {
     const cgroup::CgroupFs& fs = container_options.cgroupfs;
-    auto started = agent::tracer::CgroupStatsIter::Start({fs.V1("cpu", ""), fs.v2_root});
+    auto started = agent::tracer::CgroupStatsIter::Start({fs.V1("cpu", ""), fs.V1("memory", ""), fs.v2_root});
     if (started.ok()) {
       std::shared_ptr<agent::tracer::CgroupStatsIter> iter = std::move(started).value();
       containers->SetCgroupCounters(

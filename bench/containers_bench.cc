@@ -145,7 +145,7 @@ std::shared_ptr<agent::tracer::ProcTracer> UseProcTracer(ContainerRegistry* r) {
 // CONTAINERS_BENCH_NO_CGROUP_ITER=1 leaves it out (A/B runs of the same binary).
 std::shared_ptr<agent::tracer::CgroupStatsIter> UseCgroupIterator(ContainerRegistry* r, const cgroup::CgroupFs& fs) {
   if (const char* off = std::getenv("CONTAINERS_BENCH_NO_CGROUP_ITER"); off && *off == '1') return nullptr;
-  auto it = agent::tracer::CgroupStatsIter::Start({fs.V1("cpu", ""), fs.v2_root});
+  auto it = agent::tracer::CgroupStatsIter::Start({fs.V1("cpu", ""), fs.V1("memory", ""), fs.v2_root});
   if (!it.ok()) {
     std::fprintf(stderr, "no eBPF cgroup iterator here (%s): the eBPF row reads cgroup files\n",
                  it.status().ToString().c_str());
@@ -385,6 +385,9 @@ int main(int argc, char** argv) {
   std::printf("%-52s %13.2f %9.2f %8.1f %9ld %s\n", "prometheus-node-exporter (default collectors)", ne_cpu, ne_wall,
               ne_rss / 1024.0, ne_bytes, "node-level only");
   if (ne_cpu > 0) std::printf("ours (default) / node_exporter: %.2f\n", ours_default / ne_cpu);
+  auto ms = r.MemoryStatReads();
+  std::printf("memory.stat over all cycles: read %llu times, reused %llu times (the cgroup's counters had not moved)\n",
+              static_cast<unsigned long long>(ms.read), static_cast<unsigned long long>(ms.reused));
 
   // Where Collect's time goes: the kernel's cost of each cgroup file it reads (pread of the
   // open file, as ReadCgroupFile does), over these containers, CPU per file and per scrape.
@@ -419,6 +422,7 @@ int main(int argc, char** argv) {
     const std::string name = k.name;
     const bool from_iter = cgroup_iter && (name == "cpu.stat" || name.find(".pressure") != std::string::npos);
     const char* note = name == "memory.oom_control" ? "  (not read: eBPF counts OOM kills)"
+                       : name == "memory.stat" && cgroup_iter ? "  (read when the iterator's fingerprint moved)"
                        : name == "cpu.cfs_period_us" || name == "cpu.cfs_quota_us" || name == "memory.limit_in_bytes"
                            ? "  (kept until written: inotify)"
                        : from_iter ? "  (not read: the eBPF cgroup iterator)"

@@ -4,7 +4,8 @@
 // at each gather:
 //
 //   iter/cgroup   attached once per hierarchy root (descendants, pre-order); one record per
-//                 cgroup: CFS throttled time (cpu controller), PSI totals (v2)
+//                 cgroup: CFS throttled time (cpu controller), PSI totals (v2), a fingerprint of
+//                 the memory controller's counters (memory.stat is read again only when it moves)
 //
 // The values are the ones those files print: throttled time is the CFS bandwidth's own counter.
 // PSI totals are the group's aggregated totals, which the kernel brings up to date every 2 s
@@ -32,6 +33,35 @@ static __always_inline struct cgroup_subsys_state *own_css(struct cgroup *cgrp, 
 __u32 coroot_cgroup_shards = 1;
 __u32 coroot_cgroup_shard = 0;
 
+// memcg->vmstats->state: the memory controller's hierarchical counters, whose values memory.stat
+// prints (anon, file, file_mapped, ... of v2; total_rss, total_cache, ... of v1). Their order is
+// kernel-internal, so they are hashed, not named: the agent only asks whether any of them moved.
+// The kernel updates the array when it flushes per-CPU deltas (every 2 s, or at a memory.stat read
+// when enough are pending), so the fingerprint moves at most 2 s after the file's values would.
+#define COROOT_MEMCG_STATE_MAX 128
+static __always_inline __u64 memcg_fingerprint(struct mem_cgroup *memcg, __u32 *flags)
+{
+  struct memcg_vmstats *vs = BPF_CORE_READ(memcg, vmstats);
+  if (!vs)
+    return 0;
+  __u32 size = bpf_core_field_size(vs->state);
+  __u64 h = 0xcbf29ce484222325ULL, chunk[8];
+  for (__u32 off = 0; off < COROOT_MEMCG_STATE_MAX * 8; off += sizeof(chunk)) {
+    if (off >= size)
+      break;
+    __u32 n = size - off;
+    if (n > sizeof(chunk))
+      n = sizeof(chunk);
+    __builtin_memset(chunk, 0, sizeof(chunk));
+    if (bpf_probe_read_kernel(chunk, n, (void *)vs->state + off))
+      return 0;
+    for (int i = 0; i < 8; i++)
+      h = (h ^ chunk[i]) * 0x100000001b3ULL; // FNV-1a over 64-bit words: the order counts
+  }
+  *flags |= COROOT_CGROUP_MEMORY;
+  return h;
+}
+
 SEC("iter/cgroup")
 int coroot_cgroup_stats_iter(struct bpf_iter__cgroup *ctx)
 {
@@ -54,6 +84,11 @@ int coroot_cgroup_stats_iter(struct bpf_iter__cgroup *ctx)
       rec.throttled_ns = BPF_CORE_READ(tg, cfs_bandwidth.throttled_time);
       rec.flags |= COROOT_CGROUP_CPU_BW;
     }
+  }
+  if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
+    struct cgroup_subsys_state *css = own_css(cgrp, bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id));
+    if (css)
+      rec.memory_fingerprint = memcg_fingerprint((void *)css, &rec.flags); // css is mem_cgroup's first member
   }
   struct psi_group *psi = BPF_CORE_READ(cgrp, psi);
   if (psi && (!bpf_core_field_exists(psi->enabled) || BPF_CORE_READ(psi, enabled))) {

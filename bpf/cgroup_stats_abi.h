@@ -11,6 +11,7 @@
 /* flags of coroot_cgroup_stat: which fields this cgroup has */
 #define COROOT_CGROUP_CPU_BW 1 /* a cpu-controller cgroup: throttled_ns (CFS bandwidth) */
 #define COROOT_CGROUP_PSI 2    /* pressure accounting on (v2): psi_total_ns */
+#define COROOT_CGROUP_MEMORY 4 /* a memory-controller cgroup: memory_fingerprint */
 
 /* Indexes of psi_total_ns: the kernel's enum psi_states order (include/linux/psi_types.h). */
 enum coroot_psi_state {
@@ -29,12 +30,15 @@ struct coroot_cgroup_stat {
   __u64 psi_total_ns[COROOT_PSI_STATES]; /* the "total=" of cpu/memory/io.pressure, in ns */
   __u32 flags;             /* COROOT_CGROUP_* */
   __u32 level;             /* depth below the hierarchy's root (0 = the root) */
+  /* A hash of the memory controller's hierarchical counters (the values memory.stat prints for
+   * the cgroup and its descendants, as last flushed): equal while none of them changed. */
+  __u64 memory_fingerprint;
 };
 
 #ifdef __cplusplus
-static_assert(sizeof(struct coroot_cgroup_stat) == 72, "coroot_cgroup_stat layout");
+static_assert(sizeof(struct coroot_cgroup_stat) == 80, "coroot_cgroup_stat layout");
 #else
-_Static_assert(sizeof(struct coroot_cgroup_stat) == 72, "coroot_cgroup_stat layout");
+_Static_assert(sizeof(struct coroot_cgroup_stat) == 80, "coroot_cgroup_stat layout");
 #endif
 
 #endif

@@ -54,6 +54,7 @@ void WantKeys(const cgroup::CgroupDirs& d, CgroupKeys* keys, CgroupKeySet* wante
     if (key->ino != 0) wanted->insert(*key);
   };
   if (!d.cpu.empty() && !d.cpuacct.empty()) want(d.cpu, &keys->cpu);  // as ReadCpu
+  want(d.memory, &keys->memory);                                        // as ReadMemory
   want(d.v2, &keys->v2);
 }
 
@@ -88,6 +89,27 @@ StatusOr<cgroup::PsiStat> ReadPressure(const cgroup::CgroupDirs& d, CgroupKeys* 
     }
   }
   return cgroup::ReadPsi(d);
+}
+
+StatusOr<cgroup::MemoryStat> ReadMemory(const cgroup::CgroupDirs& d, CgroupKeys* keys,
+                                        const CgroupCountersSnapshot* s, bool oom_kills, MemoryStatCache* cache) {
+  cgroup::MemoryStat out;
+  RETURN_IF_ERROR(cgroup::ReadMemoryLimit(d, oom_kills, &out));
+  const CgroupCounters* c = nullptr;
+  if (s) c = d.memory.empty() ? Lookup(d.v2, &keys->v2, *s) : Lookup(d.memory, &keys->memory, *s);
+  const bool known = c && c->has_memory;
+  if (known && cache->valid && cache->fingerprint == c->memory_fingerprint && cache->reused < kMaxMemoryStatReuse) {
+    cache->reused++;
+    out.rss_bytes = cache->rss_bytes;
+    out.cache_bytes = cache->cache_bytes;
+    return out;
+  }
+  // The fingerprint was taken before this read: should the counters move in between, the next
+  // gather sees another fingerprint and reads again.
+  cache->valid = false;
+  RETURN_IF_ERROR(cgroup::ReadMemoryUsage(d, &out));
+  *cache = {known, known ? c->memory_fingerprint : 0, out.rss_bytes, out.cache_bytes, 0};
+  return out;
 }
 
 }  // namespace coroot::agent::containers

@@ -1,7 +1,9 @@
 #pragma once
 // Where a gather gets a container's CPU throttling and pressure: a snapshot of every cgroup's
 // counters taken once per gather (the eBPF cgroup iterator: one read per hierarchy) where it has
-// the container's cgroups, else the cgroup's files as before.
+// the container's cgroups, else the cgroup's files as before. The snapshot also tells whether a
+// memory cgroup's counters moved, so that an unchanged one's memory.stat (the costliest file the
+// kernel formats for a gather) is not read again.
 #include <sys/types.h>
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include "lib/base/status.h"
 #include "lib/cgroup/cgroupfs.h"
 #include "lib/cgroup/cpu.h"
+#include "lib/cgroup/memory.h"
 #include "lib/cgroup/psi.h"
 
 namespace coroot::agent::containers {
@@ -28,8 +31,10 @@ CgroupKey KeyOf(const std::string& dir);
 
 // One cgroup's counters, as the files print them (in ns).
 struct CgroupCounters {
-  bool has_cpu_bandwidth = false, has_psi = false;
+  bool has_cpu_bandwidth = false, has_psi = false, has_memory = false;
   uint64_t throttled_ns = 0;  // cpu.stat throttled_time / throttled_usec
+  // A hash of the memory controller's counters (those memory.stat prints): equal while none moved.
+  uint64_t memory_fingerprint = 0;
   // cpu, memory, io pressure: "some" and "full" totals
   uint64_t cpu_some_ns = 0, cpu_full_ns = 0, memory_some_ns = 0, memory_full_ns = 0, io_some_ns = 0, io_full_ns = 0;
 };
@@ -63,7 +68,7 @@ class CgroupCountersSnapshot {
 // A container's cgroup keys, worked out once and again only when a snapshot does not know one
 // (its directory was made again).
 struct CgroupKeys {
-  CgroupKey cpu, v2;
+  CgroupKey cpu, memory, v2;
 };
 
 // Adds the keys that ReadCpu and ReadPressure will look up for dirs to wanted, working out the
@@ -80,5 +85,23 @@ StatusOr<cgroup::CpuStat> ReadCpu(const cgroup::CgroupDirs& dirs, CgroupKeys* ke
 // cgroup::ReadPsi.
 StatusOr<cgroup::PsiStat> ReadPressure(const cgroup::CgroupDirs& dirs, CgroupKeys* keys,
                                        const CgroupCountersSnapshot* snapshot);
+
+// A container's last memory.stat figures and the fingerprint of its counters then.
+struct MemoryStatCache {
+  bool valid = false;
+  uint64_t fingerprint = 0;
+  uint64_t rss_bytes = 0, cache_bytes = 0;
+  int reused = 0;  // gathers since memory.stat was read
+};
+// memory.stat is read at least every kMaxMemoryStatReuse-th gather (a safety net for counters
+// the fingerprint might not cover on some kernel), however still its counters are.
+inline constexpr int kMaxMemoryStatReuse = 8;
+
+// Memory of a container (cgroup::ReadMemoryStat): RSS and cache from the cache when the
+// snapshot's fingerprint of the memory cgroup (v1 memory, else v2) is the one they were read
+// with, else from memory.stat; the limit (kept until written) and OOM kills as before.
+StatusOr<cgroup::MemoryStat> ReadMemory(const cgroup::CgroupDirs& dirs, CgroupKeys* keys,
+                                        const CgroupCountersSnapshot* snapshot, bool oom_kills,
+                                        MemoryStatCache* cache);
 
 }  // namespace coroot::agent::containers

@@ -32,7 +32,7 @@ using namespace std::chrono_literals;
   if (!(cg).ok()) GTEST_SKIP() << "cannot make test cgroups: " << (cg).error()
 
 std::shared_ptr<tracer::CgroupStatsIter> StartIter(const cgroup::CgroupFs& fs, std::string* error) {
-  auto it = tracer::CgroupStatsIter::Start({fs.V1("cpu", ""), fs.v2_root});
+  auto it = tracer::CgroupStatsIter::Start({fs.V1("cpu", ""), fs.V1("memory", ""), fs.v2_root});
   if (!it.ok()) {
     *error = it.status().ToString();
     return nullptr;
@@ -261,6 +261,92 @@ TEST(CgroupCountersBpfTest, RegistryReportsTheIteratorsFigures) {
     }
   }
   EXPECT_GE(reads, 2u);
+}
+
+// Written to (by the test) when the AllocateOnSignal child should allocate.
+int g_allocate_pipe[2] = {-1, -1};
+
+// A child body: idle until a byte arrives on g_allocate_pipe, then 48 MiB of anonymous memory
+// touched, then idle for ever.
+void AllocateOnSignal() {
+  char b;
+  if (read(g_allocate_pipe[0], &b, 1) != 1) _exit(3);
+  constexpr size_t kSize = 48 << 20;
+  volatile char* p = static_cast<char*>(malloc(kSize));
+  if (!p) _exit(4);
+  for (size_t i = 0; i < kSize; i += 4096) p[i] = 1;
+  for (;;) pause();
+}
+
+// The memory fingerprint stands while the cgroup is idle and moves when its process allocates;
+// the registry then reuses memory.stat's figures while idle and reports the new RSS after.
+TEST(CgroupCountersBpfTest, MemoryFingerprintMovesWithTheCounters) {
+  TestCgroup cg(TestCgroupName("counters-memory"));
+  REQUIRE_ROOT_AND(cg);
+  cgroup::CgroupFs fs = cgroup::DetectCgroupFs("/sys/fs/cgroup");
+  std::string error;
+  auto it = StartIter(fs, &error);
+  ASSERT_TRUE(it) << error;
+  const bool v1 = !cg.dir("memory").empty();
+  const std::string mem_dir = v1 ? cg.dir("memory") : cg.dir("v2");
+  ASSERT_FALSE(mem_dir.empty());
+  ASSERT_EQ(pipe(g_allocate_pipe), 0);
+  SpawnStarted(cg, AllocateOnSignal, 1);
+  auto rss_file = [&] {
+    return v1 ? FlatValue(mem_dir + "/memory.stat", "total_rss") : FlatValue(mem_dir + "/memory.stat", "anon");
+  };
+
+  ContainerRegistry r(LiveRegistryOptions());
+  ASSERT_TRUE(r.Init().ok());
+  r.SetCgroupCounters(std::make_unique<CgroupCountersSnapshot>(tracer::CgroupCountersReader(it)));
+  r.Scan();
+  auto rss_reported = [&] {
+    std::vector<prom::MetricFamily> fams;
+    r.Collect(&fams);
+    prom::Flatten(&fams);
+    for (const auto& f : fams)
+      if (f.name == "container_resources_memory_rss_bytes")
+        for (const auto& s : f.samples)
+          for (const auto& l : s.labels)
+            if (l.name == "container_id" && l.value == cg.path()) return s.value;
+    return -1.0;
+  };
+
+  // Idle: past the kernel's 2 s flush of the start's counters, then across another flush.
+  std::this_thread::sleep_for(2500ms);
+  const coroot_cgroup_stat* rec = Find(Snapshot(*it), mem_dir);
+  ASSERT_TRUE(rec) << "the memory cgroup is not in the snapshot";
+  ASSERT_TRUE(rec->flags & COROOT_CGROUP_MEMORY);
+  const uint64_t idle = rec->memory_fingerprint;
+  const double rss_idle = rss_reported();
+  EXPECT_GE(rss_idle, 0.0);
+  auto before = r.MemoryStatReads();
+  std::this_thread::sleep_for(2500ms);
+  rec = Find(Snapshot(*it), mem_dir);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->memory_fingerprint, idle) << "an idle cgroup's counters moved";
+  EXPECT_EQ(rss_reported(), rss_idle);
+  auto after = r.MemoryStatReads();
+  EXPECT_EQ(after.reused, before.reused + 1) << "memory.stat was read again for an idle cgroup";
+
+  // 48 MiB allocated: the fingerprint moves within the kernel's 2 s flush, and the registry reads
+  // memory.stat again and reports the new RSS.
+  const uint64_t rss0 = rss_file();
+  char b = 1;
+  ASSERT_EQ(write(g_allocate_pipe[1], &b, 1), 1);
+  uint64_t moved = idle;
+  for (int i = 0; i < 60 && moved == idle; i++) {
+    std::this_thread::sleep_for(100ms);
+    if ((rec = Find(Snapshot(*it), mem_dir))) moved = rec->memory_fingerprint;
+  }
+  EXPECT_NE(moved, idle) << "the fingerprint did not move in 6 s";
+  EXPECT_GE(rss_file(), rss0 + (40u << 20));
+  const double rss_now = rss_reported();
+  std::printf("rss reported: idle %.0f, after allocating %.0f (file %llu)\n", rss_idle, rss_now,
+              static_cast<unsigned long long>(rss_file()));
+  EXPECT_GE(rss_now, rss_idle + (40 << 20));
+  close(g_allocate_pipe[0]);
+  close(g_allocate_pipe[1]);
 }
 
 }  // namespace

@@ -552,6 +552,11 @@ void ContainerRegistry::SetRuntimeSource(std::shared_ptr<RuntimeSource> source) 
   runtimes_ = std::move(source);
 }
 
+ContainerRegistry::MemoryStatCounts ContainerRegistry::MemoryStatReads() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return memory_stat_reads_;
+}
+
 void ContainerRegistry::SetCgroupCounters(std::unique_ptr<CgroupCountersSnapshot> snapshot) {
   std::lock_guard<std::mutex> lock(mu_);
   cgroup_counters_ = std::move(snapshot);
@@ -640,7 +645,10 @@ void ContainerRegistry::Collect(std::vector<MetricFamily>* out) {
               "Time the Node.js event loop spent running callbacks instead of polling for events")
             .Add(l, {}, static_cast<double>(c.runtimes.total().nodejs_blocked_ns) / 1e9);
     }
-    if (StatusOr<cgroup::MemoryStat> m = cgroup::ReadMemoryStat(c.dirs, !oom_from_ebpf_); m.ok()) {
+    if (StatusOr<cgroup::MemoryStat> m =
+            ReadMemory(c.dirs, &c.cgroup_keys, cgroup_counters_.get(), !oom_from_ebpf_, &c.memory_stat);
+        m.ok()) {
+      (c.memory_stat.reused > 0 ? memory_stat_reads_.reused : memory_stat_reads_.read)++;
       f.Get("container_resources_memory_rss_bytes", kGauge,
             "Amount of physical memory used by the container (doesn't include page cache)")
           .Add(l, {}, static_cast<double>(m->rss_bytes));

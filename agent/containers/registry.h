@@ -118,6 +118,11 @@ class ContainerRegistry : public prom::ICollector {
   void Scan();
   void Collect(std::vector<prom::MetricFamily>* out) override;
   std::vector<ContainerInfo> Containers();
+  // memory.stat reads and reuses (its counters stood still, ReadMemory) since the start.
+  struct MemoryStatCounts {
+    uint64_t read = 0, reused = 0;
+  };
+  MemoryStatCounts MemoryStatReads();
 
   // The container_id of a cgroup (its path, as ProcCgroup::Id() gives it), for the eBPF
   // tracer's events: "" when the cgroup has not been scanned yet or holds no container we report.
@@ -208,6 +213,7 @@ class ContainerRegistry : public prom::ICollector {
     DelayCounter delays;
     RuntimeCounter runtimes;
     CgroupKeys cgroup_keys;  // of dirs, for the cgroup counters' snapshot
+    MemoryStatCache memory_stat;  // the last memory.stat figures, reused while the counters stand still
   };
   struct CgroupDecision {
     std::string container_id;  // "" = not a container we report
@@ -226,6 +232,7 @@ class ContainerRegistry : public prom::ICollector {
     c->paths = paths;
     c->dirs = cgroup::DirsOf(options_.cgroupfs, paths);
     c->cgroup_keys = {};
+    c->memory_stat = {};
     c->paths_checked.reset();
   }
   void Drop(const std::string& reason) { dropped_[reason]++; }
@@ -258,6 +265,7 @@ class ContainerRegistry : public prom::ICollector {
   std::map<std::string, uint64_t> dropped_;               // reason → count
   uint64_t scans_ = 0;
   uint64_t gathers_ = 0;
+  MemoryStatCounts memory_stat_reads_;
   std::set<int> exited_pids_;     // exits seen by eBPF since the last scan (bounded)
   bool exited_overflow_ = false;  // more than that: the next scan reads every pid
   std::function<uint64_t()> events_lost_;  // set by SetMoveEvents: moves are events

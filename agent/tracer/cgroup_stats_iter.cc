@@ -121,6 +121,8 @@ containers::CgroupCountersSnapshot::Reader CgroupCountersReader(std::shared_ptr<
       containers::CgroupCounters c;
       c.has_cpu_bandwidth = r.flags & COROOT_CGROUP_CPU_BW;
       c.has_psi = r.flags & COROOT_CGROUP_PSI;
+      c.has_memory = r.flags & COROOT_CGROUP_MEMORY;
+      c.memory_fingerprint = r.memory_fingerprint;
       c.throttled_ns = r.throttled_ns;
       c.cpu_some_ns = r.psi_total_ns[COROOT_PSI_CPU_SOME];
       c.cpu_full_ns = r.psi_total_ns[COROOT_PSI_CPU_FULL];

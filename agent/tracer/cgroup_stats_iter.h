@@ -1,5 +1,5 @@
 #pragma once
-// CgroupStatsIter: every cgroup's CPU throttling and pressure counters from the iter/cgroup program
+// CgroupStatsIter: every cgroup's CPU throttling, pressure and memory-counter fingerprint from the iter/cgroup program
 // (bpf/cgroup_stats.bpf.c), one read() per cgroup hierarchy. It loads only that program of the
 // agent's BPF object (its own instance) and attaches it once per hierarchy root.
 #include <cstdint>

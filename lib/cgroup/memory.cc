@@ -31,30 +31,43 @@ MemoryStat MemoryFromV2Stat(const std::map<std::string, uint64_t>& stat, std::st
   return s;
 }
 
-StatusOr<MemoryStat> ReadMemoryStat(const CgroupDirs& d, bool oom_kills) {
-  MemoryStat s;
+Status ReadMemoryUsage(const CgroupDirs& d, MemoryStat* s) {
   if (!d.memory.empty()) {
     FlatKey keys[] = {{"total_rss"}, {"total_mapped_file"}, {"total_cache"}};
     RETURN_IF_ERROR(ReadFlatKeyed(d.memory + "/memory.stat", keys, 3));
-    ASSIGN_OR_RETURN(int64_t limit, ReadSingleIntUntilWritten(d.memory + "/memory.limit_in_bytes"));
-    s.rss_bytes = keys[0].value + keys[1].value;  // as MemoryFromV1Stat
-    s.cache_bytes = keys[2].value;
-    s.limit_bytes = (limit > 0 && static_cast<uint64_t>(limit) <= kMaxMemoryLimit) ? static_cast<uint64_t>(limit) : 0;
-    FlatKey oom{"oom_kill"};
-    if (oom_kills && ReadFlatKeyed(d.memory + "/memory.oom_control", &oom, 1).ok() && oom.found)
-      s.oom_kills = oom.value;
-    return s;
+    s->rss_bytes = keys[0].value + keys[1].value;  // as MemoryFromV1Stat
+    s->cache_bytes = keys[2].value;
+    return Status::Ok();
   }
   if (d.v2.empty()) return NotFound("no memory cgroup");
   FlatKey keys[] = {{"anon"}, {"file_mapped"}, {"file"}};
   RETURN_IF_ERROR(ReadFlatKeyed(d.v2 + "/memory.stat", keys, 3));
-  StatusOr<std::string> max = ReadCgroupFileUntilWritten(d.v2 + "/memory.max", 4096);
-  s.rss_bytes = keys[0].value + keys[1].value;  // as MemoryFromV2Stat
-  s.cache_bytes = keys[2].value;
-  uint64_t limit = 0;
-  if (max.ok() && ParseUint64(Trim(*max), &limit) && limit <= kMaxMemoryLimit) s.limit_bytes = limit;
+  s->rss_bytes = keys[0].value + keys[1].value;  // as MemoryFromV2Stat
+  s->cache_bytes = keys[2].value;
+  return Status::Ok();
+}
+
+Status ReadMemoryLimit(const CgroupDirs& d, bool oom_kills, MemoryStat* s) {
   FlatKey oom{"oom_kill"};
-  if (oom_kills && ReadFlatKeyed(d.v2 + "/memory.events", &oom, 1).ok() && oom.found) s.oom_kills = oom.value;
+  if (!d.memory.empty()) {
+    ASSIGN_OR_RETURN(int64_t limit, ReadSingleIntUntilWritten(d.memory + "/memory.limit_in_bytes"));
+    s->limit_bytes = (limit > 0 && static_cast<uint64_t>(limit) <= kMaxMemoryLimit) ? static_cast<uint64_t>(limit) : 0;
+    if (oom_kills && ReadFlatKeyed(d.memory + "/memory.oom_control", &oom, 1).ok() && oom.found)
+      s->oom_kills = oom.value;
+    return Status::Ok();
+  }
+  if (d.v2.empty()) return NotFound("no memory cgroup");
+  StatusOr<std::string> max = ReadCgroupFileUntilWritten(d.v2 + "/memory.max", 4096);
+  uint64_t limit = 0;
+  s->limit_bytes = (max.ok() && ParseUint64(Trim(*max), &limit) && limit <= kMaxMemoryLimit) ? limit : 0;
+  if (oom_kills && ReadFlatKeyed(d.v2 + "/memory.events", &oom, 1).ok() && oom.found) s->oom_kills = oom.value;
+  return Status::Ok();
+}
+
+StatusOr<MemoryStat> ReadMemoryStat(const CgroupDirs& d, bool oom_kills) {
+  MemoryStat s;
+  RETURN_IF_ERROR(ReadMemoryUsage(d, &s));
+  RETURN_IF_ERROR(ReadMemoryLimit(d, oom_kills, &s));
   return s;
 }
 

@@ -27,6 +27,9 @@ MemoryStat MemoryFromV2Stat(const std::map<std::string, uint64_t>& stat, std::st
 // v1 when the process has a memory cgroup, else v2; NotFound when neither.
 StatusOr<MemoryStat> ReadMemoryStat(const CgroupFs& fs, const ProcCgroup& cg);
 // oom_kills=false leaves the OOM counter (and its file) out: the agent counts OOM kills with eBPF.
+// ReadMemoryUsage (rss, cache: memory.stat) and ReadMemoryLimit (limit, OOM kills) read its parts.
 StatusOr<MemoryStat> ReadMemoryStat(const CgroupDirs& dirs, bool oom_kills);
+Status ReadMemoryUsage(const CgroupDirs& dirs, MemoryStat* s);
+Status ReadMemoryLimit(const CgroupDirs& dirs, bool oom_kills, MemoryStat* s);
 
 }  // namespace coroot::cgroup
