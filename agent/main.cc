@@ -15,6 +15,7 @@
 #include "agent/tracer/cgroup_stats_iter.h"
 #include "agent/tracer/ebpf_collector.h"
 #include "agent/tracer/proc_tracer.h"
+#include "agent/tracer/task_delays_walk.h"
 #include "agent/tracer/runtime_probes.h"
 #include "agent/version.h"
 #include "lib/base/log.h"
@@ -168,9 +169,13 @@ int main(int argc, char** argv) {
       // Scans list processes through the task iterator where /proc has the kernel's global pids.
       if (agent::containers::ProcIsOfInitialPidNamespace(container_options.proc_root))
         containers->SetPidLister(agent::tracer::ProcessLister(proc_events));
-      // Container delays from one read of the task iterator per gather instead of a netlink
-      // round trip per process.
-      if (proc_events->ReadTaskDelays().ok()) {
+      // Container delays from one run of the task walk per gather (or else one read of the task
+      // iterator) instead of a netlink round trip per process.
+      if (auto walk = agent::tracer::TaskDelaysWalk::Start(); walk.ok()) {
+        containers->SetDelaySource(std::make_unique<agent::containers::SnapshotDelaySource>(
+            agent::tracer::TaskDelaysWalkReader(std::move(walk).value(), proc_events)));
+      } else if (proc_events->ReadTaskDelays().ok()) {
+        LOG(WARNING) << "task delays: " << walk.status().ToString() << "; reading them with the task iterator";
         containers->SetDelaySource(
             std::make_unique<agent::containers::SnapshotDelaySource>(agent::tracer::TaskDelaysReader(proc_events)));
       }

@@ -31,6 +31,7 @@
 #include "agent/node/node_collector.h"
 #include "agent/tracer/cgroup_stats_iter.h"
 #include "agent/tracer/proc_tracer.h"
+#include "agent/tracer/task_delays_walk.h"
 #include "lib/cgroup/cgroupfs.h"
 #include "lib/cgroup/file_cache.h"
 #include "lib/cgroup/proc_cgroup.h"
@@ -127,14 +128,19 @@ long Scrape(int port) {
 
 }  // namespace
 
-// With eBPF, as main.cc: delays from the task iterator (one read per gather), process moves as
+// With eBPF, as main.cc: delays from the task walk (one run per gather), process moves as
 // events (cached pids are not read again while the kernel loses no event), scans listing
 // processes through the task iterator. Null (delays stay on netlink) where it cannot load.
 std::shared_ptr<agent::tracer::ProcTracer> UseProcTracer(ContainerRegistry* r) {
   auto tracer = agent::tracer::ProcTracer::Start({}, [](const coroot_proc_event&) {});
   if (!tracer.ok() || !(*tracer)->ReadTaskDelays().ok()) return nullptr;
   std::shared_ptr<agent::tracer::ProcTracer> shared = std::move(tracer).value();
-  r->SetDelaySource(std::make_unique<SnapshotDelaySource>(agent::tracer::TaskDelaysReader(shared)));
+  // CONTAINERS_BENCH_TASK_ITER=1: delays from the task iterator instead of the task walk (A/B).
+  auto walk = agent::tracer::TaskDelaysWalk::Start();
+  if (walk.ok() && !std::getenv("CONTAINERS_BENCH_TASK_ITER"))
+    r->SetDelaySource(std::make_unique<SnapshotDelaySource>(agent::tracer::TaskDelaysWalkReader(std::move(walk).value(), shared)));
+  else
+    r->SetDelaySource(std::make_unique<SnapshotDelaySource>(agent::tracer::TaskDelaysReader(shared)));
   if (shared->move_hook_attached()) r->SetMoveEvents([shared] { return shared->kernel_drops(); });
   if (ProcIsOfInitialPidNamespace("/proc")) r->SetPidLister(agent::tracer::ProcessLister(shared));
   return shared;
@@ -376,7 +382,9 @@ int main(int argc, char** argv) {
               found, samples);
   std::printf("    Gather %.2f + text %.2f + /proc scan %.2f every 4th scrape (60 s scans, 15 s scrapes); "
               "delays from %s\n",
-              ebpf.gather, ebpf.text, ebpf.scan, tracer ? "the eBPF task iterator" : "netlink taskstats");
+              ebpf.gather, ebpf.text, ebpf.scan, !tracer                                  ? "netlink taskstats"
+              : std::getenv("CONTAINERS_BENCH_TASK_ITER") ? "the eBPF task iterator"
+                                                          : "the eBPF task walk");
   std::printf("%-52s %13.2f %9.2f %8.1f %9s same\n", "ours, no eBPF (kernel without BTF / unprivileged)",
               ours_no_ebpf, no_ebpf.wall, no_ebpf.rss / 1024.0, "");
   std::printf("    Gather %.2f + text %.2f + /proc scan %.2f x 3 (5 s scans); scan + Gather + text once: %.2f; "

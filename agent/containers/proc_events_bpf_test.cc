@@ -26,6 +26,7 @@
 #include "agent/containers/taskstats.h"
 #include "agent/containers/test_cgroup.h"
 #include "agent/tracer/proc_tracer.h"
+#include "agent/tracer/task_delays_walk.h"
 #include "lib/cgroup/cgroupfs.h"
 
 namespace coroot::agent::containers {
@@ -388,6 +389,89 @@ TEST(ProcEventsBpfTest, TaskIteratorDelaysMatchTaskstats) {
   EXPECT_LE(k0 / 1e9, v2 + 1e-9);
   EXPECT_LE(v2, k1 / 1e9 + 1e-9);
   std::printf("registry on the iterator: %.3f s then %.3f s (taskstats %.3f..%.3f)\n", v1, v2, k0 / 1e9, k1 / 1e9);
+}
+
+// The task walk (one run of a syscall program over the kernel's task list) gives every task the
+// iterator gives, threads included, with figures between two iterator reads around it; the
+// registry on it reports what taskstats reports.
+TEST(ProcEventsBpfTest, TaskWalkAgreesWithTheIteratorAndTaskstats) {
+  ASSERT_TRUE(EnableDelayAccounting("/proc").ok());
+  TestCgroup cg(TestCgroupName("delaywalk"));
+  REQUIRE_ROOT_AND(cg);
+  std::vector<pid_t> burners = SpawnStarted(cg, BurnOnCpu0, 2);
+  ASSERT_GT(burners[0], 0);
+  ASSERT_GT(burners[1], 0);
+  std::this_thread::sleep_for(1s);
+  ContainerRegistry r(LiveRegistryOptions());
+  ASSERT_TRUE(r.Init().ok());
+  auto events = StartEvents(&r);
+  ASSERT_NE(events, nullptr);
+  auto walk = tracer::TaskDelaysWalk::Start();
+  ASSERT_TRUE(walk.ok()) << walk.status().ToString();
+
+  auto before = events->ReadTaskDelays();
+  std::map<uint32_t, coroot_task_delay> walked;
+  Status st = (*walk)->ForEach([&](const coroot_task_delay& t) { walked[t.tid] = t; });
+  auto after = events->ReadTaskDelays();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(before.ok() && after.ok());
+  std::map<uint32_t, coroot_task_delay> later;
+  for (const auto& t : *after) later[t.tid] = t;
+  size_t both = 0, threads = 0;
+  for (const coroot_task_delay& t : *before) {
+    auto l = later.find(t.tid);
+    if (l == later.end() || l->second.tgid != t.tgid) continue;  // exited (or tid reused) meanwhile
+    both++;
+    auto w = walked.find(t.tid);
+    if (w == walked.end()) {
+      ADD_FAILURE() << "tid " << t.tid << " (tgid " << t.tgid << ") is not in the walk";
+      continue;
+    }
+    threads += t.tid != t.tgid;
+    EXPECT_EQ(w->second.tgid, t.tgid) << t.tid;
+    EXPECT_LE(t.cpu_delay_ns, w->second.cpu_delay_ns) << t.tid;
+    EXPECT_LE(w->second.cpu_delay_ns, l->second.cpu_delay_ns) << t.tid;
+    EXPECT_LE(t.blkio_delay_ns, w->second.blkio_delay_ns) << t.tid;
+    EXPECT_LE(w->second.blkio_delay_ns, l->second.blkio_delay_ns) << t.tid;
+  }
+  std::printf("task walk: %zu tasks, %zu alive across the iterator's two reads (%zu of them threads)\n",
+              walked.size(), both, threads);
+  EXPECT_GT(both, 10u);
+  EXPECT_GT(threads, 0u);  // this test's own process runs the tracer's reader thread
+  for (pid_t b : burners) {
+    ASSERT_TRUE(walked.count(static_cast<uint32_t>(b)));
+    EXPECT_GT(walked[static_cast<uint32_t>(b)].cpu_delay_ns, 100'000'000u);  // two burners on one CPU
+  }
+
+  // The registry on the walk, as the agent runs it.
+  r.SetDelaySource(std::make_unique<SnapshotDelaySource>(tracer::TaskDelaysWalkReader(
+      std::move(walk).value(), std::shared_ptr<tracer::ProcTracer>(events.get(), [](tracer::ProcTracer*) {}))));
+  r.Scan();
+  auto ts = TaskstatsClient::Open();
+  ASSERT_TRUE(ts.ok()) << ts.status().ToString();
+  auto netlink_cpu = [&] {
+    double sum = 0;
+    for (pid_t p : burners)
+      if (auto d = (*ts)->Tgid(p); d.ok()) sum += static_cast<double>(d->cpu_delay_ns);
+    return sum / 1e9;
+  };
+  auto reported = [&] {
+    std::vector<prom::MetricFamily> fams;
+    r.Collect(&fams);
+    prom::Flatten(&fams);
+    for (const auto& f : fams)
+      if (f.name == "container_resources_cpu_delay_seconds_total")
+        for (const auto& smp : f.samples)
+          if (std::find(smp.labels.begin(), smp.labels.end(), prom::Label{"container_id", cg.path()}) != smp.labels.end())
+            return smp.value;
+    return -1.0;
+  };
+  double k0 = netlink_cpu();
+  double v = reported();
+  double k1 = netlink_cpu();
+  std::printf("registry on the walk: %.3f s (taskstats %.3f..%.3f)\n", v, k0, k1);
+  EXPECT_LE(k0, v + 1e-9);
+  EXPECT_LE(v, k1 + 1e-9);
 }
 
 // A drain on demand (a gather, a test) must not wait for the reader thread's poll: the reader
