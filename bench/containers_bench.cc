@@ -135,14 +135,19 @@ std::shared_ptr<agent::tracer::ProcTracer> UseProcTracer(ContainerRegistry* r) {
   auto tracer = agent::tracer::ProcTracer::Start({}, [](const coroot_proc_event&) {});
   if (!tracer.ok() || !(*tracer)->ReadTaskDelays().ok()) return nullptr;
   std::shared_ptr<agent::tracer::ProcTracer> shared = std::move(tracer).value();
-  // CONTAINERS_BENCH_TASK_ITER=1: delays from the task iterator instead of the task walk (A/B).
+  // CONTAINERS_BENCH_TASK_ITER=1: delays and process lists from the task iterator instead of the
+  // task walk (A/B).
   auto walk = agent::tracer::TaskDelaysWalk::Start();
-  if (walk.ok() && !std::getenv("CONTAINERS_BENCH_TASK_ITER"))
-    r->SetDelaySource(std::make_unique<SnapshotDelaySource>(agent::tracer::TaskDelaysWalkReader(std::move(walk).value(), shared)));
-  else
+  const bool global_pids = ProcIsOfInitialPidNamespace("/proc");
+  if (walk.ok() && !std::getenv("CONTAINERS_BENCH_TASK_ITER")) {
+    std::shared_ptr<agent::tracer::TaskDelaysWalk> w = std::move(walk).value();
+    r->SetDelaySource(std::make_unique<SnapshotDelaySource>(agent::tracer::TaskDelaysWalkReader(w, shared)));
+    if (global_pids) r->SetPidLister(agent::tracer::TaskWalkProcessLister(w, shared));
+  } else {
     r->SetDelaySource(std::make_unique<SnapshotDelaySource>(agent::tracer::TaskDelaysReader(shared)));
+    if (global_pids) r->SetPidLister(agent::tracer::ProcessLister(shared));
+  }
   if (shared->move_hook_attached()) r->SetMoveEvents([shared] { return shared->kernel_drops(); });
-  if (ProcIsOfInitialPidNamespace("/proc")) r->SetPidLister(agent::tracer::ProcessLister(shared));
   return shared;
 }
 

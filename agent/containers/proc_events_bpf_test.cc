@@ -478,8 +478,8 @@ TEST(ProcEventsBpfTest, TaskWalkAgreesWithTheIteratorAndTaskstats) {
 // used to sleep in ring_buffer__poll holding the consumers' mutex and take it back at once, so a
 // drain waited up to a poll timeout each time and, on some kernels' scheduling, for minutes (a
 // scan blocked 25-265 s on this machine). 20 drains, no event needed: well under one timeout.
-// The task iterator lists the same processes as /proc (those alive across both reads), no thread,
-// and this one; the registry's scans find a test cgroup's process through it.
+// The task iterator and the task walk list the same processes as /proc (those alive across both
+// reads), no thread, and this one; the registry's scans find a test cgroup's process through them.
 TEST(ProcEventsBpfTest, ProcessListerAgreesWithProc) {
   TestCgroup cg(TestCgroupName("lister"));
   REQUIRE_ROOT_AND(cg);
@@ -489,30 +489,38 @@ TEST(ProcEventsBpfTest, ProcessListerAgreesWithProc) {
   ASSERT_TRUE(r.Init().ok());
   auto events = StartEvents(&r);
   ASSERT_NE(events, nullptr);
-  auto lister = tracer::ProcessLister(std::shared_ptr<tracer::ProcTracer>(events.get(), [](tracer::ProcTracer*) {}));
-  std::vector<int> before = ListPids("/proc", 1 << 20);
-  StatusOr<std::vector<int>> listed = lister();
-  std::vector<int> after = ListPids("/proc", 1 << 20);
-  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
-  std::vector<int> got = *listed;
-  std::sort(got.begin(), got.end());
-  size_t both = 0;
-  for (int pid : before) {
-    if (!std::binary_search(after.begin(), after.end(), pid)) continue;  // exited meanwhile
-    both++;
-    EXPECT_TRUE(std::binary_search(got.begin(), got.end(), pid)) << "pid " << pid << " of /proc not listed";
+  auto shared_events = std::shared_ptr<tracer::ProcTracer>(events.get(), [](tracer::ProcTracer*) {});
+  auto walk = tracer::TaskDelaysWalk::Start();
+  ASSERT_TRUE(walk.ok()) << walk.status().ToString();
+  std::pair<const char*, ContainerRegistry::PidLister> listers[] = {
+      {"task iterator", tracer::ProcessLister(shared_events)},
+      {"task walk", tracer::TaskWalkProcessLister(std::move(walk).value(), shared_events)}};
+  for (auto& [name, lister] : listers) {
+    SCOPED_TRACE(name);
+    std::vector<int> before = ListPids("/proc", 1 << 20);
+    StatusOr<std::vector<int>> listed = lister();
+    std::vector<int> after = ListPids("/proc", 1 << 20);
+    ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+    std::vector<int> got = *listed;
+    std::sort(got.begin(), got.end());
+    size_t both = 0;
+    for (int pid : before) {
+      if (!std::binary_search(after.begin(), after.end(), pid)) continue;  // exited meanwhile
+      both++;
+      EXPECT_TRUE(std::binary_search(got.begin(), got.end(), pid)) << "pid " << pid << " of /proc not listed";
+    }
+    for (int pid : got)  // /proc lists processes only: a listed pid that /proc never had is a thread
+      EXPECT_TRUE(std::binary_search(before.begin(), before.end(), pid) ||
+                  std::binary_search(after.begin(), after.end(), pid))
+          << "pid " << pid << " listed, not in /proc";
+    EXPECT_TRUE(std::binary_search(got.begin(), got.end(), getpid()));
+    std::printf("%s: %zu processes listed, %zu in /proc before and after\n", name, got.size(), both);
+    r.SetPidLister(lister);
+    r.Scan();
+    auto c = Get(r, cg.path());
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->pids, std::vector<int>{kids[0]});
   }
-  for (int pid : got)  // /proc lists processes only: a listed pid that /proc never had is a thread
-    EXPECT_TRUE(std::binary_search(before.begin(), before.end(), pid) ||
-                std::binary_search(after.begin(), after.end(), pid))
-        << "pid " << pid << " listed, not in /proc";
-  EXPECT_TRUE(std::binary_search(got.begin(), got.end(), getpid()));
-  std::printf("%zu processes listed, %zu in /proc before and after\n", got.size(), both);
-  r.SetPidLister(lister);
-  r.Scan();
-  auto c = Get(r, cg.path());
-  ASSERT_TRUE(c.has_value());
-  EXPECT_EQ(c->pids, std::vector<int>{kids[0]});
 }
 
 TEST(ProcEventsBpfTest, DrainDoesNotWaitForTheReaderThreadsPoll) {

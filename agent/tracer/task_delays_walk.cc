@@ -79,4 +79,23 @@ containers::SnapshotDelaySource::Reader TaskDelaysWalkReader(std::shared_ptr<Tas
   };
 }
 
+std::function<StatusOr<std::vector<int>>()> TaskWalkProcessLister(std::shared_ptr<TaskDelaysWalk> walk,
+                                                                  std::shared_ptr<ProcTracer> tracer) {
+  return [walk, tracer]() -> StatusOr<std::vector<int>> {
+    std::vector<int> out;
+    bool init = false;
+    // The walk starts at the idle task (pid 0), which is no process.
+    Status st = walk->ForEach([&](const coroot_task_delay& t) {
+      if (t.tid == t.tgid && t.tgid != 0) out.push_back(static_cast<int>(t.tgid));
+      init = init || t.tgid == 1;
+    });
+    // Pid 1 is missing from the task list on some hosts (seen on 6.18 here, as from the iterator),
+    // and lives as long as the namespace does.
+    if (st.ok() && !init) out.push_back(1);
+    if (st.ok()) return out;  // in the task list's order (the registry sorts)
+    if (st.code() != StatusCode::kResourceExhausted || !tracer) return st;
+    return ProcessLister(tracer)();
+  };
+}
+
 }  // namespace coroot::agent::tracer

@@ -48,4 +48,9 @@ class TaskDelaysWalk {
 containers::SnapshotDelaySource::Reader TaskDelaysWalkReader(std::shared_ptr<TaskDelaysWalk> walk,
                                                              std::shared_ptr<ProcTracer> tracer);
 
+// The registry's process lister over the walk (the tasks that lead their thread group), with the
+// tracer's (ProcessLister) for a run that does not fit. Pids are those of the initial namespace.
+std::function<StatusOr<std::vector<int>>()> TaskWalkProcessLister(std::shared_ptr<TaskDelaysWalk> walk,
+                                                                  std::shared_ptr<ProcTracer> tracer);
+
 }  // namespace coroot::agent::tracer
