@@ -15,7 +15,6 @@
 #include "agent/tracer/cgroup_stats_iter.h"
 #include "agent/tracer/ebpf_collector.h"
 #include "agent/tracer/proc_tracer.h"
-#include "agent/tracer/task_delays_walk.h"
 #include "agent/tracer/runtime_probes.h"
 #include "agent/version.h"
 #include "lib/base/log.h"
@@ -166,20 +165,14 @@ int main(int argc, char** argv) {
       containers->SetProcessEvents(true);
       if (proc_events->move_hook_attached())
         containers->SetMoveEvents([pe = proc_events] { return pe->kernel_drops(); });
-      // Container delays from one run of the task walk per gather (or else one read of the task
-      // iterator) instead of a netlink round trip per process; scans list processes the same way
-      // where /proc has the kernel's global pids.
-      const bool global_pids = agent::containers::ProcIsOfInitialPidNamespace(container_options.proc_root);
-      if (auto walk = agent::tracer::TaskDelaysWalk::Start(); walk.ok()) {
-        std::shared_ptr<agent::tracer::TaskDelaysWalk> w = std::move(walk).value();
-        containers->SetDelaySource(std::make_unique<agent::containers::SnapshotDelaySource>(
-            agent::tracer::TaskDelaysWalkReader(w, proc_events)));
-        if (global_pids) containers->SetPidLister(agent::tracer::TaskWalkProcessLister(w, proc_events));
-      } else if (proc_events->ReadTaskDelays().ok()) {
-        LOG(WARNING) << "task delays: " << walk.status().ToString() << "; reading them with the task iterator";
+      // Scans list processes through the task iterator where /proc has the kernel's global pids.
+      if (agent::containers::ProcIsOfInitialPidNamespace(container_options.proc_root))
+        containers->SetPidLister(agent::tracer::ProcessLister(proc_events));
+      // Container delays from one run of the task walk (or read of the task iterator) per gather
+      // instead of a netlink round trip per process.
+      if (proc_events->ReadTaskDelays().ok()) {
         containers->SetDelaySource(
             std::make_unique<agent::containers::SnapshotDelaySource>(agent::tracer::TaskDelaysReader(proc_events)));
-        if (global_pids) containers->SetPidLister(agent::tracer::ProcessLister(proc_events));
       }
       if (proc_events->oom_hook_attached()) {
         containers->SetOomKillsFromEbpf(true);

@@ -31,7 +31,6 @@
 #include "agent/node/node_collector.h"
 #include "agent/tracer/cgroup_stats_iter.h"
 #include "agent/tracer/proc_tracer.h"
-#include "agent/tracer/task_delays_walk.h"
 #include "lib/cgroup/cgroupfs.h"
 #include "lib/cgroup/file_cache.h"
 #include "lib/cgroup/proc_cgroup.h"
@@ -137,17 +136,11 @@ std::shared_ptr<agent::tracer::ProcTracer> UseProcTracer(ContainerRegistry* r) {
   std::shared_ptr<agent::tracer::ProcTracer> shared = std::move(tracer).value();
   // CONTAINERS_BENCH_TASK_ITER=1: delays and process lists from the task iterator instead of the
   // task walk (A/B).
-  auto walk = agent::tracer::TaskDelaysWalk::Start();
-  const bool global_pids = ProcIsOfInitialPidNamespace("/proc");
-  if (walk.ok() && !std::getenv("CONTAINERS_BENCH_TASK_ITER")) {
-    std::shared_ptr<agent::tracer::TaskDelaysWalk> w = std::move(walk).value();
-    r->SetDelaySource(std::make_unique<SnapshotDelaySource>(agent::tracer::TaskDelaysWalkReader(w, shared)));
-    if (global_pids) r->SetPidLister(agent::tracer::TaskWalkProcessLister(w, shared));
-  } else {
-    r->SetDelaySource(std::make_unique<SnapshotDelaySource>(agent::tracer::TaskDelaysReader(shared)));
-    if (global_pids) r->SetPidLister(agent::tracer::ProcessLister(shared));
-  }
+  const auto via = std::getenv("CONTAINERS_BENCH_TASK_ITER") ? agent::tracer::ProcTracer::TaskSource::kIterator
+                                                             : agent::tracer::ProcTracer::TaskSource::kAny;
+  r->SetDelaySource(std::make_unique<SnapshotDelaySource>(agent::tracer::TaskDelaysReader(shared, via)));
   if (shared->move_hook_attached()) r->SetMoveEvents([shared] { return shared->kernel_drops(); });
+  if (ProcIsOfInitialPidNamespace("/proc")) r->SetPidLister(agent::tracer::ProcessLister(shared, via));
   return shared;
 }
 

@@ -26,7 +26,6 @@
 #include "agent/containers/taskstats.h"
 #include "agent/containers/test_cgroup.h"
 #include "agent/tracer/proc_tracer.h"
-#include "agent/tracer/task_delays_walk.h"
 #include "lib/cgroup/cgroupfs.h"
 
 namespace coroot::agent::containers {
@@ -346,7 +345,7 @@ TEST(ProcEventsBpfTest, TaskIteratorDelaysMatchTaskstats) {
     return sum;
   };
   double before = netlink_cpu();
-  auto tasks = events->ReadTaskDelays();
+  auto tasks = events->ReadTaskDelays(tracer::ProcTracer::TaskSource::kIterator);
   double after = netlink_cpu();
   ASSERT_TRUE(tasks.ok()) << tasks.status().ToString();
   double iter = 0;
@@ -366,7 +365,8 @@ TEST(ProcEventsBpfTest, TaskIteratorDelaysMatchTaskstats) {
 
   // The registry on the iterator, as the agent runs it.
   r.SetDelaySource(std::make_unique<SnapshotDelaySource>(
-      tracer::TaskDelaysReader(std::shared_ptr<tracer::ProcTracer>(events.get(), [](tracer::ProcTracer*) {}))));
+      tracer::TaskDelaysReader(std::shared_ptr<tracer::ProcTracer>(events.get(), [](tracer::ProcTracer*) {}),
+                               tracer::ProcTracer::TaskSource::kIterator)));
   r.Scan();
   const std::string id = cg.path();
   auto value = [&] {
@@ -406,13 +406,11 @@ TEST(ProcEventsBpfTest, TaskWalkAgreesWithTheIteratorAndTaskstats) {
   ASSERT_TRUE(r.Init().ok());
   auto events = StartEvents(&r);
   ASSERT_NE(events, nullptr);
-  auto walk = tracer::TaskDelaysWalk::Start();
-  ASSERT_TRUE(walk.ok()) << walk.status().ToString();
-
-  auto before = events->ReadTaskDelays();
+  using Via = tracer::ProcTracer::TaskSource;
+  auto before = events->ReadTaskDelays(Via::kIterator);
   std::map<uint32_t, coroot_task_delay> walked;
-  Status st = (*walk)->ForEach([&](const coroot_task_delay& t) { walked[t.tid] = t; });
-  auto after = events->ReadTaskDelays();
+  Status st = events->ForEachTaskDelay([&](const coroot_task_delay& t) { walked[t.tid] = t; }, Via::kWalk);
+  auto after = events->ReadTaskDelays(Via::kIterator);
   ASSERT_TRUE(st.ok()) << st.ToString();
   ASSERT_TRUE(before.ok() && after.ok());
   std::map<uint32_t, coroot_task_delay> later;
@@ -444,8 +442,8 @@ TEST(ProcEventsBpfTest, TaskWalkAgreesWithTheIteratorAndTaskstats) {
   }
 
   // The registry on the walk, as the agent runs it.
-  r.SetDelaySource(std::make_unique<SnapshotDelaySource>(tracer::TaskDelaysWalkReader(
-      std::move(walk).value(), std::shared_ptr<tracer::ProcTracer>(events.get(), [](tracer::ProcTracer*) {}))));
+  r.SetDelaySource(std::make_unique<SnapshotDelaySource>(
+      tracer::TaskDelaysReader(std::shared_ptr<tracer::ProcTracer>(events.get(), [](tracer::ProcTracer*) {}), Via::kWalk)));
   r.Scan();
   auto ts = TaskstatsClient::Open();
   ASSERT_TRUE(ts.ok()) << ts.status().ToString();
@@ -490,11 +488,9 @@ TEST(ProcEventsBpfTest, ProcessListerAgreesWithProc) {
   auto events = StartEvents(&r);
   ASSERT_NE(events, nullptr);
   auto shared_events = std::shared_ptr<tracer::ProcTracer>(events.get(), [](tracer::ProcTracer*) {});
-  auto walk = tracer::TaskDelaysWalk::Start();
-  ASSERT_TRUE(walk.ok()) << walk.status().ToString();
   std::pair<const char*, ContainerRegistry::PidLister> listers[] = {
-      {"task iterator", tracer::ProcessLister(shared_events)},
-      {"task walk", tracer::TaskWalkProcessLister(std::move(walk).value(), shared_events)}};
+      {"task iterator", tracer::ProcessLister(shared_events, tracer::ProcTracer::TaskSource::kIterator)},
+      {"task walk", tracer::ProcessLister(shared_events, tracer::ProcTracer::TaskSource::kWalk)}};
   for (auto& [name, lister] : listers) {
     SCOPED_TRACE(name);
     std::vector<int> before = ListPids("/proc", 1 << 20);

@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,10 +35,12 @@ const Spec kSpecs[] = {
     {"coroot_oom_mark_victim", false},
     {"coroot_cgroup_attach_task", false},
     {"coroot_task_delays_iter", false},
+    {"coroot_task_delays_walk", false},
 };
 constexpr const char* kTaskIter = "coroot_task_delays_iter";
+constexpr const char* kTaskWalk = "coroot_task_delays_walk";  // a syscall program: run, not attached
 // The maps those programs use; every other map of the object is not created by this instance.
-const std::set<std::string> kMaps = {"proc_events", "oom_victims", "proc_drops"};
+const std::set<std::string> kMaps = {"proc_events", "oom_victims", "proc_drops", "task_delays_out"};
 
 }  // namespace
 
@@ -63,18 +66,20 @@ Status ProcTracer::Init(const ProcTracerOptions& options) {
         break;
       }
 
-  // The task iterator is the program most likely to be refused (BPF_PROG_TYPE_TRACING): when the
-  // object does not load with it, it is loaded again without it.
-  for (int attempt = 0;; attempt++) {
-    Status st = Load(tracefs, options, /*with_task_iter=*/attempt == 0);
+  // The task walk (open-coded task iterator, 6.7+) and the task iterator (BPF_PROG_TYPE_TRACING)
+  // are the programs most likely to be refused: when the object does not load with them, it is
+  // loaded again without the walk, then without both.
+  for (int level = 0;; level++) {
+    Status st = Load(tracefs, options, level);
     if (st.ok()) break;
-    if (attempt > 0) return st;
-    LOG(WARNING) << st.ToString() << "; retrying without the task iterator (iter/task)";
+    if (level == 2) return st;
+    LOG(WARNING) << st.ToString() << (level == 0 ? "; retrying without the task walk (syscall program)"
+                                                 : "; retrying without the task iterator (iter/task)");
   }
   return Attach();
 }
 
-Status ProcTracer::Load(const std::string& tracefs, const ProcTracerOptions& options, bool with_task_iter) {
+Status ProcTracer::Load(const std::string& tracefs, const ProcTracerOptions& options, int level) {
   if (skel_) coroot_bpf__destroy(skel_);
   hooks_.clear();
   skel_ = coroot_bpf__open();
@@ -97,7 +102,8 @@ Status ProcTracer::Load(const std::string& tracefs, const ProcTracerOptions& opt
     if (!tp.empty() && !tracefs.empty() && !Exists(tracefs + "/events/" + tp))
       h.error = "tracepoint " + tp + " does not exist on this kernel";
     if (h.program == "coroot_oom_mark_victim" && !options.oom_hook) h.error = "disabled by configuration";
-    if (h.program == kTaskIter && !with_task_iter) h.error = "the BPF object failed to load with it";
+    if ((h.program == kTaskWalk && level >= 1) || (h.program == kTaskIter && level >= 2))
+      h.error = "the BPF object failed to load with it";
     if (!h.error.empty()) bpf_program__set_autoload(prog, false);
     hooks_.push_back(h);
   }
@@ -105,6 +111,7 @@ Status ProcTracer::Load(const std::string& tracefs, const ProcTracerOptions& opt
   bpf_object__for_each_map(map, skel_->obj) {
     std::string name = bpf_map__name(map);
     if (!kMaps.count(name) && name.find('.') == std::string::npos) bpf_map__set_autocreate(map, false);
+    if (name == "task_delays_out" && level >= 1) bpf_map__set_autocreate(map, false);  // the walk's only
   }
   if (int err = coroot_bpf__load(skel_); err != 0)
     return ErrnoStatus("loading the process BPF programs (verifier or permissions)", -err);
@@ -114,6 +121,18 @@ Status ProcTracer::Load(const std::string& tracefs, const ProcTracerOptions& opt
 Status ProcTracer::Attach() {
   for (auto& h : hooks_) {
     if (!h.error.empty()) continue;
+    if (h.program == kTaskWalk) {  // run at each read: its output array is read in place
+      const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+      walked_bytes_ = (sizeof(coroot_task_delay) * COROOT_TASK_DELAYS_MAX + page - 1) / page * page;
+      void* p = mmap(nullptr, walked_bytes_, PROT_READ, MAP_SHARED, bpf_map__fd(skel_->maps.task_delays_out), 0);
+      if (p == MAP_FAILED) {
+        h.error = std::string("mapping its output failed: ") + strerror(errno);
+        continue;
+      }
+      walked_ = static_cast<const coroot_task_delay*>(p);
+      h.attached = true;
+      continue;
+    }
     bpf_link* link = bpf_program__attach(bpf_object__find_program_by_name(skel_->obj, h.program.c_str()));
     if (!link) {
       h.error = std::string("attach failed: ") + strerror(errno);
@@ -164,42 +183,61 @@ int ProcTracer::OnSample(void* ctx, void* data, size_t size) {
   return 0;
 }
 
-Status ProcTracer::ForEachTaskDelay(const std::function<void(const coroot_task_delay&)>& fn) {
+Status ProcTracer::WalkTasks(const std::function<void(const coroot_task_delay&)>& fn) {
+  LIBBPF_OPTS(bpf_test_run_opts, opts);
+  if (bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.coroot_task_delays_walk), &opts) != 0)
+    return ErrnoStatus("running the task walk", errno);
+  if (skel_->bss->coroot_task_delays_overflow)
+    return ResourceExhausted("more than " + std::to_string(COROOT_TASK_DELAYS_MAX) + " tasks: the task walk's array is full");
+  const uint32_t n = std::min<uint32_t>(skel_->bss->coroot_task_delays_count, COROOT_TASK_DELAYS_MAX);
+  for (uint32_t i = 0; i < n; i++)
+    if (walked_[i].tid != 0) fn(walked_[i]);  // the walk starts at the idle task, no process
+  return Status::Ok();
+}
+
+Status ProcTracer::ForEachTaskDelay(const std::function<void(const coroot_task_delay&)>& fn, TaskSource via) {
   std::lock_guard<std::mutex> lock(iter_mu_);  // Stop() may run on another thread
+  if (via != TaskSource::kIterator && walked_) {
+    Status st = WalkTasks(fn);
+    if (st.ok() || via == TaskSource::kWalk || st.code() != StatusCode::kResourceExhausted) return st;
+  } else if (via == TaskSource::kWalk) {
+    return Unavailable("the task walk is not loaded");
+  }
   if (!task_iter_link_) return Unavailable("the task iterator is not attached");
   int fd = bpf_iter_create(bpf_link__fd(task_iter_link_));
   if (fd < 0) return ErrnoStatus("creating the task iterator", errno);
   return ReadIterRecords<coroot_task_delay>(fd, "task iterator", fn);
 }
 
-StatusOr<std::vector<coroot_task_delay>> ProcTracer::ReadTaskDelays() {
+StatusOr<std::vector<coroot_task_delay>> ProcTracer::ReadTaskDelays(TaskSource via) {
   std::vector<coroot_task_delay> out;
-  RETURN_IF_ERROR(ForEachTaskDelay([&out](const coroot_task_delay& t) { out.push_back(t); }));
+  RETURN_IF_ERROR(ForEachTaskDelay([&out](const coroot_task_delay& t) { out.push_back(t); }, via));
   return out;
 }
 
-containers::SnapshotDelaySource::Reader TaskDelaysReader(std::shared_ptr<ProcTracer> tracer) {
-  return [tracer]() -> StatusOr<std::vector<containers::ThreadDelays>> {
+containers::SnapshotDelaySource::Reader TaskDelaysReader(std::shared_ptr<ProcTracer> tracer, ProcTracer::TaskSource via) {
+  return [tracer, via]() -> StatusOr<std::vector<containers::ThreadDelays>> {
     std::vector<containers::ThreadDelays> out;
-    RETURN_IF_ERROR(tracer->ForEachTaskDelay([&out](const coroot_task_delay& t) {
-      out.push_back({t.tid, t.tgid, {t.cpu_delay_ns, t.blkio_delay_ns}});
-    }));
+    RETURN_IF_ERROR(tracer->ForEachTaskDelay(
+        [&out](const coroot_task_delay& t) { out.push_back({t.tid, t.tgid, {t.cpu_delay_ns, t.blkio_delay_ns}}); }, via));
     return out;
   };
 }
 
-std::function<StatusOr<std::vector<int>>()> ProcessLister(std::shared_ptr<ProcTracer> tracer) {
-  return [tracer]() -> StatusOr<std::vector<int>> {
+std::function<StatusOr<std::vector<int>>()> ProcessLister(std::shared_ptr<ProcTracer> tracer, ProcTracer::TaskSource via) {
+  return [tracer, via]() -> StatusOr<std::vector<int>> {
     std::vector<int> out;
     bool init = false;
-    RETURN_IF_ERROR(tracer->ForEachTaskDelay([&](const coroot_task_delay& t) {
-      if (t.tid == t.tgid) out.push_back(static_cast<int>(t.tgid));
-      init = init || t.tgid == 1;
-    }));
-    // The task iterator starts after pid 1 (seen on 6.18: its first record is pid 2), and pid 1
-    // lives as long as the namespace does.
-    if (!init) out.insert(out.begin(), 1);
-    return out;  // ascending: the iterator goes by tid
+    RETURN_IF_ERROR(tracer->ForEachTaskDelay(
+        [&](const coroot_task_delay& t) {
+          if (t.tid == t.tgid) out.push_back(static_cast<int>(t.tgid));
+          init = init || t.tgid == 1;
+        },
+        via));
+    // Pid 1 is missing from both the task iterator and the task list on this 6.18 host (their
+    // first record is pid 2), and pid 1 lives as long as the namespace does.
+    if (!init) out.push_back(1);
+    return out;  // by tid from the iterator, in the task list's order from the walk: the registry sorts
   };
 }
 
@@ -243,6 +281,8 @@ void ProcTracer::Stop() {
   for (auto* l : links_) bpf_link__destroy(l);
   links_.clear();
   task_iter_link_ = nullptr;
+  if (walked_) munmap(const_cast<coroot_task_delay*>(walked_), walked_bytes_);
+  walked_ = nullptr;
   if (skel_) coroot_bpf__destroy(skel_);
   skel_ = nullptr;
 }

@@ -48,15 +48,21 @@ class ProcTracer {
   bool move_hook_attached() const;  // cgroup_attach_task: processes moved between cgroups
   uint64_t events() const { return events_.load(); }
   uint64_t kernel_drops();  // events lost because the ring was full
-  // Every task's CPU and block-I/O delays now, from the iter/task program (one read() for the
-  // whole host). Unavailable when the iterator did not load.
-  StatusOr<std::vector<coroot_task_delay>> ReadTaskDelays();
-  Status ForEachTaskDelay(const std::function<void(const coroot_task_delay&)>& fn);
+  // Every task's CPU and block-I/O delays now, for the whole host at once: from the task walk
+  // (bpf/task_delays.bpf.c: one run of a syscall program over the task list, records read in
+  // place) when it loaded, else, or past its COROOT_TASK_DELAYS_MAX tasks, from the iter/task
+  // program (one read(); ~0.65 us per task here, a pid lookup and a program run each).
+  // Unavailable when neither loaded. `via` picks one (tests, benchmarks).
+  enum class TaskSource { kAny, kWalk, kIterator };
+  StatusOr<std::vector<coroot_task_delay>> ReadTaskDelays(TaskSource via = TaskSource::kAny);
+  Status ForEachTaskDelay(const std::function<void(const coroot_task_delay&)>& fn, TaskSource via = TaskSource::kAny);
 
  private:
   ProcTracer() = default;
   Status Init(const ProcTracerOptions& options);
-  Status Load(const std::string& tracefs, const ProcTracerOptions& options, bool with_task_iter);
+  // level 0 loads every program; 1 leaves the task walk out, 2 the task iterator too.
+  Status Load(const std::string& tracefs, const ProcTracerOptions& options, int level);
+  Status WalkTasks(const std::function<void(const coroot_task_delay&)>& fn);  // iter_mu_ held
   Status Attach();
   bool hook_attached(const std::string& program) const;
   void Run();
@@ -68,6 +74,8 @@ class ProcTracer {
   ring_buffer* rb_ = nullptr;
   std::vector<bpf_link*> links_;
   bpf_link* task_iter_link_ = nullptr;  // one of links_
+  const coroot_task_delay* walked_ = nullptr;  // the task walk's output array, mmapped read-only
+  size_t walked_bytes_ = 0;
   std::mutex iter_mu_;
   std::vector<HookState> hooks_;
   std::mutex rb_mu_;
@@ -76,10 +84,12 @@ class ProcTracer {
   std::atomic<uint64_t> events_{0}, malformed_{0};
 };
 
-// The registry's reader of every task's delays over the tracer's task iterator.
-containers::SnapshotDelaySource::Reader TaskDelaysReader(std::shared_ptr<ProcTracer> tracer);
-// Every process of the host (thread group leaders) over the same iterator, as pids of the initial
+// The registry's reader of every task's delays over the tracer (ForEachTaskDelay).
+containers::SnapshotDelaySource::Reader TaskDelaysReader(std::shared_ptr<ProcTracer> tracer,
+                                                         ProcTracer::TaskSource via = ProcTracer::TaskSource::kAny);
+// Every process of the host (thread group leaders) from the same records, as pids of the initial
 // pid namespace: the registry's lister for /proc of that namespace.
-std::function<StatusOr<std::vector<int>>()> ProcessLister(std::shared_ptr<ProcTracer> tracer);
+std::function<StatusOr<std::vector<int>>()> ProcessLister(std::shared_ptr<ProcTracer> tracer,
+                                                          ProcTracer::TaskSource via = ProcTracer::TaskSource::kAny);
 
 }  // namespace coroot::agent::tracer
