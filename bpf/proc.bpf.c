@@ -7,8 +7,9 @@
 //   cgroup_attach_task         (tp_btf) a process was moved to another cgroup: runc, systemd and
 //                              shells start a container's first process and move it before it
 //                              execs, so its fork was seen in the old cgroup
-//   iter/task                  every task's CPU and block-I/O delays, read at each gather (one
-//                              read() instead of a netlink taskstats round trip per process)
+//   iter/task                  every task's CPU and block-I/O delays in one read() (instead of a
+//                              netlink taskstats round trip per process): the fallback of the
+//                              cheaper task walk (task_delays.bpf.c, same ProcTracer instance)
 //
 // The agent learns new pids at once (and their cgroup, which outlives a short-lived process), so
 // bursts of short-lived processes are attributed to their container between /proc scans.
