@@ -222,22 +222,7 @@ TEST(CgroupCountersBpfTest, RegistryReportsTheIteratorsFigures) {
         });
       }));
   r.Scan();
-  auto value = [&](const std::string& metric, const std::string& kind) {
-    std::vector<prom::MetricFamily> fams;
-    r.Collect(&fams);
-    prom::Flatten(&fams);
-    for (const auto& f : fams)
-      if (f.name == metric)
-        for (const auto& s : f.samples) {
-          bool mine = false, kind_ok = kind.empty();
-          for (const auto& l : s.labels) {
-            mine |= l.name == "container_id" && l.value == cg.path();
-            kind_ok |= l.name == "kind" && l.value == kind;
-          }
-          if (mine && kind_ok) return s.value;
-        }
-    return -1.0;
-  };
+  auto value = [&](const std::string& metric, const std::string& kind) { return ReportedValue(r, metric, cg.path(), kind); };
   for (bool from_files : {false, true}) {
     fail_reads = from_files;
     SCOPED_TRACE(from_files ? "files" : "iterator");
@@ -300,17 +285,7 @@ TEST(CgroupCountersBpfTest, MemoryFingerprintMovesWithTheCounters) {
   ASSERT_TRUE(r.Init().ok());
   r.SetCgroupCounters(std::make_unique<CgroupCountersSnapshot>(tracer::CgroupCountersReader(it)));
   r.Scan();
-  auto rss_reported = [&] {
-    std::vector<prom::MetricFamily> fams;
-    r.Collect(&fams);
-    prom::Flatten(&fams);
-    for (const auto& f : fams)
-      if (f.name == "container_resources_memory_rss_bytes")
-        for (const auto& s : f.samples)
-          for (const auto& l : s.labels)
-            if (l.name == "container_id" && l.value == cg.path()) return s.value;
-    return -1.0;
-  };
+  auto rss_reported = [&] { return ReportedValue(r, "container_resources_memory_rss_bytes", cg.path()); };
 
   // Idle: past the kernel's 2 s flush of the start's counters, then across another flush.
   std::this_thread::sleep_for(2500ms);

@@ -368,18 +368,7 @@ TEST(ProcEventsBpfTest, TaskIteratorDelaysMatchTaskstats) {
       tracer::TaskDelaysReader(std::shared_ptr<tracer::ProcTracer>(events.get(), [](tracer::ProcTracer*) {}),
                                tracer::ProcTracer::TaskSource::kIterator)));
   r.Scan();
-  const std::string id = cg.path();
-  auto value = [&] {
-    std::vector<prom::MetricFamily> fams;
-    r.Collect(&fams);
-    prom::Flatten(&fams);
-    for (const auto& f : fams)
-      if (f.name == "container_resources_cpu_delay_seconds_total")
-        for (const auto& smp : f.samples)
-          if (std::find(smp.labels.begin(), smp.labels.end(), prom::Label{"container_id", id}) != smp.labels.end())
-            return smp.value;
-    return -1.0;
-  };
+  auto value = [&] { return ReportedValue(r, "container_resources_cpu_delay_seconds_total", cg.path()); };
   double v1 = value();  // a new container: everything its tasks have
   std::this_thread::sleep_for(500ms);
   double k0 = netlink_cpu();
@@ -453,19 +442,8 @@ TEST(ProcEventsBpfTest, TaskWalkAgreesWithTheIteratorAndTaskstats) {
       if (auto d = (*ts)->Tgid(p); d.ok()) sum += static_cast<double>(d->cpu_delay_ns);
     return sum / 1e9;
   };
-  auto reported = [&] {
-    std::vector<prom::MetricFamily> fams;
-    r.Collect(&fams);
-    prom::Flatten(&fams);
-    for (const auto& f : fams)
-      if (f.name == "container_resources_cpu_delay_seconds_total")
-        for (const auto& smp : f.samples)
-          if (std::find(smp.labels.begin(), smp.labels.end(), prom::Label{"container_id", cg.path()}) != smp.labels.end())
-            return smp.value;
-    return -1.0;
-  };
   double k0 = netlink_cpu();
-  double v = reported();
+  double v = ReportedValue(r, "container_resources_cpu_delay_seconds_total", cg.path());
   double k1 = netlink_cpu();
   std::printf("registry on the walk: %.3f s (taskstats %.3f..%.3f)\n", v, k0, k1);
   EXPECT_LE(k0, v + 1e-9);

@@ -148,6 +148,27 @@ inline std::string TestCgroupName(const std::string& what) {
   return "coroot-test-" + std::to_string(getpid()) + "-" + what + ".service";
 }
 
+// The value a gather of r reports for metric of container_id (with label kind=`kind` if given);
+// -1 when there is no such sample.
+inline double ReportedValue(ContainerRegistry& r, const std::string& metric, const std::string& container_id,
+                            const std::string& kind = "") {
+  std::vector<prom::MetricFamily> fams;
+  r.Collect(&fams);
+  prom::Flatten(&fams);
+  for (const auto& f : fams) {
+    if (f.name != metric) continue;
+    for (const auto& s : f.samples) {
+      bool mine = false, kind_ok = kind.empty();
+      for (const auto& l : s.labels) {
+        mine |= l.name == "container_id" && l.value == container_id;
+        kind_ok |= l.name == "kind" && l.value == kind;
+      }
+      if (mine && kind_ok) return s.value;
+    }
+  }
+  return -1;
+}
+
 // Registry options for tests on this host's real cgroups: every container is reported at once and
 // kept an hour after its processes are gone.
 inline RegistryOptions LiveRegistryOptions() {
