@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "agent/tracer/bpf_iter_records.h"
-#include "coroot.skel.h"
+#include "coroot_containers.skel.h"
 #include "lib/base/log.h"
 
 namespace coroot::agent::tracer {
@@ -24,7 +24,7 @@ StatusOr<std::unique_ptr<CgroupStatsIter>> CgroupStatsIter::Start(const std::vec
   if (stat("/sys/kernel/btf/vmlinux", &st) != 0)
     return Unavailable("the kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot be relocated");
   std::unique_ptr<CgroupStatsIter> it(new CgroupStatsIter());
-  it->skel_ = coroot_bpf__open();
+  it->skel_ = coroot_containers_bpf__open();
   if (!it->skel_) return ErrnoStatus("opening the BPF object", errno);
   bpf_program* prog = nullptr;
   bpf_object__for_each_program(prog, it->skel_->obj) {
@@ -35,7 +35,7 @@ StatusOr<std::unique_ptr<CgroupStatsIter>> CgroupStatsIter::Start(const std::vec
     // Only the object's global data (.rodata and the like); no other loader's maps.
     if (std::string(bpf_map__name(map)).find('.') == std::string::npos) bpf_map__set_autocreate(map, false);
   }
-  if (int err = coroot_bpf__load(it->skel_); err != 0)
+  if (int err = coroot_containers_bpf__load(it->skel_); err != 0)
     return ErrnoStatus("loading the cgroup iterator (iter/cgroup; verifier or permissions)", -err);
 
   for (const std::string& root : roots) {
@@ -112,7 +112,7 @@ uint32_t CgroupStatsIter::shards(const std::string& root) {
 
 CgroupStatsIter::~CgroupStatsIter() {
   for (Walk& w : walks_) bpf_link__destroy(w.link);
-  if (skel_) coroot_bpf__destroy(skel_);
+  if (skel_) coroot_containers_bpf__destroy(skel_);
 }
 
 containers::CgroupCountersSnapshot::Reader CgroupCountersReader(std::shared_ptr<CgroupStatsIter> it) {

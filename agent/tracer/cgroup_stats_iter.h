@@ -13,7 +13,7 @@
 #include "cgroup_stats_abi.h"
 #include "lib/base/status.h"
 
-struct coroot_bpf;
+struct coroot_containers_bpf;
 struct bpf_link;
 
 namespace coroot::agent::tracer {
@@ -45,7 +45,7 @@ class CgroupStatsIter {
   };
   CgroupStatsIter() = default;
 
-  coroot_bpf* skel_ = nullptr;
+  coroot_containers_bpf* skel_ = nullptr;
   std::mutex mu_;
   std::vector<Walk> walks_;
 };

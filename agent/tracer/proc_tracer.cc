@@ -13,7 +13,7 @@
 
 #include "agent/tracer/bpf_iter_records.h"
 #include "agent/tracer/ring_wait.h"
-#include "coroot.skel.h"
+#include "coroot_containers.skel.h"
 #include "lib/base/log.h"
 
 namespace coroot::agent::tracer {
@@ -80,9 +80,9 @@ Status ProcTracer::Init(const ProcTracerOptions& options) {
 }
 
 Status ProcTracer::Load(const std::string& tracefs, const ProcTracerOptions& options, int level) {
-  if (skel_) coroot_bpf__destroy(skel_);
+  if (skel_) coroot_containers_bpf__destroy(skel_);
   hooks_.clear();
-  skel_ = coroot_bpf__open();
+  skel_ = coroot_containers_bpf__open();
   if (!skel_) return ErrnoStatus("opening the BPF object", errno);
   bpf_program* prog = nullptr;
   bpf_object__for_each_program(prog, skel_->obj) {
@@ -113,7 +113,7 @@ Status ProcTracer::Load(const std::string& tracefs, const ProcTracerOptions& opt
     if (!kMaps.count(name) && name.find('.') == std::string::npos) bpf_map__set_autocreate(map, false);
     if (name == "task_delays_out" && level >= 1) bpf_map__set_autocreate(map, false);  // the walk's only
   }
-  if (int err = coroot_bpf__load(skel_); err != 0)
+  if (int err = coroot_containers_bpf__load(skel_); err != 0)
     return ErrnoStatus("loading the process BPF programs (verifier or permissions)", -err);
   return Status::Ok();
 }
@@ -283,7 +283,7 @@ void ProcTracer::Stop() {
   task_iter_link_ = nullptr;
   if (walked_) munmap(const_cast<coroot_task_delay*>(walked_), walked_bytes_);
   walked_ = nullptr;
-  if (skel_) coroot_bpf__destroy(skel_);
+  if (skel_) coroot_containers_bpf__destroy(skel_);
   skel_ = nullptr;
 }
 

@@ -17,7 +17,7 @@
 #include "lib/base/status.h"
 #include "proc_abi.h"
 
-struct coroot_bpf;
+struct coroot_containers_bpf;
 struct ring_buffer;
 struct bpf_link;
 
@@ -70,7 +70,7 @@ class ProcTracer {
 
   ProcTracerOptions options_;
   EventHandler handler_;
-  coroot_bpf* skel_ = nullptr;
+  coroot_containers_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
   std::vector<bpf_link*> links_;
   bpf_link* task_iter_link_ = nullptr;  // one of links_

@@ -10,7 +10,7 @@
 
 #include "agent/tracer/tls/elf_image.h"
 #include "agent/tracer/tls/tls_targets.h"
-#include "coroot.skel.h"
+#include "coroot_runtime.skel.h"
 #include "lib/base/file.h"
 #include "lib/base/log.h"
 
@@ -63,7 +63,7 @@ StatusOr<std::shared_ptr<RuntimeProbes>> RuntimeProbes::Start(const RuntimeProbe
 }
 
 Status RuntimeProbes::Load() {
-  skel_ = coroot_bpf__open();
+  skel_ = coroot_runtime_bpf__open();
   if (!skel_) return ErrnoStatus("opening the BPF object", errno);
   bpf_program* prog = nullptr;
   bpf_object__for_each_program(prog, skel_->obj) {
@@ -84,7 +84,7 @@ Status RuntimeProbes::Load() {
     std::string name = bpf_map__name(map);
     if (!kMaps.count(name) && name.find('.') == std::string::npos) bpf_map__set_autocreate(map, false);
   }
-  if (int err = coroot_bpf__load(skel_); err != 0) {
+  if (int err = coroot_runtime_bpf__load(skel_); err != 0) {
     for (auto& h : hooks_) h.error = "the BPF object did not load";
     return ErrnoStatus("loading the runtime uprobe programs (verifier or permissions)", -err);
   }
@@ -300,7 +300,7 @@ void RuntimeProbes::Stop() {
   for (auto& [pid, p] : procs_)
     for (bpf_link* link : p.links) bpf_link__destroy(link);
   procs_.clear();
-  if (skel_) coroot_bpf__destroy(skel_);
+  if (skel_) coroot_runtime_bpf__destroy(skel_);
   skel_ = nullptr;
 }
 

@@ -30,7 +30,7 @@
 #include "lib/prom/metric.h"
 #include "runtime_abi.h"
 
-struct coroot_bpf;
+struct coroot_runtime_bpf;
 struct bpf_link;
 
 namespace coroot::agent::tracer {
@@ -96,7 +96,7 @@ class RuntimeProbes : public containers::RuntimeSource, public prom::ICollector 
   void Forget(int pid);  // the kernel's entries of a pid that is not probed (or no longer)
 
   RuntimeProbesOptions options_;
-  coroot_bpf* skel_ = nullptr;
+  coroot_runtime_bpf* skel_ = nullptr;
   std::vector<HookState> hooks_;
   int stats_fd_ = -1, loops_fd_ = -1;
 
