@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "agent/tracer/bpf_iter_records.h"
@@ -197,13 +198,15 @@ Status ProcTracer::WalkTasks(const std::function<void(const coroot_task_delay&)>
 
 Status ProcTracer::ForEachTaskDelay(const std::function<void(const coroot_task_delay&)>& fn, TaskSource via) {
   std::lock_guard<std::mutex> lock(iter_mu_);  // Stop() may run on another thread
+  std::optional<Status> walk_error;
   if (via != TaskSource::kIterator && walked_) {
-    Status st = WalkTasks(fn);
-    if (st.ok() || via == TaskSource::kWalk || st.code() != StatusCode::kResourceExhausted) return st;
+    Status st = WalkTasks(fn);  // fails before calling fn: the iterator can take over
+    if (st.ok() || via == TaskSource::kWalk) return st;
+    walk_error = st;
   } else if (via == TaskSource::kWalk) {
     return Unavailable("the task walk is not loaded");
   }
-  if (!task_iter_link_) return Unavailable("the task iterator is not attached");
+  if (!task_iter_link_) return walk_error.value_or(Unavailable("the task iterator is not attached"));
   int fd = bpf_iter_create(bpf_link__fd(task_iter_link_));
   if (fd < 0) return ErrnoStatus("creating the task iterator", errno);
   return ReadIterRecords<coroot_task_delay>(fd, "task iterator", fn);

@@ -50,8 +50,9 @@ class ProcTracer {
   uint64_t kernel_drops();  // events lost because the ring was full
   // Every task's CPU and block-I/O delays now, for the whole host at once: from the task walk
   // (bpf/task_delays.bpf.c: one run of a syscall program over the task list, records read in
-  // place) when it loaded, else, or past its COROOT_TASK_DELAYS_MAX tasks, from the iter/task
-  // program (one read(); ~0.65 us per task here, a pid lookup and a program run each).
+  // place) when it loaded, else, or when a run fails (past COROOT_TASK_DELAYS_MAX tasks), from
+  // the iter/task program (one read(); ~0.65 us per task here, a pid lookup and a program run
+  // each).
   // Unavailable when neither loaded. `via` picks one (tests, benchmarks).
   enum class TaskSource { kAny, kWalk, kIterator };
   StatusOr<std::vector<coroot_task_delay>> ReadTaskDelays(TaskSource via = TaskSource::kAny);
