@@ -28,8 +28,8 @@ struct coroot_proc_event {
 };
 
 /* One task (thread) as the task iterator (coroot_task_delays_iter) reports it. */
-/* Records the task walk (task_delays.bpf.c) holds: past this many tasks the agent reads the task
- * iterator instead. */
+/* Records the task walk (task_delays.bpf.c) holds by default (ProcTracerOptions sets the array's
+ * size before load): past this many tasks the agent reads the task iterator instead. */
 #define COROOT_TASK_DELAYS_MAX 32768
 
 struct coroot_task_delay {

@@ -112,7 +112,10 @@ Status ProcTracer::Load(const std::string& tracefs, const ProcTracerOptions& opt
   bpf_object__for_each_map(map, skel_->obj) {
     std::string name = bpf_map__name(map);
     if (!kMaps.count(name) && name.find('.') == std::string::npos) bpf_map__set_autocreate(map, false);
-    if (name == "task_delays_out" && level >= 1) bpf_map__set_autocreate(map, false);  // the walk's only
+    if (name == "task_delays_out") {
+      if (level >= 1) bpf_map__set_autocreate(map, false);  // the walk's only
+      bpf_map__set_max_entries(map, std::max<uint32_t>(options.task_walk_capacity, 1));
+    }
   }
   if (int err = coroot_containers_bpf__load(skel_); err != 0)
     return ErrnoStatus("loading the process BPF programs (verifier or permissions)", -err);
@@ -124,7 +127,8 @@ Status ProcTracer::Attach() {
     if (!h.error.empty()) continue;
     if (h.program == kTaskWalk) {  // run at each read: its output array is read in place
       const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-      walked_bytes_ = (sizeof(coroot_task_delay) * COROOT_TASK_DELAYS_MAX + page - 1) / page * page;
+      walked_capacity_ = bpf_map__max_entries(skel_->maps.task_delays_out);
+      walked_bytes_ = (sizeof(coroot_task_delay) * walked_capacity_ + page - 1) / page * page;
       void* p = mmap(nullptr, walked_bytes_, PROT_READ, MAP_SHARED, bpf_map__fd(skel_->maps.task_delays_out), 0);
       if (p == MAP_FAILED) {
         h.error = std::string("mapping its output failed: ") + strerror(errno);
@@ -189,8 +193,8 @@ Status ProcTracer::WalkTasks(const std::function<void(const coroot_task_delay&)>
   if (bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.coroot_task_delays_walk), &opts) != 0)
     return ErrnoStatus("running the task walk", errno);
   if (skel_->bss->coroot_task_delays_overflow)
-    return ResourceExhausted("more than " + std::to_string(COROOT_TASK_DELAYS_MAX) + " tasks: the task walk's array is full");
-  const uint32_t n = std::min<uint32_t>(skel_->bss->coroot_task_delays_count, COROOT_TASK_DELAYS_MAX);
+    return ResourceExhausted("more than " + std::to_string(walked_capacity_) + " tasks: the task walk's array is full");
+  const uint32_t n = std::min<uint32_t>(skel_->bss->coroot_task_delays_count, walked_capacity_);
   for (uint32_t i = 0; i < n; i++)
     if (walked_[i].tid != 0) fn(walked_[i]);  // the walk starts at the idle task, no process
   return Status::Ok();

@@ -27,6 +27,8 @@ struct ProcTracerOptions {
   std::chrono::milliseconds poll_timeout{200};  // Stop() latency; events wake the reader at once
   std::string tracefs;                          // "" = detect
   bool oom_hook = true;                         // false: count OOM kills from cgroup files only
+  // Records the task walk's array holds; a host with more tasks is read with the task iterator.
+  uint32_t task_walk_capacity = COROOT_TASK_DELAYS_MAX;
 };
 
 class ProcTracer {
@@ -50,7 +52,7 @@ class ProcTracer {
   uint64_t kernel_drops();  // events lost because the ring was full
   // Every task's CPU and block-I/O delays now, for the whole host at once: from the task walk
   // (bpf/task_delays.bpf.c: one run of a syscall program over the task list, records read in
-  // place) when it loaded, else, or when a run fails (past COROOT_TASK_DELAYS_MAX tasks), from
+  // place) when it loaded, else, or when a run fails (past task_walk_capacity tasks), from
   // the iter/task program (one read(); ~0.65 us per task here, a pid lookup and a program run
   // each).
   // Unavailable when neither loaded. `via` picks one (tests, benchmarks).
@@ -77,6 +79,7 @@ class ProcTracer {
   bpf_link* task_iter_link_ = nullptr;  // one of links_
   const coroot_task_delay* walked_ = nullptr;  // the task walk's output array, mmapped read-only
   size_t walked_bytes_ = 0;
+  uint32_t walked_capacity_ = 0;  // records
   std::mutex iter_mu_;
   std::vector<HookState> hooks_;
   std::mutex rb_mu_;
