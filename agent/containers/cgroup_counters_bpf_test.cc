@@ -31,7 +31,9 @@ using namespace std::chrono_literals;
   if (geteuid() != 0) GTEST_SKIP() << "needs root (cgroups, BPF)"; \
   if (!(cg).ok()) GTEST_SKIP() << "cannot make test cgroups: " << (cg).error()
 
-std::shared_ptr<tracer::CgroupStatsIter> StartIter(const cgroup::CgroupFs& fs, std::string* error) {
+// The iterator over this host's hierarchies, as main.cc starts it.
+std::shared_ptr<tracer::CgroupStatsIter> StartIter(std::string* error) {
+  cgroup::CgroupFs fs = cgroup::DetectCgroupFs("/sys/fs/cgroup");
   auto it = tracer::CgroupStatsIter::Start({fs.V1("cpu", ""), fs.V1("memory", ""), fs.v2_root});
   if (!it.ok()) {
     *error = it.status().ToString();
@@ -106,9 +108,8 @@ TEST(CgroupCountersBpfTest, IteratorMatchesTheKernelFilesOfBusyCgroups) {
   TestCgroup cg(TestCgroupName("counters"));
   REQUIRE_ROOT_AND(cg);
   if (cg.dir("v2").empty()) GTEST_SKIP() << "no writable cgroup v2 here (pressure lives there)";
-  cgroup::CgroupFs fs = cgroup::DetectCgroupFs("/sys/fs/cgroup");
   std::string error;
-  auto it = StartIter(fs, &error);
+  auto it = StartIter(&error);
   ASSERT_TRUE(it) << error;
   ASSERT_TRUE(cg.Set("cpu", "cpu.cfs_period_us", "100000"));
   ASSERT_TRUE(cg.Set("cpu", "cpu.cfs_quota_us", "50000"));
@@ -165,9 +166,8 @@ TEST(CgroupCountersBpfTest, IteratorMatchesTheKernelFilesOfBusyCgroups) {
 TEST(CgroupCountersBpfTest, LargeHierarchiesAreReadWhole) {
   TestCgroup cg(TestCgroupName("counters-many"));
   REQUIRE_ROOT_AND(cg);
-  cgroup::CgroupFs fs = cgroup::DetectCgroupFs("/sys/fs/cgroup");
   std::string error;
-  auto it = StartIter(fs, &error);
+  auto it = StartIter(&error);
   ASSERT_TRUE(it) << error;
   constexpr int kChildren = 1200;
   std::vector<std::string> made;
@@ -195,9 +195,8 @@ TEST(CgroupCountersBpfTest, LargeHierarchiesAreReadWhole) {
 TEST(CgroupCountersBpfTest, RegistryReportsTheIteratorsFigures) {
   TestCgroup cg(TestCgroupName("counters-registry"));
   REQUIRE_ROOT_AND(cg);
-  cgroup::CgroupFs fs = cgroup::DetectCgroupFs("/sys/fs/cgroup");
   std::string error;
-  auto it = StartIter(fs, &error);
+  auto it = StartIter(&error);
   ASSERT_TRUE(it) << error;
   ASSERT_TRUE(cg.Set("cpu", "cpu.cfs_quota_us", "50000"));
   SpawnStarted(cg, BurnOnCpu0, 2);
@@ -268,9 +267,8 @@ void AllocateOnSignal() {
 TEST(CgroupCountersBpfTest, MemoryFingerprintMovesWithTheCounters) {
   TestCgroup cg(TestCgroupName("counters-memory"));
   REQUIRE_ROOT_AND(cg);
-  cgroup::CgroupFs fs = cgroup::DetectCgroupFs("/sys/fs/cgroup");
   std::string error;
-  auto it = StartIter(fs, &error);
+  auto it = StartIter(&error);
   ASSERT_TRUE(it) << error;
   const bool v1 = !cg.dir("memory").empty();
   const std::string mem_dir = v1 ? cg.dir("memory") : cg.dir("v2");
