@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
       containers->SetProcessEvents(true);
       if (proc_events->move_hook_attached())
         containers->SetMoveEvents([pe = proc_events] { return pe->kernel_drops(); });
-      // Scans list processes through the task iterator where /proc has the kernel's global pids.
+      // Scans list processes from the task walk (or iterator) where /proc has the kernel's global pids.
       if (agent::containers::ProcIsOfInitialPidNamespace(container_options.proc_root))
         containers->SetPidLister(agent::tracer::ProcessLister(proc_events));
       // Container delays from one run of the task walk (or read of the task iterator) per gather

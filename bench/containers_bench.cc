@@ -129,7 +129,7 @@ long Scrape(int port) {
 
 // With eBPF, as main.cc: delays from the task walk (one run per gather), process moves as
 // events (cached pids are not read again while the kernel loses no event), scans listing
-// processes through the task iterator. Null (delays stay on netlink) where it cannot load.
+// processes from the same walk. Null (delays stay on netlink) where it cannot load.
 std::shared_ptr<agent::tracer::ProcTracer> UseProcTracer(ContainerRegistry* r) {
   auto tracer = agent::tracer::ProcTracer::Start({}, [](const coroot_proc_event&) {});
   if (!tracer.ok() || !(*tracer)->ReadTaskDelays().ok()) return nullptr;

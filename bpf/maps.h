@@ -96,16 +96,6 @@ struct {
   __type(value, __u64);
 } proc_drops SEC(".maps") __weak;
 
-/* Every task's delays, written by one run of task_delays.bpf.c and read in place by the agent
- * (mmap). A host with more tasks than this is read with the task iterator (proc.bpf.c) instead. */
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(map_flags, BPF_F_MMAPABLE);
-  __uint(max_entries, COROOT_TASK_DELAYS_MAX);
-  __type(key, __u32);
-  __type(value, struct coroot_task_delay);
-} task_delays_out SEC(".maps") __weak;
-
 /* ---- Language runtimes (runtime.bpf.c: Python GIL wait, Node.js event-loop blocking) ---- */
 #include "runtime_abi.h"
 

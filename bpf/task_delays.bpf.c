@@ -12,6 +12,16 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+// The records of the last run, read in place by the agent (mmap). Defined here, not in maps.h, so
+// that only this program's object has it; ProcTracer sizes it (task_walk_capacity) before load.
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __uint(max_entries, COROOT_TASK_DELAYS_MAX);
+  __type(key, __u32);
+  __type(value, struct coroot_task_delay);
+} task_delays_out SEC(".maps");
+
 // BPF_TASK_ITER_ALL_THREADS of kernel/bpf/task_iter.c (a kfunc argument: part of the ABI).
 #define COROOT_TASK_ITER_ALL_THREADS 1
 

@@ -1,7 +1,8 @@
 #pragma once
-// CgroupStatsIter: every cgroup's CPU throttling, pressure and memory-counter fingerprint from the iter/cgroup program
-// (bpf/cgroup_stats.bpf.c), one read() per cgroup hierarchy. It loads only that program of the
-// agent's BPF object (its own instance) and attaches it once per hierarchy root.
+// CgroupStatsIter: every cgroup's CPU throttling, pressure and memory-counter fingerprint from the
+// iter/cgroup program (bpf/cgroup_stats.bpf.c), one read() per cgroup hierarchy. It loads only
+// that program of the containers' BPF object (coroot_containers.skel.h, its own instance) and
+// attaches it once per hierarchy root.
 #include <cstdint>
 #include <functional>
 #include <memory>

@@ -172,11 +172,8 @@ Status Tracer::Init(const TracerOptions& options) {
       if (std::none_of(std::begin(specs), std::end(specs), [&](const Spec& s) { return strcmp(s.program, name) == 0; }))
         bpf_program__set_autoload(prog, false);
     }
-    // RuntimeProbes' maps (bpf/runtime.bpf.c) and the task walk's array (maps.h declares it for
-    // every object; ProcTracer's instance of coroot_containers.bpf.o creates it) live in their own
-    // instances: not created here.
-    for (bpf_map* m : {skel_->maps.runtime_stats, skel_->maps.python_waits, skel_->maps.nodejs_loops,
-                       skel_->maps.task_delays_out})
+    // RuntimeProbes' maps (bpf/runtime.bpf.c) live in its own instance: not created here.
+    for (bpf_map* m : {skel_->maps.runtime_stats, skel_->maps.python_waits, skel_->maps.nodejs_loops})
       bpf_map__set_autocreate(m, false);
     int err = coroot_bpf__load(skel_);
     if (err == 0) break;
