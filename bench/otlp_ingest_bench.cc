@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/engine_counters.h"
 #include "bench/otlp_bench_requests.h"
 #include "lib/base/strings.h"
 #include "lib/clickhouse/embedded_client.h"
@@ -46,6 +47,7 @@ double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::n
 
 struct Figure {
   double rows = 0, wall = 0, cpu = 0;
+  std::string engine;  // the engine's counters that moved (OTLP_BENCH_EVENTS)
   double per_cpu() const { return rows / cpu; }
 };
 
@@ -116,20 +118,26 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   };
+  // OTLP_BENCH_EVENTS=1: each figure also shows the engine's counters that moved (its inserts,
+  // merges and where their time went).
+  const bool events = std::getenv("OTLP_BENCH_EVENTS") != nullptr;
   auto measure = [&](auto fn, double rows) {
     Figure f;
     merges_done();
+    const auto counters0 = events ? bench::EngineCounters(client->get()) : std::map<std::string, double>();
     double c0 = CpuSeconds(), w0 = Now();
     fn();
     merges_done();
     f.cpu = CpuSeconds() - c0;
     f.wall = Now() - w0;
     f.rows = rows;
+    if (events) f.engine = bench::EngineCounterDeltas(counters0, bench::EngineCounters(client->get()), rows, "      ");
     return f;
   };
   auto line = [](const std::string& what, const Figure& f) {
     std::printf("  %-52s %8.0f rows/CPU-s %8.0f rows/s wall (%.2f CPU-s, %.2f s)\n", what.c_str(), f.per_cpu(),
                 f.rows / f.wall, f.cpu, f.wall);
+    std::fputs(f.engine.c_str(), stdout);
   };
   auto count = [&](const std::string& t) {
     auto r = (*client)->Query("SELECT count() FROM " + t);
@@ -226,7 +234,9 @@ int main(int argc, char** argv) {
     ho.database_of = [&](const server::Project&) { return handler_db; };
     ho.wal = wal.get();
     server::OtlpHandler handler(projects->get(), &writer, ho);
-    // Raw: encode (already decoded rows) and insert, batch by batch.
+    // Raw: encode (already decoded rows) and insert, batch by batch, with the writer's insert
+    // settings (the same work for the engine).
+    const std::string raw_settings = writer.InsertSettings().empty() ? "" : " SETTINGS " + writer.InsertSettings();
     auto raw_insert = [&](const auto& batches, const char* table, const char* cols) {
       for (const auto& b : batches) {
         std::string data;
@@ -237,7 +247,7 @@ int main(int argc, char** argv) {
           b.WriteRowBinary(&w);
           data = w.Take();
         }
-        Status st = (*client)->Insert(raw_db + "." + table + " " + cols, format, data);
+        Status st = (*client)->Insert(raw_db + "." + table + " " + cols + raw_settings, format, data);
         if (!st.ok()) {
           std::fprintf(stderr, "raw insert: %s\n", st.ToString().c_str());
           std::exit(1);

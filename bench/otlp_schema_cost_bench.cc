@@ -5,6 +5,8 @@
 // variant is what that part costs. Variants run interleaved, in rounds, each round in fresh
 // databases, because this VM's speed drifts by tens of percent within minutes.
 //   otlp_schema_cost_bench [spans=200000] [rounds=3]
+// OTLP_COST_BENCH_EVENTS=1 also prints, for the first round, the engine's time counters
+// (system.events) that each variant's inserts and merges moved: where the time goes.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -18,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/engine_counters.h"
 #include "bench/otlp_bench_requests.h"
 #include "lib/base/strings.h"
 #include "lib/clickhouse/embedded_client.h"
@@ -43,6 +46,7 @@ struct Variant {
   std::vector<std::string> without;  // statements naming any of these are left out
   bool without_skip_indexes = false;  // otel_traces' INDEX lines removed
   std::string insert_settings;        // e.g. "materialize_skip_indexes_on_insert = 0"
+  std::vector<std::pair<std::string, std::string>> replace;  // text replaced in every statement
 };
 
 std::vector<std::string> StatementsOf(const Variant& v, const std::string& db) {
@@ -54,6 +58,9 @@ std::vector<std::string> StatementsOf(const Variant& v, const std::string& db) {
     bool skip = false;
     for (const auto& w : v.without) skip = skip || sql.find(w) != std::string::npos;
     if (skip) continue;
+    for (const auto& [from, to] : v.replace)
+      for (size_t at = sql.find(from); at != std::string::npos; at = sql.find(from, at + to.size()))
+        sql.replace(at, from.size(), to);
     if (v.without_skip_indexes && sql.find(".otel_traces (") != std::string::npos) {
       std::string kept;
       for (const auto& line : Split(sql, '\n'))
@@ -108,8 +115,12 @@ int main(int argc, char** argv) {
     v.without = std::move(statements);
     return v;
   };
-  Variant full, no_indexes, indexes_at_merge, coroot_layout;
+  Variant full, no_indexes, indexes_at_merge, coroot_layout, zstd1, string_values;
   full.name = "full schema (the server's)";
+  zstd1.name = "ZSTD(1) where the compact layout has ZSTD(3)";
+  zstd1.replace = {{"ZSTD(3)", "ZSTD(1)"}};
+  string_values.name = "attribute maps' values String (not LowCardinality)";
+  string_values.replace = {{"Map(LowCardinality(String), LowCardinality(String))", "Map(LowCardinality(String), String)"}};
   no_indexes.name = "without otel_traces' skip indexes";
   no_indexes.without_skip_indexes = true;
   indexes_at_merge.name = "skip indexes left to merges";
@@ -126,6 +137,8 @@ int main(int argc, char** argv) {
       no_indexes,
       indexes_at_merge,
       coroot_layout,
+      zstd1,
+      string_values,
   };
 
   auto merges_done = [&] {
@@ -151,6 +164,8 @@ int main(int argc, char** argv) {
         std::string target = db + ".otel_traces " + SpanBatch::Columns();
         if (!v.insert_settings.empty()) target += " SETTINGS " + v.insert_settings;
         merges_done();
+        const bool events = round == 0 && std::getenv("OTLP_COST_BENCH_EVENTS") != nullptr;
+        const auto counters0 = events ? bench::EngineCounters(client->get()) : std::map<std::string, double>();
         const double c0 = CpuSeconds();
         for (const auto& block : data) {
           if (Status st = (*client)->Insert(target, "Native", block); !st.ok()) {
@@ -160,6 +175,12 @@ int main(int argc, char** argv) {
         }
         merges_done();
         cpu[rows][v.name].push_back(CpuSeconds() - c0);
+        if (events) {
+          std::printf("    %zu-row inserts, %s: %.2f us/span of CPU; engine counters:\n", rows, v.name.c_str(),
+                      1e6 * cpu[rows][v.name].back() / spans);
+          std::fputs(bench::EngineCounterDeltas(counters0, bench::EngineCounters(client->get()), spans, "      ").c_str(),
+                     stdout);
+        }
         auto stored = (*client)->Query("SELECT count() FROM " + db + ".otel_traces");
         if (!stored.ok() || std::stoll(Trim(*stored)) != spans) {
           std::fprintf(stderr, "%s: stored %s of %d spans\n", v.name.c_str(),

@@ -1,6 +1,7 @@
 #include "server/storage/clickhouse/otel_writer.h"
 
 #include "lib/base/log.h"
+#include "lib/base/strings.h"
 
 namespace coroot::server::storage {
 
@@ -153,6 +154,21 @@ Status OtelWriter::EnsureSchema(const std::string& database) {
   return Status::Ok();
 }
 
+std::string OtelWriter::InsertSettings() {
+  if (!opt_.skip_indexes_at_merge) return "";
+  std::lock_guard<std::mutex> lock(schema_mu_);
+  if (skip_index_setting_known_ < 0) {
+    // Older servers refuse an insert that names a setting they do not have.
+    auto r = client_->Query("SELECT count() FROM system.settings WHERE name = 'materialize_skip_indexes_on_insert'");
+    if (!r.ok()) return "";  // asked again at the next insert
+    skip_index_setting_known_ = Trim(*r) == "1" ? 1 : 0;
+    if (skip_index_setting_known_ == 0) {
+      LOG(INFO) << "ClickHouse has no materialize_skip_indexes_on_insert: skip indexes are built at insert";
+    }
+  }
+  return skip_index_setting_known_ == 1 ? "materialize_skip_indexes_on_insert = 0" : "";
+}
+
 Status OtelWriter::Insert(const Pending& p) {
   bool consistent = std::visit([](const auto& b) { return b.Consistent(); }, p.batch);
   if (!consistent) return InvalidArgument("inconsistent batch of " + std::to_string(p.rows) + " rows (a bug)");
@@ -160,6 +176,7 @@ Status OtelWriter::Insert(const Pending& p) {
   const bool native = opt_.format == "Native";
   std::string data;
   std::string table = clickhouse::QuoteIdentifier(p.database);
+  std::string settings;
   if (const auto* spans = std::get_if<SpanBatch>(&p.batch)) {
     data.reserve(spans->bytes() + spans->rows() * 64);
     if (native) {
@@ -170,6 +187,7 @@ Status OtelWriter::Insert(const Pending& p) {
       data = w.Take();
     }
     table += std::string(".otel_traces ") + SpanBatch::Columns();
+    settings = InsertSettings();
   } else if (const auto* prof = std::get_if<ProfileBatch>(&p.batch)) {
     // Stacks first: a sample never points at a stack that is not stored. A retry after a failed
     // samples insert stores the stacks again, which ReplacingMergeTree folds.
@@ -208,7 +226,9 @@ Status OtelWriter::Insert(const Pending& p) {
       data = w.Take();
     }
     table += std::string(".otel_logs ") + LogBatch::Columns();
+    settings = InsertSettings();
   }
+  if (!settings.empty()) table += " SETTINGS " + settings;
   auto t0 = Clock::now();
   Status st = client_->Insert(table, native ? "Native" : "RowBinary", data);
   insert_seconds_ = insert_seconds_.load() + std::chrono::duration<double>(Clock::now() - t0).count();

@@ -45,6 +45,12 @@ struct OtelWriterOptions {
   std::chrono::milliseconds profiles_ttl{std::chrono::hours(24 * 7)};
   // Codecs and sort order of the tables this writer creates (schema.h).
   SchemaLayout layout = SchemaLayout::kCompact;
+  // Skip indexes of otel_traces and otel_logs built when ClickHouse merges parts instead of at
+  // insert (materialize_skip_indexes_on_insert = 0, on servers that know the setting): they are
+  // a third of the engine's cost per span (bench/otlp_schema_cost_bench), and merges build them
+  // anyway. Until its first merge (seconds under load) a part is read whole instead of skipped
+  // by granules; answers are the same.
+  bool skip_indexes_at_merge = true;
   // Insert format: "Native" (columnar, what ClickHouse parses fastest) or "RowBinary".
   std::string format = "Native";
   // Called with {WAL segment → rows} once those rows are stored in ClickHouse (or dropped as
@@ -73,6 +79,10 @@ class OtelWriter : public prom::ICollector {
 
   // Creates the schema of a database now (at start, for known projects). Idempotent and cached.
   Status EnsureSchema(const std::string& database);
+
+  // The SETTINGS clause (without the keyword) this writer's otel_traces and otel_logs inserts
+  // carry: empty, or the skip-index setting when asked for and the server knows it (asked once).
+  std::string InsertSettings();
 
   void Collect(std::vector<prom::MetricFamily>* out) override;
   size_t buffered_bytes() const { return buffered_bytes_.load(); }
@@ -118,6 +128,7 @@ class OtelWriter : public prom::ICollector {
   std::thread thread_;
   std::mutex schema_mu_;
   std::set<std::string> schema_ready_;
+  int skip_index_setting_known_ = -1;  // -1: not asked yet (under schema_mu_)
 
   std::atomic<size_t> buffered_bytes_{0};
   std::atomic<uint64_t> rows_inserted_spans_{0}, rows_inserted_logs_{0}, rows_inserted_profiles_{0}, stacks_inserted_{0}, inserts_{0}, insert_failures_{0},

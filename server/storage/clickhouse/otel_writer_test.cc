@@ -252,5 +252,119 @@ TEST_F(Writer, RefusedRowsAreDroppedAndCountedNotRetriedForever) {
   w.Stop();
 }
 
+// Parts written without their skip indexes answer the same, and get the indexes when merged.
+TEST_F(Writer, SkipIndexesLeftToMergesAnswerTheSameAndAreBuiltByMerges) {
+  int64_t base = NowNs() - 60'000'000'000;
+  for (bool at_merge : {true, false}) {
+    OtelWriterOptions o;
+    o.skip_indexes_at_merge = at_merge;
+    OtelWriter w(Engine(), o);
+    EXPECT_EQ(w.InsertSettings(), at_merge ? "materialize_skip_indexes_on_insert = 0" : "");
+    w.Start();
+    const std::string db = at_merge ? "coroot_idx_merge" : "coroot_idx_insert";
+    for (int part = 0; part < 2; ++part) {  // two inserts: two parts to merge
+      SpanBatch spans;
+      LogBatch logs;
+      for (int i = 0; i < 300; ++i) AddSpan(&spans, part * 300 + i, base);
+      for (int i = 0; i < 300; ++i) AddLog(&logs, part * 300 + i, base);
+      ASSERT_TRUE(w.AddSpans(db, &spans).ok());
+      ASSERT_TRUE(w.AddLogs(db, &logs).ok());
+      ASSERT_TRUE(w.Flush().ok());
+    }
+    w.Stop();
+  }
+  auto index_bytes = [&](const std::string& db, const std::string& table) {
+    return Trim(Q("SELECT min(secondary_indices_compressed_bytes) > 0, count() FROM system.parts WHERE active AND "
+                  "database = '" + db + "' AND table = '" + table + "'"));
+  };
+  for (const char* table : {"otel_traces", "otel_logs"}) {
+    EXPECT_EQ(index_bytes("coroot_idx_merge", table), "0\t2") << table;
+    EXPECT_EQ(index_bytes("coroot_idx_insert", table), "1\t2") << table;
+  }
+  // Queries the skip indexes serve (trace id, attribute value, body token) answer the same.
+  const std::vector<std::string> queries = {
+      "SELECT SpanId FROM {}.otel_traces WHERE TraceId = 'trace-150' ORDER BY SpanId",
+      "SELECT count() FROM {}.otel_traces WHERE has(mapValues(SpanAttributes), '670')",
+      "SELECT count() FROM {}.otel_logs WHERE hasToken(Body, '477')",
+      "SELECT count() FROM {}.otel_logs WHERE TraceId = 't451'"};
+  auto answers = [&](const std::string& db) {
+    std::string out;
+    for (std::string sql : queries) out += Q(sql.replace(sql.find("{}"), 2, db)) + "|";
+    return out;
+  };
+  const std::string expected = answers("coroot_idx_insert");
+  EXPECT_EQ(expected, "span-450\nspan-451\nspan-452\n|1\n|1\n|1\n|");
+  EXPECT_EQ(answers("coroot_idx_merge"), expected);
+  // A merge builds them.
+  for (const char* table : {"otel_traces", "otel_logs"}) {
+    Q(std::string("OPTIMIZE TABLE coroot_idx_merge.") + table + " FINAL");
+    EXPECT_EQ(index_bytes("coroot_idx_merge", table), "1\t1") << table;
+  }
+  EXPECT_EQ(answers("coroot_idx_merge"), expected);
+}
+
+// A server that does not know the setting (older than it) gets inserts without it; one whose
+// answer fails is asked again at the next insert.
+TEST(WriterInsertSettings, OnlyWhereTheServerKnowsTheSetting) {
+  struct Recorder : clickhouse::IClickHouseClient {
+    StatusOr<std::string> Query(const std::string& sql, const std::string&) override {
+      if (sql.find("system.settings") == std::string::npos) return std::string();
+      ++asked;
+      if (!answers.empty()) {
+        std::string a = answers.front();
+        answers.erase(answers.begin());
+        if (a == "fail") return Unavailable("connection refused");
+        return a;
+      }
+      return std::string("0\n");
+    }
+    Status Insert(const std::string& table, const std::string&, const std::string&) override {
+      inserts.push_back(table);
+      return Status::Ok();
+    }
+    Status Ping() override { return Status::Ok(); }
+    std::string Describe() const override { return "recorder"; }
+    std::vector<std::string> answers, inserts;
+    int asked = 0;
+  };
+  auto has_settings = [](const std::string& t) { return t.find(" SETTINGS ") != std::string::npos; };
+  {
+    Recorder old_server;
+    old_server.answers = {"0\n"};
+    OtelWriter w(&old_server, OtelWriterOptions());
+    w.Start();
+    LogBatch b;
+    AddLog(&b, 1, NowNs());
+    ASSERT_TRUE(w.AddLogs("db", &b).ok());
+    ASSERT_TRUE(w.Flush().ok());
+    AddLog(&b, 2, NowNs());
+    ASSERT_TRUE(w.AddLogs("db", &b).ok());
+    ASSERT_TRUE(w.Flush().ok());
+    w.Stop();
+    ASSERT_EQ(old_server.inserts.size(), 2u);
+    EXPECT_FALSE(has_settings(old_server.inserts[0]) || has_settings(old_server.inserts[1]));
+    EXPECT_EQ(old_server.asked, 1);  // once
+  }
+  {
+    Recorder flaky;
+    flaky.answers = {"fail", "1\n"};
+    OtelWriter w(&flaky, OtelWriterOptions());
+    w.Start();
+    LogBatch b;
+    AddLog(&b, 1, NowNs());
+    ASSERT_TRUE(w.AddLogs("db", &b).ok());
+    ASSERT_TRUE(w.Flush().ok());
+    AddLog(&b, 2, NowNs());
+    ASSERT_TRUE(w.AddLogs("db", &b).ok());
+    ASSERT_TRUE(w.Flush().ok());
+    w.Stop();
+    ASSERT_EQ(flaky.inserts.size(), 2u);
+    EXPECT_FALSE(has_settings(flaky.inserts[0]));
+    EXPECT_EQ(flaky.inserts[1], "`db`.otel_logs " + std::string(LogBatch::Columns()) +
+                                    " SETTINGS materialize_skip_indexes_on_insert = 0");
+    EXPECT_EQ(flaky.asked, 2);
+  }
+}
+
 }  // namespace
 }  // namespace coroot::server::storage
