@@ -93,79 +93,121 @@ bool LogBatch::Consistent() const {
          MapOk(log_attributes, n);
 }
 
-void SpanBatch::WriteNative(std::string* out) const {
-  const size_t n = rows(), ne = event_timestamp.size(), nl = link_trace_id.size();
-  NativeVarUInt(out, 20);
-  NativeVarUInt(out, n);
-  NativeHeader(out, "Timestamp", "DateTime64(9)");
-  NativeFixed(out, timestamp);
-  struct S {
-    const char* name;
-    const StringColumn* c;
-  };
-  for (S s : {S{"TraceId", &trace_id}, S{"SpanId", &span_id}, S{"ParentSpanId", &parent_span_id},
-              S{"TraceState", &trace_state}, S{"SpanName", &span_name}, S{"SpanKind", &span_kind},
-              S{"ServiceName", &service_name}}) {
-    NativeHeader(out, s.name, "String");
-    NativeStrings(out, *s.c, 0, n);
+namespace {
+
+// A Native block written from the rows of several batches in turn (as if they were one batch):
+// each column is the concatenation of the parts' columns, and offsets are rebased onto the
+// elements of the parts before. Columns are named by member pointers, e.g. &SpanBatch::trace_id.
+template <typename B>
+class NativeBlock {
+ public:
+  NativeBlock(std::string* out, const std::vector<const B*>& parts, size_t columns) : out_(out), parts_(parts) {
+    size_t rows = 0;
+    for (const B* p : parts) rows += p->rows();
+    NativeVarUInt(out, columns);
+    NativeVarUInt(out, rows);
   }
-  NativeHeader(out, "ResourceAttributes", "Map(String, String)");
-  NativeMap(out, resource_attributes, 0, n);
-  NativeHeader(out, "SpanAttributes", "Map(String, String)");
-  NativeMap(out, span_attributes, 0, n);
-  NativeHeader(out, "Duration", "Int64");
-  NativeFixed(out, duration);
-  NativeHeader(out, "StatusCode", "String");
-  NativeStrings(out, status_code, 0, n);
-  NativeHeader(out, "StatusMessage", "String");
-  NativeStrings(out, status_message, 0, n);
-  NativeHeader(out, "Events.Timestamp", "Array(DateTime64(9))");
-  NativeOffsets(out, events, 0, n);
-  NativeFixed(out, event_timestamp);
-  NativeHeader(out, "Events.Name", "Array(String)");
-  NativeOffsets(out, events, 0, n);
-  NativeStrings(out, event_name, 0, ne);
-  NativeHeader(out, "Events.Attributes", "Array(Map(String, String))");
-  NativeOffsets(out, events, 0, n);
-  NativeMap(out, event_attributes, 0, ne);
-  NativeHeader(out, "Links.TraceId", "Array(String)");
-  NativeOffsets(out, links, 0, n);
-  NativeStrings(out, link_trace_id, 0, nl);
-  NativeHeader(out, "Links.SpanId", "Array(String)");
-  NativeOffsets(out, links, 0, n);
-  NativeStrings(out, link_span_id, 0, nl);
-  NativeHeader(out, "Links.TraceState", "Array(String)");
-  NativeOffsets(out, links, 0, n);
-  NativeStrings(out, link_trace_state, 0, nl);
-  NativeHeader(out, "Links.Attributes", "Array(Map(String, String))");
-  NativeOffsets(out, links, 0, n);
-  NativeMap(out, link_attributes, 0, nl);
+  template <typename T>
+  void Fixed(const char* name, const char* type, std::vector<T> B::*column) {
+    NativeHeader(out_, name, type);
+    for (const B* p : parts_) NativeFixed(out_, p->*column);
+  }
+  void Strings(const char* name, StringColumn B::*column) {
+    NativeHeader(out_, name, "String");
+    StringsOf([&](const B& p) -> const StringColumn& { return p.*column; });
+  }
+  void Map(const char* name, MapColumn B::*column) {
+    NativeHeader(out_, name, "Map(String, String)");
+    MapsOf([&](const B& p) -> const MapColumn& { return p.*column; });
+  }
+  // Nested columns: Array(T) of the elements `elements` with the row offsets `rows`.
+  template <typename T>
+  void ArrayOfFixed(const char* name, const char* type, Offsets B::*rows, std::vector<T> B::*elements) {
+    NativeHeader(out_, name, type);
+    OffsetsOf([&](const B& p) -> const Offsets& { return p.*rows; });
+    for (const B* p : parts_) NativeFixed(out_, p->*elements);
+  }
+  void ArrayOfStrings(const char* name, Offsets B::*rows, StringColumn B::*elements) {
+    NativeHeader(out_, name, "Array(String)");
+    OffsetsOf([&](const B& p) -> const Offsets& { return p.*rows; });
+    StringsOf([&](const B& p) -> const StringColumn& { return p.*elements; });
+  }
+  void ArrayOfMaps(const char* name, Offsets B::*rows, MapColumn B::*elements) {
+    NativeHeader(out_, name, "Array(Map(String, String))");
+    OffsetsOf([&](const B& p) -> const Offsets& { return p.*rows; });
+    MapsOf([&](const B& p) -> const MapColumn& { return p.*elements; });
+  }
+
+ private:
+  template <typename Get>
+  void StringsOf(Get column) {
+    for (const B* p : parts_) NativeStrings(out_, column(*p), 0, column(*p).size());
+  }
+  template <typename Get>
+  void OffsetsOf(Get offsets) {
+    uint64_t base = 0;
+    for (const B* p : parts_) {
+      const Offsets& o = offsets(*p);
+      for (size_t i = 0; i < o.size(); ++i) {
+        uint64_t e = base + o.end(i);
+        out_->append(reinterpret_cast<const char*>(&e), 8);
+      }
+      base += o.last();
+    }
+  }
+  template <typename Get>
+  void MapsOf(Get column) {
+    OffsetsOf([&](const B& p) -> const Offsets& { return column(p).rows; });
+    StringsOf([&](const B& p) -> const StringColumn& { return column(p).keys; });
+    StringsOf([&](const B& p) -> const StringColumn& { return column(p).values; });
+  }
+
+  std::string* out_;
+  const std::vector<const B*>& parts_;
+};
+
+}  // namespace
+
+void SpanBatch::WriteNative(std::string* out) const { WriteNative({this}, out); }
+
+void SpanBatch::WriteNative(const std::vector<const SpanBatch*>& parts, std::string* out) {
+  NativeBlock<SpanBatch> block(out, parts, 20);
+  block.Fixed("Timestamp", "DateTime64(9)", &SpanBatch::timestamp);
+  block.Strings("TraceId", &SpanBatch::trace_id);
+  block.Strings("SpanId", &SpanBatch::span_id);
+  block.Strings("ParentSpanId", &SpanBatch::parent_span_id);
+  block.Strings("TraceState", &SpanBatch::trace_state);
+  block.Strings("SpanName", &SpanBatch::span_name);
+  block.Strings("SpanKind", &SpanBatch::span_kind);
+  block.Strings("ServiceName", &SpanBatch::service_name);
+  block.Map("ResourceAttributes", &SpanBatch::resource_attributes);
+  block.Map("SpanAttributes", &SpanBatch::span_attributes);
+  block.Fixed("Duration", "Int64", &SpanBatch::duration);
+  block.Strings("StatusCode", &SpanBatch::status_code);
+  block.Strings("StatusMessage", &SpanBatch::status_message);
+  block.ArrayOfFixed("Events.Timestamp", "Array(DateTime64(9))", &SpanBatch::events, &SpanBatch::event_timestamp);
+  block.ArrayOfStrings("Events.Name", &SpanBatch::events, &SpanBatch::event_name);
+  block.ArrayOfMaps("Events.Attributes", &SpanBatch::events, &SpanBatch::event_attributes);
+  block.ArrayOfStrings("Links.TraceId", &SpanBatch::links, &SpanBatch::link_trace_id);
+  block.ArrayOfStrings("Links.SpanId", &SpanBatch::links, &SpanBatch::link_span_id);
+  block.ArrayOfStrings("Links.TraceState", &SpanBatch::links, &SpanBatch::link_trace_state);
+  block.ArrayOfMaps("Links.Attributes", &SpanBatch::links, &SpanBatch::link_attributes);
 }
 
-void LogBatch::WriteNative(std::string* out) const {
-  const size_t n = rows();
-  NativeVarUInt(out, 10);
-  NativeVarUInt(out, n);
-  NativeHeader(out, "Timestamp", "DateTime64(9)");
-  NativeFixed(out, timestamp);
-  NativeHeader(out, "TraceId", "String");
-  NativeStrings(out, trace_id, 0, n);
-  NativeHeader(out, "SpanId", "String");
-  NativeStrings(out, span_id, 0, n);
-  NativeHeader(out, "TraceFlags", "UInt32");
-  NativeFixed(out, trace_flags);
-  NativeHeader(out, "SeverityText", "String");
-  NativeStrings(out, severity_text, 0, n);
-  NativeHeader(out, "SeverityNumber", "Int32");
-  NativeFixed(out, severity_number);
-  NativeHeader(out, "ServiceName", "String");
-  NativeStrings(out, service_name, 0, n);
-  NativeHeader(out, "Body", "String");
-  NativeStrings(out, body, 0, n);
-  NativeHeader(out, "ResourceAttributes", "Map(String, String)");
-  NativeMap(out, resource_attributes, 0, n);
-  NativeHeader(out, "LogAttributes", "Map(String, String)");
-  NativeMap(out, log_attributes, 0, n);
+void LogBatch::WriteNative(std::string* out) const { WriteNative({this}, out); }
+
+void LogBatch::WriteNative(const std::vector<const LogBatch*>& parts, std::string* out) {
+  NativeBlock<LogBatch> block(out, parts, 10);
+  block.Fixed("Timestamp", "DateTime64(9)", &LogBatch::timestamp);
+  block.Strings("TraceId", &LogBatch::trace_id);
+  block.Strings("SpanId", &LogBatch::span_id);
+  block.Fixed("TraceFlags", "UInt32", &LogBatch::trace_flags);
+  block.Strings("SeverityText", &LogBatch::severity_text);
+  block.Fixed("SeverityNumber", "Int32", &LogBatch::severity_number);
+  block.Strings("ServiceName", &LogBatch::service_name);
+  block.Strings("Body", &LogBatch::body);
+  block.Map("ResourceAttributes", &LogBatch::resource_attributes);
+  block.Map("LogAttributes", &LogBatch::log_attributes);
 }
 
 size_t SpanBatch::bytes() const {

@@ -39,6 +39,8 @@ struct SpanBatch {
   // One block of ClickHouse's Native format (columnar: each column written whole), with the
   // column names and types of the INSERT (LowCardinality columns sent as String).
   void WriteNative(std::string* out) const;
+  // One block of the rows of `parts` in turn, without gathering them first.
+  static void WriteNative(const std::vector<const SpanBatch*>& parts, std::string* out);
 };
 
 struct LogBatch {
@@ -58,6 +60,7 @@ struct LogBatch {
   static const char* Columns();
   void WriteRowBinary(clickhouse::RowBinaryWriter* w) const;
   void WriteNative(std::string* out) const;
+  static void WriteNative(const std::vector<const LogBatch*>& parts, std::string* out);
 };
 
 // Rows of profiling_samples plus the distinct stacks they reference (profiling_stacks), deduplicated

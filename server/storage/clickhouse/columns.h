@@ -9,6 +9,14 @@
 
 namespace coroot::server::storage {
 
+// Appends `from`, each plus `base`, to `to`. insert() grows the vector geometrically; an exact
+// reserve() per append would copy the whole vector on every append (quadratic over a batch).
+inline void AppendRebased(std::vector<size_t>* to, const std::vector<size_t>& from, size_t base) {
+  const size_t first = to->size();
+  to->insert(to->end(), from.begin(), from.end());
+  for (size_t i = first; i < to->size(); ++i) (*to)[i] += base;
+}
+
 // Strings back to back in one buffer; ends[i] is where string i ends.
 class StringColumn {
  public:
@@ -28,10 +36,9 @@ class StringColumn {
   void AbortPending() { data_.resize(ends_.empty() ? 0 : ends_.back()); }
 
   void Append(const StringColumn& o) {
-    size_t base = data_.size();
+    const size_t base = data_.size();
     data_.append(o.data_);
-    ends_.reserve(ends_.size() + o.ends_.size());
-    for (size_t e : o.ends_) ends_.push_back(base + e);
+    AppendRebased(&ends_, o.ends_, base);
   }
   void Clear() {
     data_.clear();
@@ -57,10 +64,7 @@ class Offsets {
   size_t begin(size_t i) const { return i == 0 ? 0 : ends_[i - 1]; }
   size_t end(size_t i) const { return ends_[i]; }
   void Push(size_t end) { ends_.push_back(end); }
-  void Append(const Offsets& o, size_t base) {
-    ends_.reserve(ends_.size() + o.ends_.size());
-    for (size_t e : o.ends_) ends_.push_back(base + e);
-  }
+  void Append(const Offsets& o, size_t base) { AppendRebased(&ends_, o.ends_, base); }
   void Clear() { ends_.clear(); }
   void Truncate(size_t n) {
     if (n < ends_.size()) ends_.resize(n);

@@ -48,6 +48,23 @@ void OtelWriter::Stop(std::chrono::milliseconds deadline) {
   buffered_bytes_ = 0;
 }
 
+namespace {
+
+template <typename B>
+void TakeRows(BatchParts<B>* target, B* batch) {
+  target->Add(batch);
+}
+void TakeRows(ProfileBatch* target, ProfileBatch* batch) {
+  if (target->rows() == 0) {
+    std::swap(*target, *batch);
+  } else {
+    target->Append(*batch);
+  }
+  batch->Clear();
+}
+
+}  // namespace
+
 template <typename B>
 Status OtelWriter::Add(const std::string& database, B* batch, uint64_t wal_segment) {
   if (batch->rows() == 0) return Status::Ok();
@@ -61,31 +78,19 @@ Status OtelWriter::Add(const std::string& database, B* batch, uint64_t wal_segme
   }
   buffered_bytes_ += bytes;
   Accumulating& a = acc_[database];
-  B* target;
-  Clock::time_point* since;
-  std::map<uint64_t, uint64_t>* segments;
+  auto take = [&](auto* target, Clock::time_point* since, std::map<uint64_t, uint64_t>* segments) {
+    if (wal_segment != 0) (*segments)[wal_segment] += batch->rows();
+    if (target->rows() == 0) *since = Clock::now();
+    TakeRows(target, batch);
+    if (target->rows() >= opt_.flush_rows) cv_.notify_one();
+  };
   if constexpr (std::is_same_v<B, SpanBatch>) {
-    target = &a.spans;
-    since = &a.spans_since;
-    segments = &a.spans_segments;
+    take(&a.spans, &a.spans_since, &a.spans_segments);
   } else if constexpr (std::is_same_v<B, LogBatch>) {
-    target = &a.logs;
-    since = &a.logs_since;
-    segments = &a.logs_segments;
+    take(&a.logs, &a.logs_since, &a.logs_segments);
   } else {
-    target = &a.profiles;
-    since = &a.profiles_since;
-    segments = &a.profiles_segments;
+    take(&a.profiles, &a.profiles_since, &a.profiles_segments);
   }
-  if (wal_segment != 0) (*segments)[wal_segment] += batch->rows();
-  if (target->rows() == 0) {
-    std::swap(*target, *batch);
-    *since = Clock::now();
-  } else {
-    target->Append(*batch);
-  }
-  batch->Clear();
-  if (target->rows() >= opt_.flush_rows) cv_.notify_one();
   return Status::Ok();
 }
 
@@ -174,10 +179,11 @@ Status OtelWriter::Insert(const Pending& p) {
   if (!consistent) return InvalidArgument("inconsistent batch of " + std::to_string(p.rows) + " rows (a bug)");
   RETURN_IF_ERROR(EnsureSchema(p.database));
   const bool native = opt_.format == "Native";
-  std::string data;
+  std::string& data = encoded_;
+  data.clear();
   std::string table = clickhouse::QuoteIdentifier(p.database);
   std::string settings;
-  if (const auto* spans = std::get_if<SpanBatch>(&p.batch)) {
+  if (const auto* spans = std::get_if<BatchParts<SpanBatch>>(&p.batch)) {
     data.reserve(spans->bytes() + spans->rows() * 64);
     if (native) {
       spans->WriteNative(&data);
@@ -216,7 +222,7 @@ Status OtelWriter::Insert(const Pending& p) {
     }
     table += std::string(".profiling_samples ") + ProfileBatch::SampleColumns();
   } else {
-    const auto& logs = std::get<LogBatch>(p.batch);
+    const auto& logs = std::get<BatchParts<LogBatch>>(p.batch);
     data.reserve(logs.bytes() + logs.rows() * 32);
     if (native) {
       logs.WriteNative(&data);
@@ -232,6 +238,7 @@ Status OtelWriter::Insert(const Pending& p) {
   auto t0 = Clock::now();
   Status st = client_->Insert(table, native ? "Native" : "RowBinary", data);
   insert_seconds_ = insert_seconds_.load() + std::chrono::duration<double>(Clock::now() - t0).count();
+  if (data.capacity() > kKeptEncodingBytes) std::string().swap(data);
   return st;
 }
 
@@ -257,8 +264,8 @@ void OtelWriter::Run() {
     inserting_ = false;
     if (st.ok()) {
       inserts_++;
-      (std::holds_alternative<SpanBatch>(p.batch)  ? rows_inserted_spans_
-       : std::holds_alternative<LogBatch>(p.batch) ? rows_inserted_logs_
+      (std::holds_alternative<BatchParts<SpanBatch>>(p.batch)  ? rows_inserted_spans_
+       : std::holds_alternative<BatchParts<LogBatch>>(p.batch) ? rows_inserted_logs_
                                                    : rows_inserted_profiles_) += p.rows;
       buffered_bytes_ -= p.bytes;
       backoff = std::chrono::milliseconds(0);

@@ -25,6 +25,7 @@
 #include "lib/base/status.h"
 #include "lib/clickhouse/client.h"
 #include "lib/prom/metric.h"
+#include "server/storage/clickhouse/batch_parts.h"
 #include "server/storage/clickhouse/batches.h"
 #include "server/storage/clickhouse/schema.h"
 
@@ -90,15 +91,15 @@ class OtelWriter : public prom::ICollector {
  private:
   struct Pending {
     std::string database;
-    std::variant<SpanBatch, LogBatch, ProfileBatch> batch;
+    std::variant<BatchParts<SpanBatch>, BatchParts<LogBatch>, ProfileBatch> batch;
     size_t bytes = 0;
     size_t rows = 0;
     std::map<uint64_t, uint64_t> segments;
   };
   struct Accumulating {
-    SpanBatch spans;
-    LogBatch logs;
-    ProfileBatch profiles;
+    BatchParts<SpanBatch> spans;
+    BatchParts<LogBatch> logs;
+    ProfileBatch profiles;  // stacks are deduplicated across requests: appended
     std::chrono::steady_clock::time_point spans_since, logs_since, profiles_since;
     // When each table's rows were last cut into an insert.
     std::chrono::steady_clock::time_point spans_cut, logs_cut, profiles_cut;
@@ -127,6 +128,10 @@ class OtelWriter : public prom::ICollector {
   bool stop_ = false, flush_now_ = false, inserting_ = false;
   std::thread thread_;
   std::mutex schema_mu_;
+  // The encoded rows of the insert running (writer thread only). Kept between inserts up to
+  // kKeptEncodingBytes of capacity: a fresh buffer of tens of MB per insert cost its page faults.
+  static constexpr size_t kKeptEncodingBytes = 128u << 20;
+  std::string encoded_;
   std::set<std::string> schema_ready_;
   int skip_index_setting_known_ = -1;  // -1: not asked yet (under schema_mu_)
 
