@@ -63,6 +63,15 @@ IngestOutcome OtlpHandler::Ingest(bool logs, const std::string& api_key, std::st
     c.unknown_key++;
     return ErrorOutcome(404, kGrpcNotFound, project.status().message());
   }
+  // A full buffer refuses before decoding: the client sends the same body again later, and
+  // decoding it now would be wasted work while ClickHouse catches up. A quarter of the body is a
+  // lower bound of its decoded size.
+  if (!writer_->HasRoomFor(body.size() / 4)) {
+    c.backpressure++;
+    return ErrorOutcome(429, kGrpcResourceExhausted,
+                        "the ingestion buffer is full (" + std::to_string(writer_->buffered_bytes() >> 20) +
+                            " MiB waiting for ClickHouse); retry later");
+  }
   StatusOr<otlp::DecodeResult> result = otlp::DecodeResult();
   storage::SpanBatch spans;
   storage::LogBatch log_rows;

@@ -87,6 +87,8 @@ class OtelWriter : public prom::ICollector {
 
   void Collect(std::vector<prom::MetricFamily>* out) override;
   size_t buffered_bytes() const { return buffered_bytes_.load(); }
+  // Whether `bytes` more would fit in the buffer now (Add* refuses what does not).
+  bool HasRoomFor(size_t bytes) const { return buffered_bytes_.load() + bytes <= opt_.max_buffer_bytes; }
 
  private:
   struct Pending {
