@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "bench/engine_counters.h"
+#include "bench/bench_engine.h"
 #include "bench/otlp_bench_requests.h"
 #include "lib/base/strings.h"
 #include "lib/clickhouse/embedded_client.h"
@@ -68,14 +68,7 @@ int main(int argc, char** argv) {
   int spans = argc > 1 ? std::atoi(argv[1]) : 100000;
   int logs = argc > 2 ? std::atoi(argv[2]) : 100000;
   std::string dir = "/tmp/coroot_otlp_bench";
-  std::filesystem::remove_all(dir);
-  clickhouse::EmbeddedOptions eo;
-  eo.data_dir = dir + "/ch";
-  auto client = clickhouse::EmbeddedClient::Open(eo);
-  if (!client.ok()) {
-    std::fprintf(stderr, "%s\n", client.status().ToString().c_str());
-    return 1;
-  }
+  auto client = bench::OpenFreshEngine(dir);
   auto projects = server::ProjectStore::Open(dir + "/db.sqlite");
   if (!projects.ok() || !(*projects)->Bootstrap("http://127.0.0.1:1", "").ok()) return 1;
   auto project = (*projects)->FindByApiKey("");
@@ -113,7 +106,7 @@ int main(int argc, char** argv) {
   // (and the next figure does not pay for them).
   auto merges_done = [&] {
     for (int i = 0; i < 600; ++i) {
-      auto r = (*client)->Query("SELECT count() FROM system.merges");
+      auto r = client->Query("SELECT count() FROM system.merges");
       if (!r.ok() || Trim(*r) == "0") return;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -124,14 +117,14 @@ int main(int argc, char** argv) {
   auto measure = [&](auto fn, double rows) {
     Figure f;
     merges_done();
-    const auto counters0 = events ? bench::EngineCounters(client->get()) : std::map<std::string, double>();
+    const auto counters0 = events ? bench::EngineCounters(client.get()) : std::map<std::string, double>();
     double c0 = CpuSeconds(), w0 = Now();
     fn();
     merges_done();
     f.cpu = CpuSeconds() - c0;
     f.wall = Now() - w0;
     f.rows = rows;
-    if (events) f.engine = bench::EngineCounterDeltas(counters0, bench::EngineCounters(client->get()), rows, "      ");
+    if (events) f.engine = bench::EngineCounterDeltas(counters0, bench::EngineCounters(client.get()), rows, "      ");
     return f;
   };
   auto line = [](const std::string& what, const Figure& f) {
@@ -140,7 +133,7 @@ int main(int argc, char** argv) {
     std::fputs(f.engine.c_str(), stdout);
   };
   auto count = [&](const std::string& t) {
-    auto r = (*client)->Query("SELECT count() FROM " + t);
+    auto r = client->Query("SELECT count() FROM " + t);
     return r.ok() ? Trim(*r) : r.status().ToString();
   };
 
@@ -243,7 +236,7 @@ int main(int argc, char** argv) {
       wal = std::move(*w);
       wo.on_stored = [&wal](const std::map<uint64_t, uint64_t>& m) { wal->Release(m); };
     }
-    server::storage::OtelWriter writer(client->get(), wo);
+    server::storage::OtelWriter writer(client.get(), wo);
     const std::string conc_db = "coroot_conc_" + sfx;
     if (!writer.EnsureSchema(ours_db).ok() || !writer.EnsureSchema(raw_db).ok() ||
         !writer.EnsureSchema(big_db).ok() || !writer.EnsureSchema(conc_db).ok())
@@ -267,7 +260,7 @@ int main(int argc, char** argv) {
           b.WriteRowBinary(&w);
           data = w.Take();
         }
-        Status st = (*client)->Insert(raw_db + "." + table + " " + cols + raw_settings, format, data);
+        Status st = client->Insert(raw_db + "." + table + " " + cols + raw_settings, format, data);
         if (!st.ok()) {
           std::fprintf(stderr, "raw insert: %s\n", st.ToString().c_str());
           std::exit(1);
@@ -306,8 +299,8 @@ int main(int argc, char** argv) {
       if (!writer.Flush(std::chrono::minutes(10)).ok()) std::exit(1);
     };
     // The same tables without the materialized views: what the MVs cost the engine.
-    if (!(*client)->Query("CREATE DATABASE " + nomv_db).ok() ||
-        !(*client)->Query("CREATE TABLE " + nomv_db + ".otel_traces AS " + raw_db + ".otel_traces").ok())
+    if (!client->Query("CREATE DATABASE " + nomv_db).ok() ||
+        !client->Query("CREATE TABLE " + nomv_db + ".otel_traces AS " + raw_db + ".otel_traces").ok())
       return 1;
     std::string keep_raw = raw_db;
     raw_db = nomv_db;
@@ -353,7 +346,7 @@ int main(int argc, char** argv) {
                 count(ours_db + ".otel_logs").c_str(), count(raw_db + ".otel_logs").c_str());
     writer.Stop();
   }
-  (*client)->Close();
+  client->Close();
   std::filesystem::remove_all(dir);
   return 0;
 }

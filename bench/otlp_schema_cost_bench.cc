@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "bench/engine_counters.h"
+#include "bench/bench_engine.h"
 #include "bench/otlp_bench_requests.h"
 #include "lib/base/strings.h"
 #include "lib/clickhouse/embedded_client.h"
@@ -82,14 +82,7 @@ int main(int argc, char** argv) {
   const int spans = argc > 1 ? std::atoi(argv[1]) : 200000;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
   const std::string dir = "/tmp/coroot_schema_cost_bench";
-  std::filesystem::remove_all(dir);
-  clickhouse::EmbeddedOptions eo;
-  eo.data_dir = dir + "/ch";
-  auto client = clickhouse::EmbeddedClient::Open(eo);
-  if (!client.ok()) {
-    std::fprintf(stderr, "%s\n", client.status().ToString().c_str());
-    return 1;
-  }
+  auto client = bench::OpenFreshEngine(dir);
   const uint64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::system_clock::now().time_since_epoch()).count();
   const auto requests = bench::MakeTraceRequests(spans, 1000, now_ns);
@@ -116,14 +109,14 @@ int main(int argc, char** argv) {
     return v;
   };
   Variant full, no_indexes, indexes_at_merge, coroot_layout, zstd1, string_values;
-  full.name = "full schema (the server's)";
+  full.name = "full schema, skip indexes built at insert";
   zstd1.name = "ZSTD(1) where the compact layout has ZSTD(3)";
   zstd1.replace = {{"ZSTD(3)", "ZSTD(1)"}};
   string_values.name = "attribute maps' values String (not LowCardinality)";
   string_values.replace = {{"Map(LowCardinality(String), LowCardinality(String))", "Map(LowCardinality(String), String)"}};
   no_indexes.name = "without otel_traces' skip indexes";
   no_indexes.without_skip_indexes = true;
-  indexes_at_merge.name = "skip indexes left to merges";
+  indexes_at_merge.name = "skip indexes left to merges (the server)";
   indexes_at_merge.insert_settings = "materialize_skip_indexes_on_insert = 0";
   coroot_layout.name = "Coroot's layout (codecs, types, sort key)";
   coroot_layout.layout = server::storage::SchemaLayout::kCoroot;
@@ -143,7 +136,7 @@ int main(int argc, char** argv) {
 
   auto merges_done = [&] {
     for (int i = 0; i < 1200; ++i) {
-      auto r = (*client)->Query("SELECT count() FROM system.merges");
+      auto r = client->Query("SELECT count() FROM system.merges");
       if (!r.ok() || Trim(*r) == "0") return;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -156,7 +149,7 @@ int main(int argc, char** argv) {
       for (const Variant& v : variants) {
         const std::string db = "cost_" + std::to_string(db_seq++);
         for (const auto& sql : StatementsOf(v, db)) {
-          if (auto r = (*client)->Query(sql); !r.ok()) {
+          if (auto r = client->Query(sql); !r.ok()) {
             std::fprintf(stderr, "%s: %s\n%s\n", v.name.c_str(), r.status().ToString().c_str(), sql.c_str());
             return 1;
           }
@@ -165,10 +158,10 @@ int main(int argc, char** argv) {
         if (!v.insert_settings.empty()) target += " SETTINGS " + v.insert_settings;
         merges_done();
         const bool events = round == 0 && std::getenv("OTLP_COST_BENCH_EVENTS") != nullptr;
-        const auto counters0 = events ? bench::EngineCounters(client->get()) : std::map<std::string, double>();
+        const auto counters0 = events ? bench::EngineCounters(client.get()) : std::map<std::string, double>();
         const double c0 = CpuSeconds();
         for (const auto& block : data) {
-          if (Status st = (*client)->Insert(target, "Native", block); !st.ok()) {
+          if (Status st = client->Insert(target, "Native", block); !st.ok()) {
             std::fprintf(stderr, "%s: %s\n", v.name.c_str(), st.ToString().c_str());
             return 1;
           }
@@ -178,16 +171,16 @@ int main(int argc, char** argv) {
         if (events) {
           std::printf("    %zu-row inserts, %s: %.2f us/span of CPU; engine counters:\n", rows, v.name.c_str(),
                       1e6 * cpu[rows][v.name].back() / spans);
-          std::fputs(bench::EngineCounterDeltas(counters0, bench::EngineCounters(client->get()), spans, "      ").c_str(),
+          std::fputs(bench::EngineCounterDeltas(counters0, bench::EngineCounters(client.get()), spans, "      ").c_str(),
                      stdout);
         }
-        auto stored = (*client)->Query("SELECT count() FROM " + db + ".otel_traces");
+        auto stored = client->Query("SELECT count() FROM " + db + ".otel_traces");
         if (!stored.ok() || std::stoll(Trim(*stored)) != spans) {
           std::fprintf(stderr, "%s: stored %s of %d spans\n", v.name.c_str(),
                        stored.ok() ? Trim(*stored).c_str() : stored.status().ToString().c_str(), spans);
           return 1;
         }
-        (void)(*client)->Query("DROP DATABASE " + db + " SYNC");
+        (void)client->Query("DROP DATABASE " + db + " SYNC");
       }
     }
   }
@@ -207,7 +200,7 @@ int main(int argc, char** argv) {
                   1e6 * c / spans, 1e6 * (c - full) / spans);
     }
   }
-  (*client)->Close();
+  client->Close();
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_engine.h"
 #include "lib/base/strings.h"
 #include "lib/clickhouse/embedded_client.h"
 #include "lib/compress/compress.h"
@@ -77,14 +78,7 @@ int main(int argc, char** argv) {
   int profiles = argc > 1 ? std::atoi(argv[1]) : 100;
   int per = argc > 2 ? std::atoi(argv[2]) : 2000;
   std::string dir = "/tmp/coroot_pprof_bench";
-  std::filesystem::remove_all(dir);
-  clickhouse::EmbeddedOptions eo;
-  eo.data_dir = dir + "/ch";
-  auto client = clickhouse::EmbeddedClient::Open(eo);
-  if (!client.ok()) {
-    std::fprintf(stderr, "%s\n", client.status().ToString().c_str());
-    return 1;
-  }
+  auto client = bench::OpenFreshEngine(dir);
   auto projects = server::ProjectStore::Open(dir + "/db.sqlite");
   if (!projects.ok() || !(*projects)->Bootstrap("http://127.0.0.1:1", "").ok()) return 1;
 
@@ -123,7 +117,7 @@ int main(int argc, char** argv) {
   const std::string raw_db = "raw_profiles";
   storage::SchemaOptions so;
   so.database = raw_db;
-  if (!storage::CreateSchema(client->get(), so).ok()) return 1;
+  if (!storage::CreateSchema(client.get(), so).ok()) return 1;
   std::vector<std::pair<std::string, std::string>> blocks;  // stacks, samples
   {
     storage::ProfileBatch acc;
@@ -143,8 +137,8 @@ int main(int argc, char** argv) {
   c0 = CpuSeconds();
   w0 = Now();
   for (auto& [st, sm] : blocks) {
-    Status s1 = (*client)->Insert(raw_db + ".profiling_stacks " + storage::ProfileBatch::StackColumns(), "Native", st);
-    Status s2 = (*client)->Insert(raw_db + ".profiling_samples " + storage::ProfileBatch::SampleColumns(), "Native", sm);
+    Status s1 = client->Insert(raw_db + ".profiling_stacks " + storage::ProfileBatch::StackColumns(), "Native", st);
+    Status s2 = client->Insert(raw_db + ".profiling_samples " + storage::ProfileBatch::SampleColumns(), "Native", sm);
     if (!s1.ok() || !s2.ok()) {
       std::fprintf(stderr, "raw insert: %s %s\n", s1.ToString().c_str(), s2.ToString().c_str());
       return 1;
@@ -154,7 +148,7 @@ int main(int argc, char** argv) {
 
   // 3. Ours: POST /v1/profiles handler → writer → ClickHouse.
   storage::OtelWriterOptions wo;
-  storage::OtelWriter writer(client->get(), wo);
+  storage::OtelWriter writer(client.get(), wo);
   auto db_of = [](const server::Project& p) { return storage::ProjectDatabase(p.id); };
   auto project = (*projects)->FindByApiKey("");
   if (!project.ok() || !writer.EnsureSchema(db_of(*project)).ok()) return 1;
@@ -181,12 +175,12 @@ int main(int argc, char** argv) {
   report("ours: /v1/profiles → writer → ClickHouse", CpuSeconds() - c0, Now() - w0);
   writer.Stop();
   auto count = [&](const std::string& t) {
-    auto r = (*client)->Query("SELECT count() FROM " + t);
+    auto r = client->Query("SELECT count() FROM " + t);
     return r.ok() ? Trim(*r) : r.status().ToString();
   };
   std::printf("  rows stored: samples %s (ours) / %s (raw); stacks %s / %s\n",
               count(db_of(*project) + ".profiling_samples").c_str(), count(raw_db + ".profiling_samples").c_str(),
               count(db_of(*project) + ".profiling_stacks").c_str(), count(raw_db + ".profiling_stacks").c_str());
-  (*client)->Close();
+  client->Close();
   return 0;
 }

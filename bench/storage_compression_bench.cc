@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_engine.h"
 #include "lib/base/strings.h"
 #include "lib/clickhouse/embedded_client.h"
 #include "server/api/telemetry_api.h"
@@ -395,14 +396,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no loghub datasets under %s\n", loghub.c_str());
     return 1;
   }
-  clickhouse::EmbeddedOptions eo;
-  eo.data_dir = dir + "/ch";
-  auto client = clickhouse::EmbeddedClient::Open(eo);
-  if (!client.ok()) {
-    std::fprintf(stderr, "%s\n", client.status().ToString().c_str());
-    return 1;
-  }
-  clickhouse::IClickHouseClient* ch = client->get();
+  auto client = bench::OpenFreshEngine(dir);
+  clickhouse::IClickHouseClient* ch = client.get();
   auto projects = server::ProjectStore::Open(dir + "/db.sqlite");
   if (!projects.ok() || !(*projects)->Bootstrap("http://127.0.0.1:1", "").ok()) return 1;
 
@@ -551,7 +546,7 @@ int main(int argc, char** argv) {
                 body[0] == body[1] ? "yes" : "NO", body[0].size());
   }
   for (Layout& l : layouts) l.writer->Stop();
-  (*client)->Close();
+  client->Close();
   std::filesystem::remove_all(dir);
   return 0;
 }

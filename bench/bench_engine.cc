@@ -1,14 +1,27 @@
-#include "bench/engine_counters.h"
+#include "bench/bench_engine.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <utility>
 #include <vector>
 
 #include "lib/base/strings.h"
 
 namespace coroot::bench {
+
+std::unique_ptr<clickhouse::EmbeddedClient> OpenFreshEngine(const std::string& dir) {
+  std::filesystem::remove_all(dir);
+  clickhouse::EmbeddedOptions eo;
+  eo.data_dir = dir + "/ch";
+  auto client = clickhouse::EmbeddedClient::Open(eo);
+  if (!client.ok()) {
+    std::fprintf(stderr, "%s\n", client.status().ToString().c_str());
+    std::exit(1);
+  }
+  return std::move(*client);
+}
 
 std::map<std::string, double> EngineCounters(clickhouse::IClickHouseClient* client) {
   std::map<std::string, double> out;

@@ -1,12 +1,18 @@
 #pragma once
-// The embedded engine's cumulative counters (system.events), for benchmarks that show where the
-// engine's time went between two points.
+// The embedded ClickHouse engine of a benchmark: opened on a fresh directory, and its cumulative
+// counters (system.events) to show where the engine's time went between two points.
 #include <map>
+#include <memory>
 #include <string>
 
 #include "lib/clickhouse/client.h"
+#include "lib/clickhouse/embedded_client.h"
 
 namespace coroot::bench {
+
+// Removes `dir` and opens the engine with its data under dir/ch; prints the error and exits when
+// the engine cannot be opened.
+std::unique_ptr<clickhouse::EmbeddedClient> OpenFreshEngine(const std::string& dir);
 
 // Every counter of system.events, by name (empty when the query fails).
 std::map<std::string, double> EngineCounters(clickhouse::IClickHouseClient* client);
