@@ -328,42 +328,32 @@ TEST(WriterInsertSettings, OnlyWhereTheServerKnowsTheSetting) {
     int asked = 0;
   };
   auto has_settings = [](const std::string& t) { return t.find(" SETTINGS ") != std::string::npos; };
-  {
-    Recorder old_server;
-    old_server.answers = {"0\n"};
-    OtelWriter w(&old_server, OtelWriterOptions());
+  // Two inserts of one log record each.
+  auto insert_twice = [](Recorder* server) {
+    OtelWriter w(server, OtelWriterOptions());
     w.Start();
-    LogBatch b;
-    AddLog(&b, 1, NowNs());
-    ASSERT_TRUE(w.AddLogs("db", &b).ok());
-    ASSERT_TRUE(w.Flush().ok());
-    AddLog(&b, 2, NowNs());
-    ASSERT_TRUE(w.AddLogs("db", &b).ok());
-    ASSERT_TRUE(w.Flush().ok());
+    for (int i = 0; i < 2; ++i) {
+      LogBatch b;
+      AddLog(&b, i, NowNs());
+      ASSERT_TRUE(w.AddLogs("db", &b).ok());
+      ASSERT_TRUE(w.Flush().ok());
+    }
     w.Stop();
-    ASSERT_EQ(old_server.inserts.size(), 2u);
-    EXPECT_FALSE(has_settings(old_server.inserts[0]) || has_settings(old_server.inserts[1]));
-    EXPECT_EQ(old_server.asked, 1);  // once
-  }
-  {
-    Recorder flaky;
-    flaky.answers = {"fail", "1\n"};
-    OtelWriter w(&flaky, OtelWriterOptions());
-    w.Start();
-    LogBatch b;
-    AddLog(&b, 1, NowNs());
-    ASSERT_TRUE(w.AddLogs("db", &b).ok());
-    ASSERT_TRUE(w.Flush().ok());
-    AddLog(&b, 2, NowNs());
-    ASSERT_TRUE(w.AddLogs("db", &b).ok());
-    ASSERT_TRUE(w.Flush().ok());
-    w.Stop();
-    ASSERT_EQ(flaky.inserts.size(), 2u);
-    EXPECT_FALSE(has_settings(flaky.inserts[0]));
-    EXPECT_EQ(flaky.inserts[1], "`db`.otel_logs " + std::string(LogBatch::Columns()) +
-                                    " SETTINGS materialize_skip_indexes_on_insert = 0");
-    EXPECT_EQ(flaky.asked, 2);
-  }
+  };
+  Recorder old_server;
+  old_server.answers = {"0\n"};
+  insert_twice(&old_server);
+  ASSERT_EQ(old_server.inserts.size(), 2u);
+  EXPECT_FALSE(has_settings(old_server.inserts[0]) || has_settings(old_server.inserts[1]));
+  EXPECT_EQ(old_server.asked, 1);  // once
+  Recorder flaky;
+  flaky.answers = {"fail", "1\n"};
+  insert_twice(&flaky);
+  ASSERT_EQ(flaky.inserts.size(), 2u);
+  EXPECT_FALSE(has_settings(flaky.inserts[0]));
+  EXPECT_EQ(flaky.inserts[1],
+            "`db`.otel_logs " + std::string(LogBatch::Columns()) + " SETTINGS materialize_skip_indexes_on_insert = 0");
+  EXPECT_EQ(flaky.asked, 2);
 }
 
 }  // namespace
