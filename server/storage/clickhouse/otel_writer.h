@@ -2,9 +2,10 @@
 // OtelWriter: the bounded buffer between ingestion and ClickHouse for otel_traces, otel_logs and
 // profiling_samples/profiling_stacks.
 //
-// Handlers Add() a decoded batch for a database; rows accumulate per (database, table) and are cut
-// into an insert when they reach flush_rows or flush_interval passes. One flusher thread creates a
-// database's schema before its first insert, encodes each batch as RowBinary and inserts it; an
+// Handlers Add() a decoded batch for a database; rows accumulate per (database, table), spans and
+// log records as the requests' own batches (BatchParts, not copied), and are cut into an insert
+// when they reach flush_rows or flush_interval passes. One flusher thread creates a database's
+// schema before its first insert, encodes the insert (Native by default) and inserts it; an
 // insert that fails for a transient reason is retried (with backoff) and not lost; one that
 // ClickHouse refuses as malformed is dropped and counted. Memory is bounded: when the buffered
 // bytes would pass max_buffer_bytes, Add() returns kResourceExhausted (→ 429 / RESOURCE_EXHAUSTED
