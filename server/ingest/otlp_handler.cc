@@ -64,9 +64,10 @@ IngestOutcome OtlpHandler::Ingest(bool logs, const std::string& api_key, std::st
     return ErrorOutcome(404, kGrpcNotFound, project.status().message());
   }
   // A full buffer refuses before decoding: the client sends the same body again later, and
-  // decoding it now would be wasted work while ClickHouse catches up. A quarter of the body is a
-  // lower bound of its decoded size.
-  if (!writer_->HasRoomFor(body.size() / 4)) {
+  // decoding it now would be wasted work while ClickHouse catches up. A lower bound of the decoded
+  // size: protobuf rows take at least the body's bytes (ids become hex, every string gets an end
+  // offset); JSON's syntax and names fall away, so a quarter of its body.
+  if (!writer_->HasRoomFor(json ? body.size() / 4 : body.size())) {
     c.backpressure++;
     return ErrorOutcome(429, kGrpcResourceExhausted,
                         "the ingestion buffer is full (" + std::to_string(writer_->buffered_bytes() >> 20) +

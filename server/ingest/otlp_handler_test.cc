@@ -182,9 +182,9 @@ TEST_F(Handler, FullBufferAnswers429WithRetryAfter) {
   EXPECT_GT(ok, 0);
   EXPECT_EQ(last.status, 429);
   EXPECT_EQ(last.Header("Retry-After"), "5");
-  // A request that cannot fit (a quarter of its body is more than the room left) is refused before
-  // it is decoded: even a malformed one (400 otherwise) is told to come back later.
-  EXPECT_EQ(Post(false, std::string(4 * wo.max_buffer_bytes + 4, '\xff'), "application/x-protobuf").status, 429);
+  // A request that cannot fit (its protobuf body alone is more than the room left) is refused
+  // before it is decoded: even a malformed one (400 otherwise) is told to come back later.
+  EXPECT_EQ(Post(false, std::string(wo.max_buffer_bytes + 1, '\xff'), "application/x-protobuf").status, 429);
   // google.rpc.Status with code 8 (RESOURCE_EXHAUSTED).
   protowire::Reader rd(last.body);
   uint32_t f;
