@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
     v.without = std::move(statements);
     return v;
   };
-  Variant full, no_indexes, indexes_at_merge, coroot_layout, zstd1, string_values;
+  Variant full, no_indexes, indexes_at_merge, coroot_layout, zstd1, string_values, no_peer_addr;
   full.name = "full schema, skip indexes built at insert";
   zstd1.name = "ZSTD(1) where the compact layout has ZSTD(3)";
   zstd1.replace = {{"ZSTD(3)", "ZSTD(1)"}};
@@ -118,6 +118,11 @@ int main(int argc, char** argv) {
   no_indexes.without_skip_indexes = true;
   indexes_at_merge.name = "skip indexes left to merges (the server)";
   indexes_at_merge.insert_settings = "materialize_skip_indexes_on_insert = 0";
+  // What sending NetSockPeerAddr from the writer could save at most: the engine's map lookup and
+  // the stored column (the histogram view still needs the value, so it looks it up itself).
+  no_peer_addr.name = "NetSockPeerAddr not stored (view looks up)";
+  no_peer_addr.without = {"ADD COLUMN IF NOT EXISTS NetSockPeerAddr"};
+  no_peer_addr.replace = {{"AS Root, NetSockPeerAddr,", "AS Root, SpanAttributes['net.sock.peer.addr'] AS NetSockPeerAddr,"}};
   coroot_layout.name = "Coroot's layout (codecs, types, sort key)";
   coroot_layout.layout = server::storage::SchemaLayout::kCoroot;
   const std::vector<Variant> variants = {
@@ -132,6 +137,7 @@ int main(int argc, char** argv) {
       coroot_layout,
       zstd1,
       string_values,
+      no_peer_addr,
   };
 
   auto merges_done = [&] {
