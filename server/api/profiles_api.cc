@@ -10,7 +10,6 @@
 
 namespace coroot::server {
 
-using clickhouse::QuoteIdentifier;
 using clickhouse::QuoteString;
 
 namespace {
@@ -72,16 +71,16 @@ bool ProfilesApi::Database(const http::Request& req, http::Response* resp, std::
 
 StatusOr<size_t> ProfilesApi::Load(const std::string& db, const std::string& service, const std::string& type,
                                    uint64_t from_ms, uint64_t to_ms, uint64_t limit, bool base, FlameNode* root) {
-  const std::string t = QuoteIdentifier(db);
+  const storage::Cluster cluster = writer_->cluster();
   const std::string svc = QuoteString(service);
   const std::string from = "fromUnixTimestamp64Milli(" + std::to_string(from_ms) + ")";
   const std::string to = "fromUnixTimestamp64Milli(" + std::to_string(to_ms) + ")";
   std::string sql =
-      "WITH samples AS (SELECT StackHash, sum(Value) AS value FROM " + t +
-      ".profiling_samples WHERE ServiceName = " + svc + " AND Type = " + QuoteString(type) + " AND Start < " + to +
+      "WITH samples AS (SELECT StackHash, sum(Value) AS value FROM " + cluster.ReadTable(db, "profiling_samples") +
+      " WHERE ServiceName = " + svc + " AND Type = " + QuoteString(type) + " AND Start < " + to +
       " AND End > " + from + " GROUP BY StackHash HAVING value > 0 ORDER BY value DESC LIMIT " +
       std::to_string(limit) + ") SELECT toString(samples.value) AS v, stacks.stk AS lines FROM (SELECT Hash, "
-      "any(Stack) AS stk FROM " + t + ".profiling_stacks WHERE ServiceName = " + svc +
+      "any(Stack) AS stk FROM " + cluster.ReadTable(db, "profiling_stacks") + " WHERE ServiceName = " + svc +
       " AND Hash IN (SELECT StackHash FROM samples) GROUP BY Hash) AS stacks INNER JOIN samples ON samples.StackHash = "
       "stacks.Hash";
   ASSIGN_OR_RETURN(std::string out, client_->Query(sql, "JSONEachRow"));
@@ -155,7 +154,7 @@ void ProfilesApi::Types(const http::Request& req, http::Response* resp) {
   if (!Database(req, resp, &db)) return;
   std::string service = req.QueryParam("service");
   std::string sql = "SELECT ServiceName AS service, Type AS type, toString(toUnixTimestamp64Milli(max(LastSeen))) AS "
-                    "last_seen FROM " + QuoteIdentifier(db) + ".profiling_profiles" +
+                    "last_seen FROM " + writer_->cluster().ReadTable(db, "profiling_profiles") +
                     (service.empty() ? "" : " WHERE ServiceName = " + QuoteString(service)) +
                     " GROUP BY ServiceName, Type ORDER BY ServiceName, Type";
   auto out = client_->Query(sql, "JSONEachRow");

@@ -8,7 +8,6 @@
 
 namespace coroot::server {
 
-using clickhouse::QuoteIdentifier;
 using clickhouse::QuoteString;
 
 namespace {
@@ -83,16 +82,17 @@ StatusOr<std::string> TelemetryApi::Rows(const std::string& sql) {
 void TelemetryApi::Traces(const http::Request& req, http::Response* resp) {
   std::string db;
   if (!Database(req, resp, &db)) return;
-  std::string t = QuoteIdentifier(db);
+  const storage::Cluster cluster = writer_->cluster();
+  const std::string ids = cluster.ReadTable(db, "otel_traces_trace_id_ts");
   std::string trace_id = req.QueryParam("trace_id"), service = req.QueryParam("service");
   uint64_t limit;
   if (!ParseLimit(req.QueryParam("limit"), 1000, 10000, &limit)) return Error(resp, 400, "bad limit");
   std::string where;
   if (!trace_id.empty()) {
     // Bound the scan by the trace's time range, as Coroot does.
-    where = "TraceId = " + QuoteString(trace_id) + " AND Timestamp BETWEEN (SELECT min(Start) FROM " + t +
-            ".otel_traces_trace_id_ts WHERE TraceId = " + QuoteString(trace_id) + ") AND (SELECT max(End) FROM " + t +
-            ".otel_traces_trace_id_ts WHERE TraceId = " + QuoteString(trace_id) + ")";
+    where = "TraceId = " + QuoteString(trace_id) + " AND Timestamp BETWEEN (SELECT min(Start) FROM " + ids +
+            " WHERE TraceId = " + QuoteString(trace_id) + ") AND (SELECT max(End) FROM " + ids +
+            " WHERE TraceId = " + QuoteString(trace_id) + ")";
   } else if (!service.empty()) {
     where = "ServiceName = " + QuoteString(service);
   } else {
@@ -105,7 +105,7 @@ void TelemetryApi::Traces(const http::Request& req, http::Response* resp) {
       "arrayMap(x -> toString(toUnixTimestamp64Nano(x)), `Events.Timestamp`) AS EventsTimestamp, "
       "`Events.Name` AS EventsName, `Events.Attributes` AS EventsAttributes, `Links.TraceId` AS LinksTraceId, "
       "`Links.SpanId` AS LinksSpanId, `Links.TraceState` AS LinksTraceState, `Links.Attributes` AS LinksAttributes "
-      "FROM " + t + ".otel_traces WHERE " + where + " ORDER BY " +
+      "FROM " + cluster.ReadTable(db, "otel_traces") + " WHERE " + where + " ORDER BY " +
       (trace_id.empty() ? "otel_traces.Timestamp DESC" : "otel_traces.Timestamp") + " LIMIT " + std::to_string(limit) +
       kColumnsFirst;
   auto rows = Rows(sql);
@@ -116,7 +116,7 @@ void TelemetryApi::Traces(const http::Request& req, http::Response* resp) {
 void TelemetryApi::Logs(const http::Request& req, http::Response* resp) {
   std::string db;
   if (!Database(req, resp, &db)) return;
-  std::string t = QuoteIdentifier(db) + ".otel_logs";
+  std::string t = writer_->cluster().ReadTable(db, "otel_logs");
   std::vector<std::string> cond;
   uint64_t limit, from = 0, to = 0, step = 60;
   if (!ParseLimit(req.QueryParam("limit"), 100, 1000, &limit)) return Error(resp, 400, "bad limit");
@@ -189,7 +189,7 @@ void TelemetryApi::TraceHeatmap(const http::Request& req, http::Response* resp) 
   if (from >= to) return Error(resp, 400, "from must be before to");
   if ((to - from) / 1000 / step > 11000) return Error(resp, 400, "too many steps (max 11000): raise step");
   q.from_ms = static_cast<int64_t>(from), q.to_ms = static_cast<int64_t>(to), q.step_s = static_cast<int64_t>(step);
-  auto rows = Rows(HeatmapSql(QuoteIdentifier(db), q));
+  auto rows = Rows(HeatmapSql(writer_->cluster(), db, q));
   if (!rows.ok()) return Error(resp, 500, rows.status().message());
   std::string buckets;
   for (int b : HeatmapBucketsMs()) buckets += (buckets.empty() ? "" : ",") + std::to_string(b);
@@ -203,7 +203,8 @@ void TelemetryApi::Storage(const http::Request& req, http::Response* resp) {
   if (!Database(req, resp, &db)) return;
   auto rows = Rows(
       "SELECT table, sum(rows) AS rows, sum(data_compressed_bytes) AS compressed_bytes, "
-      "sum(data_uncompressed_bytes) AS uncompressed_bytes, count() AS parts FROM system.parts WHERE database = " +
+      "sum(data_uncompressed_bytes) AS uncompressed_bytes, count() AS parts FROM " + writer_->cluster().SystemParts() +
+      " WHERE database = " +
       QuoteString(db) + " AND active GROUP BY table ORDER BY table");
   if (!rows.ok()) return Error(resp, 500, rows.status().message());
   *resp = http::Response::Json(200, "{\"database\":\"" + JsonEscape(db) + "\",\"tables\":" + *rows + "}");

@@ -15,7 +15,7 @@ bool HeatmapFromHistogram(const HeatmapQuery& q) {
   return q.step_s % 60 == 0 && q.from_ms % 60000 == 0 && q.to_ms % 60000 == 0;
 }
 
-std::string HeatmapSql(const std::string& db, const HeatmapQuery& q) {
+std::string HeatmapSql(const storage::Cluster& cluster, const std::string& database, const HeatmapQuery& q) {
   std::string buckets = "[";
   for (int b : HeatmapBucketsMs()) buckets += (buckets.size() > 1 ? ", " : "") + std::to_string(b);
   buckets += "]";
@@ -28,7 +28,7 @@ std::string HeatmapSql(const std::string& db, const HeatmapQuery& q) {
     // Minutes are whole, so a minute row belongs to exactly one step.
     if (q.root_only) where += " AND Root = 1";
     return "SELECT toUnixTimestamp(toStartOfInterval(Timestamp, " + step + ")) AS Time, toUInt32(Bucket) AS Bucket, "
-           "sum(Total) AS Total, sum(Failed) AS Failed FROM " + db + ".otel_traces_histogram WHERE " + where +
+           "sum(Total) AS Total, sum(Failed) AS Failed FROM " + cluster.ReadTable(database, "otel_traces_histogram") + " WHERE " + where +
            " GROUP BY Time, Bucket ORDER BY Time, Bucket SETTINGS prefer_column_name_to_alias = 1, output_format_json_quote_64bit_integers = 0";
   }
   // Raw spans: nanosecond bounds, as the range asks.
@@ -39,7 +39,7 @@ std::string HeatmapSql(const std::string& db, const HeatmapQuery& q) {
   if (q.root_only) where += " AND ParentSpanId = ''";
   return "SELECT toUnixTimestamp(toStartOfInterval(Timestamp, " + step + ")) AS Time, "
          "toUInt32(roundDown(Duration / 1000000, " + buckets + ")) AS Bucket, count() AS Total, "
-         "countIf(StatusCode = 'STATUS_CODE_ERROR') AS Failed FROM " + db + ".otel_traces WHERE " + where +
+         "countIf(StatusCode = 'STATUS_CODE_ERROR') AS Failed FROM " + cluster.ReadTable(database, "otel_traces") + " WHERE " + where +
          " GROUP BY Time, Bucket ORDER BY Time, Bucket SETTINGS prefer_column_name_to_alias = 1, output_format_json_quote_64bit_integers = 0";
 }
 

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "server/storage/clickhouse/cluster.h"
+
 namespace coroot::server {
 
 struct HeatmapQuery {
@@ -26,7 +28,7 @@ const std::vector<int>& HeatmapBucketsMs();
 bool HeatmapFromHistogram(const HeatmapQuery& q);
 
 // SELECT Time (unix s, start of the step), Bucket (ms), Total, Failed, ordered by Time, Bucket,
-// over database `db` (quoted by the caller).
-std::string HeatmapSql(const std::string& db, const HeatmapQuery& q);
+// over the tables of `database` (through the distributed tables on a cluster).
+std::string HeatmapSql(const storage::Cluster& cluster, const std::string& database, const HeatmapQuery& q);
 
 }  // namespace coroot::server

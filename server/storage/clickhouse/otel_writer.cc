@@ -8,7 +8,7 @@ namespace coroot::server::storage {
 using Clock = std::chrono::steady_clock;
 
 OtelWriter::OtelWriter(clickhouse::IClickHouseClient* client, OtelWriterOptions options)
-    : client_(client), opt_(options) {}
+    : client_(client), opt_(options), cluster_(opt_.cluster) {}
 
 OtelWriter::~OtelWriter() { Stop(std::chrono::seconds(5)); }
 
@@ -147,7 +147,16 @@ Status OtelWriter::Flush(std::chrono::milliseconds timeout) {
 Status OtelWriter::EnsureSchema(const std::string& database) {
   std::lock_guard<std::mutex> lock(schema_mu_);
   if (schema_ready_.count(database)) return Status::Ok();
+  if (!cluster_) {
+    auto c = DetectCluster(client_);
+    if (!c.ok()) return c.status().WithContext("detecting a ClickHouse cluster");
+    cluster_ = *c;
+    if (c->on()) {
+      LOG(INFO) << "ClickHouse cluster " << c->name() << ": replicated and distributed tables";
+    }
+  }
   SchemaOptions so;
+  so.cluster = *cluster_;
   so.database = database;
   so.layout = opt_.layout;
   so.traces_ttl = opt_.traces_ttl;
@@ -159,9 +168,17 @@ Status OtelWriter::EnsureSchema(const std::string& database) {
   return Status::Ok();
 }
 
-std::string OtelWriter::InsertSettings() {
-  if (!opt_.skip_indexes_at_merge) return "";
+Cluster OtelWriter::cluster() {
   std::lock_guard<std::mutex> lock(schema_mu_);
+  return cluster_.value_or(Cluster());
+}
+
+std::string OtelWriter::InsertSettings() {
+  std::lock_guard<std::mutex> lock(schema_mu_);
+  // A distributed insert answers once every shard has its rows (not when they are queued on
+  // this node's disk): only then may the WAL forget them.
+  std::string sync = cluster_ && cluster_->on() ? "insert_distributed_sync = 1" : "";
+  if (!opt_.skip_indexes_at_merge) return sync;
   if (skip_index_setting_known_ < 0) {
     // Older servers refuse an insert that names a setting they do not have.
     auto r = client_->Query("SELECT count() FROM system.settings WHERE name = 'materialize_skip_indexes_on_insert'");
@@ -171,7 +188,8 @@ std::string OtelWriter::InsertSettings() {
       LOG(INFO) << "ClickHouse has no materialize_skip_indexes_on_insert: skip indexes are built at insert";
     }
   }
-  return skip_index_setting_known_ == 1 ? "materialize_skip_indexes_on_insert = 0" : "";
+  std::string skip = skip_index_setting_known_ == 1 ? "materialize_skip_indexes_on_insert = 0" : "";
+  return sync.empty() || skip.empty() ? sync + skip : sync + ", " + skip;
 }
 
 Status OtelWriter::Insert(const Pending& p) {
@@ -181,7 +199,8 @@ Status OtelWriter::Insert(const Pending& p) {
   const bool native = opt_.format == "Native";
   std::string& data = encoded_;
   data.clear();
-  std::string table = clickhouse::QuoteIdentifier(p.database);
+  const Cluster cl = cluster();
+  std::string table;
   std::string settings;
   if (const auto* spans = std::get_if<BatchParts<SpanBatch>>(&p.batch)) {
     data.reserve(spans->bytes() + spans->rows() * 64);
@@ -192,14 +211,15 @@ Status OtelWriter::Insert(const Pending& p) {
       spans->WriteRowBinary(&w);
       data = w.Take();
     }
-    table += std::string(".otel_traces ") + SpanBatch::Columns();
+    table = cl.InsertTable(p.database, "otel_traces") + " " + SpanBatch::Columns();
     settings = InsertSettings();
   } else if (const auto* prof = std::get_if<ProfileBatch>(&p.batch)) {
     // Stacks first: a sample never points at a stack that is not stored. A retry after a failed
     // samples insert stores the stacks again, which ReplacingMergeTree folds.
     std::string stacks;
     stacks.reserve(prof->lines.bytes() + prof->stacks() * 48);
-    std::string stack_table = table + ".profiling_stacks " + ProfileBatch::StackColumns();
+    std::string stack_table = cl.InsertTable(p.database, "profiling_stacks") + " " + ProfileBatch::StackColumns();
+    if (cl.on()) stack_table += " SETTINGS insert_distributed_sync = 1";
     if (native) {
       prof->WriteStacksNative(&stacks);
     } else {
@@ -220,7 +240,8 @@ Status OtelWriter::Insert(const Pending& p) {
       prof->WriteSamplesRowBinary(&w);
       data = w.Take();
     }
-    table += std::string(".profiling_samples ") + ProfileBatch::SampleColumns();
+    table = cl.InsertTable(p.database, "profiling_samples") + " " + ProfileBatch::SampleColumns();
+    if (cl.on()) settings = "insert_distributed_sync = 1";
   } else {
     const auto& logs = std::get<BatchParts<LogBatch>>(p.batch);
     data.reserve(logs.bytes() + logs.rows() * 32);
@@ -231,7 +252,7 @@ Status OtelWriter::Insert(const Pending& p) {
       logs.WriteRowBinary(&w);
       data = w.Take();
     }
-    table += std::string(".otel_logs ") + LogBatch::Columns();
+    table = cl.InsertTable(p.database, "otel_logs") + " " + LogBatch::Columns();
     settings = InsertSettings();
   }
   if (!settings.empty()) table += " SETTINGS " + settings;

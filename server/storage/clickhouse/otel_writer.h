@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -53,6 +54,9 @@ struct OtelWriterOptions {
   // anyway. Until its first merge (seconds under load) a part is read whole instead of skipped
   // by granules; answers are the same.
   bool skip_indexes_at_merge = true;
+  // The ClickHouse cluster to lay the schema out on; unset: DetectCluster() before the first schema
+  // is created (a single server unless the server has ZooKeeper and a `coroot`/`default` cluster).
+  std::optional<Cluster> cluster;
   // Insert format: "Native" (columnar, what ClickHouse parses fastest) or "RowBinary".
   std::string format = "Native";
   // Called with {WAL segment → rows} once those rows are stored in ClickHouse (or dropped as
@@ -83,8 +87,13 @@ class OtelWriter : public prom::ICollector {
   Status EnsureSchema(const std::string& database);
 
   // The SETTINGS clause (without the keyword) this writer's otel_traces and otel_logs inserts
-  // carry: empty, or the skip-index setting when asked for and the server knows it (asked once).
+  // carry: the skip-index setting when asked for and the server knows it (asked once), and on a
+  // cluster insert_distributed_sync = 1 (see Insert); may be empty.
   std::string InsertSettings();
+
+  // The cluster the schema is laid out on (detected at the first EnsureSchema unless given);
+  // a single server until then. Reads name their tables through it.
+  Cluster cluster();
 
   void Collect(std::vector<prom::MetricFamily>* out) override;
   size_t buffered_bytes() const { return buffered_bytes_.load(); }
@@ -137,6 +146,7 @@ class OtelWriter : public prom::ICollector {
   std::string encoded_;
   std::set<std::string> schema_ready_;
   int skip_index_setting_known_ = -1;  // -1: not asked yet (under schema_mu_)
+  std::optional<Cluster> cluster_;     // under schema_mu_; set once known
 
   std::atomic<size_t> buffered_bytes_{0};
   std::atomic<uint64_t> rows_inserted_spans_{0}, rows_inserted_logs_{0}, rows_inserted_profiles_{0}, stacks_inserted_{0}, inserts_{0}, insert_failures_{0},

@@ -104,7 +104,7 @@ std::string NormalizeCodec(std::string c) {
 // A table created in Coroot's layout (by Coroot itself or an older build) gets the compact codecs,
 // column by column where they differ; ClickHouse only records them (no rewrite): parts written or
 // merged from then on use them.
-Status UpgradeCodecs(clickhouse::IClickHouseClient* client, const std::string& database) {
+Status UpgradeCodecs(clickhouse::IClickHouseClient* client, const std::string& database, const Cluster& cluster) {
   const std::string db = clickhouse::QuoteIdentifier(database);
   ASSIGN_OR_RETURN(std::string current,
                    client->Query("SELECT table, name, compression_codec FROM system.columns WHERE database = " +
@@ -125,7 +125,7 @@ Status UpgradeCodecs(clickhouse::IClickHouseClient* client, const std::string& d
     for (const Column& c : *cols) {
       auto it = codec.find(std::string(table) + "." + c.name);
       if (it == codec.end() || it->second == NormalizeCodec(c.compact_codec)) continue;
-      std::string sql = "ALTER TABLE " + db + "." + table + " MODIFY COLUMN " + clickhouse::QuoteIdentifier(c.name) +
+      std::string sql = "ALTER TABLE " + db + "." + table + cluster.OnCluster() + " MODIFY COLUMN " + clickhouse::QuoteIdentifier(c.name) +
                         " CODEC(" + c.compact_codec + ")";
       auto r = client->Query(sql);
       if (!r.ok()) return r.status().WithContext(sql);
@@ -156,33 +156,39 @@ std::string TtlInterval(std::chrono::milliseconds ttl) {
 
 // A "last seen" table (Coroot's *_service_name* tables and profiling_profiles): one row per key
 // combination with the newest time of a source row, kept by a materialized view over the source.
-static void AddLastSeenTable(std::vector<std::string>* s, const std::string& db, const std::string& name,
+static void AddLastSeenTable(std::vector<std::string>* s, const Cluster& cluster, const std::string& db,
+                             const std::string& name,
                              const std::vector<std::string>& keys, const std::string& source,
                              const std::string& time_column, const std::string& ttl) {
   std::string columns;
   for (const auto& k : keys) columns += "  " + k + " LowCardinality(String) CODEC(ZSTD(1)),\n";
   const std::string key_list = Join(keys, ", ");
-  s->push_back("CREATE TABLE IF NOT EXISTS " + db + "." + name + " (\n" + columns +
+  s->push_back("CREATE TABLE IF NOT EXISTS " + db + "." + name + cluster.OnCluster() + " (\n" + columns +
                "  LastSeen DateTime64(9) CODEC(Delta, ZSTD(1))\n"
-               ") ENGINE = ReplacingMergeTree\n"
+               ") ENGINE = " + cluster.Engine("ReplacingMergeTree") + "\n"
                "PRIMARY KEY (" + key_list + ")\n"
                "ORDER BY (" + key_list + ")\n"
                "PARTITION BY toDate(LastSeen)\n"
                "TTL toDateTime(LastSeen) + " + ttl + "\n"
                "SETTINGS ttl_only_drop_parts = 1");
-  s->push_back("CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + "." + name + "_mv TO " + db + "." + name + " AS\n" +
+  s->push_back("CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + "." + name + "_mv" + cluster.OnCluster() + " TO " + db +
+               "." + name + " AS\n" +
                "SELECT " + key_list + ", max(" + time_column + ") AS LastSeen\n" + "FROM " + db + "." + source + "\n" +
                "GROUP BY " + key_list);
 }
 
 std::vector<std::string> SchemaStatements(const SchemaOptions& o) {
   const std::string db = clickhouse::QuoteIdentifier(o.database);
-  auto t = [&](const char* name) { return db + "." + name; };
+  const Cluster& c = o.cluster;
+  // A table or view to create: its name, then ON CLUSTER on a cluster.
+  auto t = [&](const char* name) { return db + "." + name + c.OnCluster(); };
+  // A table named in a statement's body (a view's target or source).
+  auto ref = [&](const char* name) { return db + "." + name; };
   const std::string logs_ttl = TtlInterval(o.logs_ttl);
   const std::string traces_ttl = TtlInterval(o.traces_ttl);
   const std::string profiles_ttl = TtlInterval(o.profiles_ttl);
   std::vector<std::string> s;
-  s.push_back("CREATE DATABASE IF NOT EXISTS " + db);
+  s.push_back("CREATE DATABASE IF NOT EXISTS " + db + c.OnCluster());
 
   // ---- logs ----
   const bool compact = o.layout == SchemaLayout::kCompact;
@@ -193,13 +199,13 @@ std::vector<std::string> SchemaStatements(const SchemaOptions& o) {
   INDEX idx_log_attr_key mapKeys(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
   INDEX idx_log_attr_value mapValues(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
   INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 1
-) ENGINE = MergeTree
+) ENGINE = )" + c.Engine("MergeTree") + R"(
 PARTITION BY toDate(Timestamp)
 ORDER BY )" + (compact ? kCompactLogsOrder : kCorootLogsOrder) + R"(
 TTL toDateTime(Timestamp) + )" + logs_ttl + R"(
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)");
 
-  AddLastSeenTable(&s, db, "otel_logs_service_name_severity_text", {"ServiceName", "SeverityText"}, "otel_logs",
+  AddLastSeenTable(&s, c, db, "otel_logs_service_name_severity_text", {"ServiceName", "SeverityText"}, "otel_logs",
                    "Timestamp", logs_ttl);
 
   // ---- traces ----
@@ -210,7 +216,7 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)");
   INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
   INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
   INDEX idx_duration Duration TYPE minmax GRANULARITY 1
-) ENGINE = MergeTree
+) ENGINE = )" + c.Engine("MergeTree") + R"(
 PARTITION BY toDate(Timestamp)
 ORDER BY )" + (compact ? kCompactTracesOrder : kCorootTracesOrder) + R"(
 TTL toDateTime(Timestamp) + )" + traces_ttl + R"(
@@ -225,19 +231,19 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)");
   Start DateTime64(9) CODEC(Delta, ZSTD(1)),
   End DateTime64(9) CODEC(Delta, ZSTD(1)),
   INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1
-) ENGINE = MergeTree
+) ENGINE = )" + c.Engine("MergeTree") + R"(
 PARTITION BY toDate(Start)
 ORDER BY (TraceId, toUnixTimestamp(Start))
 TTL toDateTime(Start) + )" + traces_ttl + R"(
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)");
   s.push_back("CREATE MATERIALIZED VIEW IF NOT EXISTS " + t("otel_traces_trace_id_ts_mv") + " TO " +
-              t("otel_traces_trace_id_ts") + R"( AS
+              ref("otel_traces_trace_id_ts") + R"( AS
 SELECT TraceId, min(Timestamp) AS Start, max(Timestamp) AS End
-FROM )" + t("otel_traces") + R"(
+FROM )" + ref("otel_traces") + R"(
 WHERE TraceId != ''
 GROUP BY TraceId)");
 
-  AddLastSeenTable(&s, db, "otel_traces_service_name", {"ServiceName"}, "otel_traces", "Timestamp", traces_ttl);
+  AddLastSeenTable(&s, c, db, "otel_traces_service_name", {"ServiceName"}, "otel_traces", "Timestamp", traces_ttl);
 
   s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces_histogram") + R"( (
   ServiceName LowCardinality(String) CODEC(ZSTD(1)),
@@ -251,7 +257,7 @@ GROUP BY TraceId)");
   Bucket Float64 CODEC(ZSTD(1)),
   Total UInt64 CODEC(ZSTD(1)),
   Failed UInt64 CODEC(ZSTD(1))
-) ENGINE = SummingMergeTree
+) ENGINE = )" + c.Engine("SummingMergeTree") + R"(
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, SpanKind, Root, Timestamp, NetSockPeerAddr, NetPeerName, NetPeerPort, Bucket)
 TTL Timestamp + )" + traces_ttl + R"(
@@ -259,7 +265,7 @@ SETTINGS ttl_only_drop_parts = 1)");
   // The inner query names its minute Ts so that the outer alias Timestamp does not shadow the
   // span column it is computed from.
   s.push_back("CREATE MATERIALIZED VIEW IF NOT EXISTS " + t("otel_traces_histogram_mv") + " TO " +
-              t("otel_traces_histogram") + R"( AS
+              ref("otel_traces_histogram") + R"( AS
 SELECT ServiceName, SpanName, SpanKind, Root, NetSockPeerAddr, NetPeerName, NetPeerPort, Ts AS Timestamp, Bucket,
   count() AS Total, countIf(StatusCode = 'STATUS_CODE_ERROR') AS Failed
 FROM (
@@ -268,7 +274,7 @@ FROM (
     toDateTime(toStartOfMinute(Timestamp)) AS Ts,
     toFloat64(roundDown(Duration / 1000000, [0, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000])) AS Bucket,
     StatusCode
-  FROM )" + t("otel_traces") + R"(
+  FROM )" + ref("otel_traces") + R"(
 )
 GROUP BY ServiceName, SpanName, SpanKind, Root, NetSockPeerAddr, NetPeerName, NetPeerPort, Timestamp, Bucket)");
 
@@ -278,7 +284,7 @@ GROUP BY ServiceName, SpanName, SpanKind, Root, NetSockPeerAddr, NetPeerName, Ne
   Hash UInt64 CODEC(ZSTD(1)),
   LastSeen DateTime64(9) CODEC(Delta, ZSTD(1)),
   Stack Array(String) CODEC(ZSTD(1))
-) ENGINE = ReplacingMergeTree(LastSeen)
+) ENGINE = )" + c.Engine("ReplacingMergeTree", "LastSeen") + R"(
 PRIMARY KEY (ServiceName, Hash)
 ORDER BY (ServiceName, Hash)
 PARTITION BY toDate(LastSeen)
@@ -292,12 +298,29 @@ SETTINGS ttl_only_drop_parts = 1)");
   Labels Map(LowCardinality(String), String) CODEC(ZSTD(1)),
   StackHash UInt64 CODEC(ZSTD(1)),
   Value Int64 CODEC(ZSTD(1))
-) ENGINE = MergeTree
+) ENGINE = )" + c.Engine("MergeTree") + R"(
 PARTITION BY toDate(Start)
 ORDER BY (ServiceName, Type, toUnixTimestamp(Start), toUnixTimestamp(End))
 TTL toDateTime(Start) + )" + profiles_ttl + R"(
 SETTINGS ttl_only_drop_parts = 1)");
-  AddLastSeenTable(&s, db, "profiling_profiles", {"ServiceName", "Type"}, "profiling_samples", "End", profiles_ttl);
+  AddLastSeenTable(&s, c, db, "profiling_profiles", {"ServiceName", "Type"}, "profiling_samples", "End", profiles_ttl);
+
+  // ---- distributed tables (cluster only), after every ALTER of their local tables ----
+  // Sharding keys as Coroot's: a trace's spans, and a stack's samples, stay on one shard.
+  if (c.on()) {
+    const std::pair<const char*, const char*> distributed[] = {
+        {"otel_logs", "rand()"},
+        {"otel_logs_service_name_severity_text", "rand()"},
+        {"otel_traces", "cityHash64(TraceId)"},
+        {"otel_traces_trace_id_ts", "cityHash64(TraceId)"},
+        {"otel_traces_service_name", "rand()"},
+        {"otel_traces_histogram", "rand()"},
+        {"profiling_stacks", "Hash"},
+        {"profiling_samples", "StackHash"},
+        {"profiling_profiles", "rand()"},
+    };
+    for (const auto& [table, key] : distributed) s.push_back(c.DistributedTableSql(o.database, table, key));
+  }
   return s;
 }
 
@@ -311,7 +334,7 @@ Status CreateSchema(clickhouse::IClickHouseClient* client, const SchemaOptions& 
     }
   }
   if (options.layout == SchemaLayout::kCompact) {
-    if (Status st = UpgradeCodecs(client, options.database); !st.ok())
+    if (Status st = UpgradeCodecs(client, options.database, options.cluster); !st.ok())
       return st.WithContext("schema of " + options.database + " (codec upgrade)");
   }
   return Status::Ok();

@@ -9,6 +9,7 @@
 
 #include "lib/base/status.h"
 #include "lib/clickhouse/client.h"
+#include "server/storage/clickhouse/cluster.h"
 
 namespace coroot::server::storage {
 
@@ -28,6 +29,8 @@ struct SchemaOptions {
   std::chrono::milliseconds traces_ttl{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds logs_ttl{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds profiles_ttl{std::chrono::hours(24 * 7)};
+  // On a cluster: ON CLUSTER, Replicated engines and <table>_distributed tables (cluster.h).
+  Cluster cluster;
 };
 
 // Every statement, in order, that creates the schema (for tests and logs); CreateSchema then
