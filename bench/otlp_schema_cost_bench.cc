@@ -122,7 +122,9 @@ int main(int argc, char** argv) {
   // the stored column (the histogram view still needs the value, so it looks it up itself).
   no_peer_addr.name = "NetSockPeerAddr not stored (view looks up)";
   no_peer_addr.without = {"ADD COLUMN IF NOT EXISTS NetSockPeerAddr"};
-  no_peer_addr.replace = {{"AS Root, NetSockPeerAddr,", "AS Root, SpanAttributes['net.sock.peer.addr'] AS NetSockPeerAddr,"}};
+  no_peer_addr.replace = {
+      {",\n  NetSockPeerAddr LowCardinality(String) MATERIALIZED SpanAttributes['net.sock.peer.addr'] CODEC(ZSTD(1))", ""},
+      {"AS Root, NetSockPeerAddr,", "AS Root, SpanAttributes['net.sock.peer.addr'] AS NetSockPeerAddr,"}};
   coroot_layout.name = "Coroot's layout (codecs, types, sort key)";
   coroot_layout.layout = server::storage::SchemaLayout::kCoroot;
   const std::vector<Variant> variants = {

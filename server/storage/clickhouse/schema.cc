@@ -209,7 +209,11 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)");
                    "Timestamp", logs_ttl);
 
   // ---- traces ----
-  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces") + " (\n" + ColumnsSql(SpanColumns(), o.layout) + R"(,
+  // Coroot's materialized column, read by the histogram view.
+  const std::string peer_addr =
+      "NetSockPeerAddr LowCardinality(String) MATERIALIZED SpanAttributes['net.sock.peer.addr'] CODEC(ZSTD(1))";
+  s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces") + " (\n" + ColumnsSql(SpanColumns(), o.layout) +
+              ",\n  " + peer_addr + R"(,
   INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
   INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
   INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
@@ -222,9 +226,7 @@ ORDER BY )" + (compact ? kCompactTracesOrder : kCorootTracesOrder) + R"(
 TTL toDateTime(Timestamp) + )" + traces_ttl + R"(
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1)");
   // Upgrade of tables created before the column existed.
-  s.push_back("ALTER TABLE " + t("otel_traces") +
-              " ADD COLUMN IF NOT EXISTS NetSockPeerAddr LowCardinality(String) "
-              "MATERIALIZED SpanAttributes['net.sock.peer.addr'] CODEC(ZSTD(1))");
+  s.push_back("ALTER TABLE " + t("otel_traces") + " ADD COLUMN IF NOT EXISTS " + peer_addr);
 
   s.push_back("CREATE TABLE IF NOT EXISTS " + t("otel_traces_trace_id_ts") + R"( (
   TraceId String CODEC(ZSTD(1)),
