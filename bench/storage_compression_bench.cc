@@ -433,7 +433,8 @@ int main(int argc, char** argv) {
     }
     l.writer->Start();
     std::string db = l.db;
-    l.api = std::make_unique<server::TelemetryApi>(projects->get(), ch, l.writer.get(),
+    l.api = std::make_unique<server::TelemetryApi>(
+        [p = projects->get()](const http::Request& r) { return p->FindByApiKey(r.Header("X-Api-Key")); }, ch, l.writer.get(),
                                                    [db](const server::Project&) { return db; });
     // Copies: the writer takes the rows of what it is given.
     double c0 = CpuSeconds(), w0 = Now();

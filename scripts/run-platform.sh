@@ -51,6 +51,9 @@ cat <<TXT
 
 The platform is running:
   coroot server        http://127.0.0.1:$server_port   (health: /health, self-metrics: /metrics)
+                       read API: log in as admin (empty password unless AUTH_BOOTSTRAP_ADMIN_PASSWORD was set):
+                       curl -c jar -d '{"email":"admin","password":""}' http://127.0.0.1:$server_port/api/login
+                       curl -b jar 'http://127.0.0.1:$server_port/api/v1/logs'
   node agent metrics   http://127.0.0.1:$agent_port/metrics   (pushed to the server every 15 s)
   Prometheus           http://127.0.0.1:$prom_port/graph?g0.expr=node_resources_cpu_usage_seconds_total
   logs                 $run/logs/

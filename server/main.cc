@@ -12,6 +12,7 @@
 #include "lib/prom/exposition.h"
 #include "server/api/profiles_api.h"
 #include "server/api/telemetry_api.h"
+#include "server/auth/access.h"
 #include "server/config/config.h"
 #include "server/ingest/metrics_handler.h"
 #include "server/ingest/otlp_grpc.h"
@@ -86,6 +87,24 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+
+  // Users and sessions: who may use the read API besides holders of an API key.
+  auto users = server::auth::UserStore::Open(cfg.data_dir + "/db.sqlite");
+  if (!users.ok()) {
+    LOG(ERROR) << users.status().ToString();
+    return 1;
+  }
+  if (auto st = (*users)->Bootstrap(cfg.auth_bootstrap_admin_password); !st.ok()) {
+    LOG(ERROR) << "bootstrap admin: " << st.ToString();
+    return 1;
+  }
+  auto secret = (*users)->Secret();
+  if (!secret.ok()) {
+    LOG(ERROR) << secret.status().ToString();
+    return 1;
+  }
+  server::auth::Access access(projects->get(), users->get(), *secret, cfg.auth_anonymous_role);
+  auto project_of = [&access](const http::Request& req) { return access.ReadProject(req); };
 
   server::RemoteWriteForwarder forwarder;
   auto metrics = std::make_shared<server::MetricsHandler>(projects->get(), &forwarder,
@@ -188,13 +207,13 @@ int main(int argc, char** argv) {
     oo.wal = wal.get();
     otlp = std::make_shared<server::OtlpHandler>(projects->get(), otel_writer.get(), oo);
     self_metrics.Register(otlp);
-    telemetry = std::make_unique<server::TelemetryApi>(projects->get(), ch_client.get(), otel_writer.get(), database_of);
+    telemetry = std::make_unique<server::TelemetryApi>(project_of, ch_client.get(), otel_writer.get(), database_of);
     server::ProfilesHandlerOptions po;
     po.limits.max_decompressed_bytes = static_cast<size_t>(cfg.max_request_body) * 8;
     po.database_of = database_of;
     profiles = std::make_shared<server::ProfilesHandler>(projects->get(), otel_writer.get(), po);
     self_metrics.Register(profiles);
-    profiles_api = std::make_unique<server::ProfilesApi>(projects->get(), ch_client.get(), otel_writer.get(), database_of);
+    profiles_api = std::make_unique<server::ProfilesApi>(project_of, ch_client.get(), otel_writer.get(), database_of);
   }
 
   http::ServerOptions opts;
@@ -206,6 +225,12 @@ int main(int argc, char** argv) {
   srv.Handle("GET", JoinPath(base, "/health"), [](const http::Request&, http::Response* r) {
     *r = http::Response::Text(200, "OK");
   });
+  srv.Handle("POST", JoinPath(base, "/api/login"),
+             [&access](const http::Request& req, http::Response* r) { access.Login(req, r); });
+  srv.Handle("POST", JoinPath(base, "/api/logout"),
+             [&access](const http::Request& req, http::Response* r) { access.Logout(req, r); });
+  srv.Handle("GET", JoinPath(base, "/api/user"),
+             [&access](const http::Request& req, http::Response* r) { access.CurrentUser(req, r); });
   srv.Handle("POST", JoinPath(base, "/v1/metrics"),
              [metrics](const http::Request& req, http::Response* r) { metrics->Handle(req, r); });
   auto unavailable = [](const http::Request&, http::Response* r) {

@@ -56,9 +56,9 @@ void FlameNode::ToJson(std::string* out, bool diff, int depth) const {
 }
 
 bool ProfilesApi::Database(const http::Request& req, http::Response* resp, std::string* db) {
-  auto project = projects_->FindByApiKey(req.Header("X-Api-Key"));
+  auto project = project_of_(req);
   if (!project.ok()) {
-    Error(resp, 404, project.status().message());
+    Error(resp, project.status().code() == StatusCode::kPermissionDenied ? 401 : 404, project.status().message());
     return false;
   }
   *db = database_of_(*project);

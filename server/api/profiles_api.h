@@ -37,9 +37,9 @@ struct FlameNode {
 
 class ProfilesApi {
  public:
-  ProfilesApi(ProjectStore* projects, clickhouse::IClickHouseClient* client, storage::OtelWriter* writer,
+  ProfilesApi(ProjectOfRequest project_of, clickhouse::IClickHouseClient* client, storage::OtelWriter* writer,
               std::function<std::string(const Project&)> database_of)
-      : projects_(projects), client_(client), writer_(writer), database_of_(std::move(database_of)) {}
+      : project_of_(std::move(project_of)), client_(client), writer_(writer), database_of_(std::move(database_of)) {}
 
   void Profile(const http::Request& req, http::Response* resp);
   void Types(const http::Request& req, http::Response* resp);
@@ -50,7 +50,7 @@ class ProfilesApi {
   StatusOr<size_t> Load(const std::string& db, const std::string& service, const std::string& type, uint64_t from_ms,
                         uint64_t to_ms, uint64_t limit, bool base, FlameNode* root);
 
-  ProjectStore* projects_;
+  ProjectOfRequest project_of_;
   clickhouse::IClickHouseClient* client_;
   storage::OtelWriter* writer_;
   std::function<std::string(const Project&)> database_of_;

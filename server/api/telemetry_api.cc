@@ -47,9 +47,9 @@ int SeverityBucketOf(const std::string& name) {
 }
 
 bool TelemetryApi::Database(const http::Request& req, http::Response* resp, std::string* db) {
-  auto project = projects_->FindByApiKey(req.Header("X-Api-Key"));
+  auto project = project_of_(req);
   if (!project.ok()) {
-    Error(resp, 404, project.status().message());
+    Error(resp, project.status().code() == StatusCode::kPermissionDenied ? 401 : 404, project.status().message());
     return false;
   }
   *db = database_of_(*project);

@@ -22,9 +22,9 @@ namespace coroot::server {
 
 class TelemetryApi {
  public:
-  TelemetryApi(ProjectStore* projects, clickhouse::IClickHouseClient* client, storage::OtelWriter* writer,
+  TelemetryApi(ProjectOfRequest project_of, clickhouse::IClickHouseClient* client, storage::OtelWriter* writer,
                std::function<std::string(const Project&)> database_of)
-      : projects_(projects), client_(client), writer_(writer), database_of_(std::move(database_of)) {}
+      : project_of_(std::move(project_of)), client_(client), writer_(writer), database_of_(std::move(database_of)) {}
 
   void Traces(const http::Request& req, http::Response* resp);
   void Logs(const http::Request& req, http::Response* resp);
@@ -37,7 +37,7 @@ class TelemetryApi {
   // Runs a JSONEachRow query and returns its rows as a JSON array.
   StatusOr<std::string> Rows(const std::string& sql);
 
-  ProjectStore* projects_;
+  ProjectOfRequest project_of_;
   clickhouse::IClickHouseClient* client_;
   storage::OtelWriter* writer_;
   std::function<std::string(const Project&)> database_of_;

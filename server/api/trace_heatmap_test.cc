@@ -53,7 +53,7 @@ class Heatmap : public ::testing::Test {
     ASSERT_TRUE(projects_->Bootstrap("http://127.0.0.1:1", "").ok());
     writer_ = new storage::OtelWriter(engine, storage::OtelWriterOptions());
     writer_->Start();
-    api_ = new TelemetryApi(projects_, engine, writer_, [](const Project&) { return std::string("coroot_heatmap"); });
+    api_ = new TelemetryApi([](const http::Request& r) { return projects_->FindByApiKey(r.Header("X-Api-Key")); }, engine, writer_, [](const Project&) { return std::string("coroot_heatmap"); });
     storage::SpanBatch b;
     AddSpan(&b, "api", "GET /a", true, kT0 + 10000, 3, false);      // minute 0, bucket 0
     AddSpan(&b, "api", "GET /a", true, kT0 + 20000, 7, true);       // minute 0, bucket 5, error

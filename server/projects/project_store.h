@@ -2,12 +2,14 @@
 // Projects and their API keys, kept in the config database (SQLite file <data-dir>/db.sqlite,
 // table `project` as in Coroot: id, name, prometheus JSON, settings JSON). Reads are served from
 // memory; every change is written through.
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "lib/base/status.h"
+#include "lib/http/message.h"
 
 struct sqlite3;
 
@@ -27,6 +29,10 @@ struct Project {
 
   std::string EffectiveRemoteWriteUrl() const;
 };
+
+// The project a request may read (the server uses auth::Access::ReadProject): kPermissionDenied
+// when the request is not authorized, kNotFound for an unknown key or project.
+using ProjectOfRequest = std::function<StatusOr<Project>(const http::Request&)>;
 
 // Agents that send no X-Api-Key use this key (Coroot's behaviour).
 inline constexpr const char* kDefaultApiKey = "00000000000000000000000000000000";

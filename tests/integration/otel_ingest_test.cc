@@ -20,6 +20,8 @@
 #include "lib/http/client.h"
 #include "lib/protowire/wire.h"
 #include "lib/testing/process.h"
+#include "server/auth/session_cookie.h"
+#include "server/projects/project_store.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -32,6 +34,8 @@ namespace {
 using namespace std::chrono_literals;
 using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 
+const char* kAdminPassword = "it's a test";
+
 struct Server {
   std::string dir;
   int port = 0, grpc_port = 0;
@@ -42,11 +46,13 @@ struct Server {
     proc = std::make_unique<ChildProcess>(
         std::vector<std::string>{BinaryPath("server/coroot"), "--listen", "127.0.0.1:" + std::to_string(port),
                                  "--grpc-listen", grpc_addr(), "--data-dir", dir + "/data",
-                                 "--bootstrap-prometheus-url", "http://127.0.0.1:1", "--max-request-body", "1MB"},
+                                 "--bootstrap-prometheus-url", "http://127.0.0.1:1", "--max-request-body", "1MB",
+                                 "--auth-bootstrap-admin-password", kAdminPassword},
         dir + "/" + log);
   }
 };
 Server* g_server = nullptr;
+std::string g_session;  // "coroot_session=..." of the admin's login
 
 class OtelIngest : public ::testing::Test {
  protected:
@@ -57,6 +63,13 @@ class OtelIngest : public ::testing::Test {
     g_server->grpc_port = FreePort();
     g_server->Start("coroot.log");
     WaitFor([] { return HttpOk(g_server->url() + "/health"); }, 60s);
+    // The read API is used as the UI does: with the session of a logged-in user.
+    auto login = Post("/api/login", std::string("{\"email\":\"admin\",\"password\":\"") + kAdminPassword + "\"}",
+                      "application/json");
+    ASSERT_EQ(login.status, 200) << login.body;
+    std::string set_cookie = login.Header("Set-Cookie");
+    g_session = set_cookie.substr(0, set_cookie.find(';'));
+    ASSERT_EQ(g_session.rfind("coroot_session=", 0), 0u) << set_cookie;
   }
   static void TearDownTestSuite() {
     if (g_server->proc) g_server->proc->Stop(15, 30s);
@@ -84,6 +97,7 @@ class OtelIngest : public ::testing::Test {
   static std::string Get(const std::string& path) {
     http::ClientRequest r;
     r.url = g_server->url() + path;
+    r.headers = {{"Cookie", g_session}};
     auto resp = http::Fetch(r);
     EXPECT_TRUE(resp.ok()) << resp.status().ToString();
     if (!resp.ok()) return "";
@@ -136,6 +150,7 @@ std::string WaitForRows(const std::string& path, const char* field, size_t n, si
       [&] {
         http::ClientRequest r;
         r.url = g_server->url() + path;
+        r.headers = {{"Cookie", g_session}};
         auto resp = http::Fetch(r);
         if (!resp.ok() || resp->status != 200) return false;
         body = resp->body;
@@ -545,6 +560,54 @@ TEST_F(OtelIngest, GracefulRestartKeepsAcceptedRows) {
   ASSERT_TRUE(WaitFor([] { return HttpOk(g_server->url() + "/health"); }, 60s)) << g_server->proc->Log();
   std::string body = Get("/api/v1/traces?service=restart-svc");
   EXPECT_NE(body.find("\"ServiceName\":\"restart-svc\""), std::string::npos) << body;
+}
+
+// The read API answers a project's API key or a logged-in user's session, nothing else.
+TEST_F(OtelIngest, ReadApiNeedsAnApiKeyOrASession) {
+  auto get = [](const std::string& path, http::Headers headers) {
+    http::ClientRequest r;
+    r.url = g_server->url() + path;
+    r.headers = std::move(headers);
+    auto resp = http::Fetch(r);
+    EXPECT_TRUE(resp.ok()) << resp.status().ToString();
+    return resp.ok() ? *resp : http::ClientResponse{};
+  };
+  const std::string logs = "/api/v1/logs?service=nobody";
+  for (const char* path : {"/api/v1/logs", "/api/v1/traces?service=x", "/api/v1/traces/heatmap", "/api/v1/storage",
+                           "/api/v1/profiles/types", "/api/user"}) {
+    EXPECT_EQ(get(path, {}).status, 401) << path;
+  }
+  EXPECT_EQ(get(logs, {{"Cookie", g_session}}).status, 200);
+  EXPECT_EQ(get(logs, {{"Cookie", "theme=dark; " + g_session + "; other=1"}}).status, 200);
+  EXPECT_EQ(get(logs, {{"X-Api-Key", server::kDefaultApiKey}}).status, 200);
+  EXPECT_EQ(get(logs, {{"X-Api-Key", "not-a-key"}}).status, 404);
+  EXPECT_EQ(get(logs + "&project=no-such-project", {{"Cookie", g_session}}).status, 404);
+
+  // A cookie whose signature or payload was changed is refused.
+  const size_t dot = g_session.find('.');
+  ASSERT_NE(dot, std::string::npos);
+  std::string bad_mac = g_session;
+  bad_mac[dot + 2] = bad_mac[dot + 2] == 'x' ? 'y' : 'x';
+  EXPECT_EQ(get(logs, {{"Cookie", bad_mac}}).status, 401);
+  std::string other_user = "coroot_session=" + server::auth::Base64UrlEncode("{\"id\":2,\"exp\":4102444800}") +
+                           g_session.substr(dot);
+  EXPECT_EQ(get(logs, {{"Cookie", other_user}}).status, 401);
+  EXPECT_EQ(get(logs, {{"Cookie", "coroot_session=garbage"}}).status, 401);
+
+  // Logins: a wrong password, an unknown user and a malformed body get no cookie.
+  for (const char* body : {"{\"email\":\"admin\",\"password\":\"guess\"}", "{\"email\":\"root\",\"password\":\"\"}"}) {
+    auto r = Post("/api/login", body, "application/json");
+    EXPECT_EQ(r.status, 401) << body;
+    EXPECT_EQ(r.Header("Set-Cookie"), "");
+  }
+  EXPECT_EQ(Post("/api/login", "{\"email\":", "application/json").status, 400);
+
+  auto user = get("/api/user", {{"Cookie", g_session}});
+  EXPECT_EQ(user.status, 200);
+  EXPECT_EQ(user.body, "{\"id\":1,\"email\":\"admin\",\"name\":\"Admin\",\"role\":\"Admin\"}");
+  auto out = Post("/api/logout", "", "application/json");
+  EXPECT_EQ(out.status, 200);
+  EXPECT_NE(out.Header("Set-Cookie").find("coroot_session=; Path=/; Max-Age=0"), std::string::npos);
 }
 
 }  // namespace
