@@ -6,6 +6,8 @@
 // min_partitions (1) per table. One partition per table per pass: the next pass re-reads the
 // usage. Flags: --disable-clickhouse-space-manager, --clickhouse-space-manager-usage-threshold,
 // --clickhouse-space-manager-min-partitions.
+// On a cluster (cluster.h) it watches the disks of the node it talks to, as Coroot's does; a drop
+// from a replicated table reaches that shard's other replicas, other shards are not looked at.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
