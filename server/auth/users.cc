@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "server/auth/password.h"
+#include "server/config/config_database.h"
 
 namespace coroot::server::auth {
 
@@ -39,20 +40,13 @@ UserStore::~UserStore() {
 }
 
 StatusOr<std::unique_ptr<UserStore>> UserStore::Open(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    if (db) sqlite3_close(db);
-    return Unavailable("open config database " + path + ": " + msg);
-  }
-  std::unique_ptr<UserStore> store(new UserStore(db));
-  for (const char* sql : {"PRAGMA busy_timeout = 5000",
-                          "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL "
-                          "UNIQUE, name TEXT NOT NULL, role TEXT NOT NULL, password TEXT NOT NULL)",
-                          "CREATE TABLE IF NOT EXISTS settings (name TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL)"}) {
-    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return SqliteError(db, "create tables");
-  }
-  return store;
+  ASSIGN_OR_RETURN(sqlite3* db,
+                   OpenConfigDatabase(path, {"CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                                             "email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, role TEXT NOT NULL, "
+                                             "password TEXT NOT NULL)",
+                                             "CREATE TABLE IF NOT EXISTS settings (name TEXT NOT NULL PRIMARY KEY, "
+                                             "value TEXT NOT NULL)"}));
+  return std::unique_ptr<UserStore>(new UserStore(db));
 }
 
 Status UserStore::Bootstrap(const std::string& password) {

@@ -7,6 +7,7 @@
 
 #include "lib/base/log.h"
 #include "lib/base/strings.h"
+#include "server/config/config_database.h"
 
 namespace coroot::server {
 
@@ -54,16 +55,6 @@ std::string JsonString(simdjson::dom::element obj, const char* key) {
   return std::string(v);
 }
 
-Status Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return Internal(std::string("sqlite: ") + msg);
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 ProjectStore::~ProjectStore() {
@@ -71,17 +62,9 @@ ProjectStore::~ProjectStore() {
 }
 
 StatusOr<std::unique_ptr<ProjectStore>> ProjectStore::Open(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    if (db) sqlite3_close(db);
-    return Unavailable("open config database " + path + ": " + msg);
-  }
+  ASSIGN_OR_RETURN(sqlite3* db, OpenConfigDatabase(path, {"CREATE TABLE IF NOT EXISTS project (id TEXT NOT NULL PRIMARY "
+                                                          "KEY, name TEXT NOT NULL UNIQUE, prometheus TEXT, settings TEXT)"}));
   std::unique_ptr<ProjectStore> store(new ProjectStore(db));
-  RETURN_IF_ERROR(Exec(db, "PRAGMA busy_timeout = 5000"));
-  RETURN_IF_ERROR(Exec(db,
-                       "CREATE TABLE IF NOT EXISTS project (id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
-                       "prometheus TEXT, settings TEXT)"));
   RETURN_IF_ERROR(store->Load());
   return store;
 }
