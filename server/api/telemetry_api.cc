@@ -31,7 +31,34 @@ const std::string kColumnsFirst = " SETTINGS prefer_column_name_to_alias = 1";
 
 const char* kBuckets[] = {"unknown", "trace", "debug", "info", "warn", "error", "fatal"};
 
+// A query ClickHouse refused: a regular expression of the user's that RE2 cannot compile is the
+// user's error (400), anything else the server's (500).
+void QueryError(http::Response* resp, const Status& st) {
+  const bool bad_regexp = st.message().find("CANNOT_COMPILE_REGEXP") != std::string::npos ||
+                          st.message().find("Code: 427") != std::string::npos;
+  Error(resp, bad_regexp ? 400 : 500, st.message());
+}
+
 }  // namespace
+
+bool AttributeFilterSql(const std::string& filter, const std::vector<std::string>& maps, std::string* sql) {
+  // The operator is the first '=' or '~', with a '!' before it for the negations.
+  const size_t op_at = filter.find_first_of("=~");
+  if (op_at == std::string::npos || op_at == 0) return false;
+  const bool negated = filter[op_at - 1] == '!';
+  const std::string name = filter.substr(0, negated ? op_at - 1 : op_at);
+  const std::string value = filter.substr(op_at + 1);
+  if (name.empty()) return false;
+  const bool regexp = filter[op_at] == '~';
+  std::string any;
+  for (const std::string& m : maps) {
+    const std::string v = m + "[" + QuoteString(name) + "]";
+    any += (any.empty() ? "" : " OR ") +
+           (regexp ? "match(" + v + ", " + QuoteString(value) + ")" : v + " = " + QuoteString(value));
+  }
+  *sql = negated ? "NOT (" + any + ")" : "(" + any + ")";
+  return true;
+}
 
 std::string SeverityBucketSql(const std::string& c) {
   return "multiIf(" + c + " <= 0, 0, " + c + " > 24, 6, intDiv(" + c + " - 1, 4) + 1)";
@@ -93,10 +120,49 @@ void TelemetryApi::Traces(const http::Request& req, http::Response* resp) {
     where = "TraceId = " + QuoteString(trace_id) + " AND Timestamp BETWEEN (SELECT min(Start) FROM " + ids +
             " WHERE TraceId = " + QuoteString(trace_id) + ") AND (SELECT max(End) FROM " + ids +
             " WHERE TraceId = " + QuoteString(trace_id) + ")";
-  } else if (!service.empty()) {
-    where = "ServiceName = " + QuoteString(service);
   } else {
-    return Error(resp, 400, "give trace_id or service");
+    // A search: the newest spans that pass every filter, within [from, to] (default: the last hour).
+    std::vector<std::string> cond;
+    uint64_t from = 0, to = 0;
+    if (auto f = req.QueryParam("from"); !f.empty() && !ParseUint64(f, &from)) return Error(resp, 400, "bad from");
+    if (auto f = req.QueryParam("to"); !f.empty() && !ParseUint64(f, &to)) return Error(resp, 400, "bad to");
+    if (to == 0) {
+      to = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+    }
+    if (from == 0) from = to > 3600000 ? to - 3600000 : 0;
+    if (from > to) return Error(resp, 400, "from must not be after to");
+    cond.push_back("Timestamp BETWEEN fromUnixTimestamp64Milli(" + std::to_string(from) +
+                   ") AND fromUnixTimestamp64Milli(" + std::to_string(to) + ")");
+    for (const auto& [k, v] : req.QueryParams()) {
+      uint64_t ms = 0;
+      if (k == "service") {
+        cond.push_back("ServiceName = " + QuoteString(v));
+      } else if (k == "span_name") {
+        cond.push_back("SpanName = " + QuoteString(v));
+      } else if (k == "root") {
+        if (v == "1" || v == "true") cond.push_back("ParentSpanId = ''");
+      } else if (k == "min_duration_ms" || k == "max_duration_ms") {
+        if (!ParseUint64(v, &ms) || ms > 1000000000) return Error(resp, 400, "bad " + k);
+        cond.push_back(std::string("Duration ") + (k == "min_duration_ms" ? ">=" : "<=") + " " +
+                       std::to_string(ms * 1000000));
+      } else if (k == "status") {
+        static const std::pair<const char*, const char*> kStatus[] = {
+            {"error", "STATUS_CODE_ERROR"}, {"ok", "STATUS_CODE_OK"}, {"unset", "STATUS_CODE_UNSET"}};
+        std::string code;
+        for (const auto& [name, c] : kStatus)
+          if (ToLower(v) == name) code = c;
+        if (code.empty()) return Error(resp, 400, "status is error, ok or unset");
+        cond.push_back("StatusCode = '" + code + "'");
+      } else if (k == "attr") {
+        std::string sql;
+        if (!AttributeFilterSql(v, {"SpanAttributes", "ResourceAttributes"}, &sql))
+          return Error(resp, 400, "attr is <name>=<value>, <name>!=<value>, <name>~<regexp> or <name>!~<regexp>");
+        cond.push_back(sql);
+      }
+    }
+    where = Join(cond, " AND ");
   }
   std::string sql =
       "SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS Timestamp, TraceId, SpanId, ParentSpanId, TraceState, "
@@ -109,7 +175,7 @@ void TelemetryApi::Traces(const http::Request& req, http::Response* resp) {
       (trace_id.empty() ? "otel_traces.Timestamp DESC" : "otel_traces.Timestamp") + " LIMIT " + std::to_string(limit) +
       kColumnsFirst;
   auto rows = Rows(sql);
-  if (!rows.ok()) return Error(resp, 500, rows.status().message());
+  if (!rows.ok()) return QueryError(resp, rows.status());
   *resp = http::Response::Json(200, "{\"spans\":" + *rows + "}");
 }
 
@@ -129,6 +195,12 @@ void TelemetryApi::Logs(const http::Request& req, http::Response* resp) {
   for (const auto& [k, v] : req.QueryParams()) {
     if (k == "service") cond.push_back("ServiceName = " + QuoteString(v));
     if (k == "trace_id") cond.push_back("TraceId = " + QuoteString(v));
+    if (k == "attr") {
+      std::string sql;
+      if (!AttributeFilterSql(v, {"LogAttributes", "ResourceAttributes"}, &sql))
+        return Error(resp, 400, "attr is <name>=<value>, <name>!=<value>, <name>~<regexp> or <name>!~<regexp>");
+      cond.push_back(sql);
+    }
     if (k == "severity") {
       int b = SeverityBucketOf(v);
       if (b < 0) return Error(resp, 400, "unknown severity '" + v + "'");
@@ -158,13 +230,13 @@ void TelemetryApi::Logs(const http::Request& req, http::Response* resp) {
       "SeverityNumber, " + SeverityBucketSql("SeverityNumber") + " AS Severity, ServiceName, Body, ResourceAttributes, "
       "LogAttributes FROM " + t + " WHERE " + where + " ORDER BY otel_logs.Timestamp DESC LIMIT " + std::to_string(limit) + kColumnsFirst;
   auto rows = Rows(sql);
-  if (!rows.ok()) return Error(resp, 500, rows.status().message());
+  if (!rows.ok()) return QueryError(resp, rows.status());
   std::string hist_sql = "SELECT toString(toUnixTimestamp(toStartOfInterval(Timestamp, INTERVAL " +
                          std::to_string(step) + " SECOND))) AS Time, " + SeverityBucketSql("SeverityNumber") +
                          " AS Severity, count() AS Count FROM " + t + " WHERE " + where +
                          " GROUP BY Time, Severity ORDER BY Time, Severity" + kColumnsFirst;
   auto hist = Rows(hist_sql);
-  if (!hist.ok()) return Error(resp, 500, hist.status().message());
+  if (!hist.ok()) return QueryError(resp, hist.status());
   *resp = http::Response::Json(200, "{\"logs\":" + *rows + ",\"histogram\":" + *hist + "}");
 }
 

@@ -1,9 +1,13 @@
 #pragma once
 // Read API for logs and traces stored in ClickHouse (JSON over HTTP; X-Api-Key selects the project):
 //   GET /api/v1/traces?trace_id=…            every span of a trace (time-bounded via otel_traces_trace_id_ts)
-//   GET /api/v1/traces?service=…&limit=…     newest spans of a service
-//   GET /api/v1/logs?service=…&severity=…&trace_id=…&search=…&from=…&to=…&limit=…&step=…
+//   GET /api/v1/traces?service=…&span_name=…&min_duration_ms=…&max_duration_ms=…&status=error|ok|unset
+//                     &root=1&attr=…&from=…&to=…&limit=…
+//        newest spans that pass every filter given, within from/to (default: the last hour)
+//   GET /api/v1/logs?service=…&severity=…&trace_id=…&search=…&attr=…&from=…&to=…&limit=…&step=…
 //        newest log records first, plus a histogram by severity bucket and time step (spec §3.3)
+//   attr (repeatable): <name>=<value>, <name>!=<value>, <name>~<RE2 regexp>, <name>!~<regexp>,
+//        matched against the span's/record's attributes and its resource's; a bad regexp is a 400
 //   GET /api/v1/traces/heatmap?service=…&span_name=…&root=1&from=…&to=…&step=…
 //        span counts and error counts per time step × duration bucket (trace_heatmap.h); from/to
 //        default to the last hour
@@ -12,6 +16,7 @@
 // are JSON strings.
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "lib/clickhouse/client.h"
 #include "lib/http/message.h"
@@ -47,5 +52,9 @@ class TelemetryApi {
 // 6 fatal) as SQL, and the bucket of a name ("warn" → 4; -1 when unknown).
 std::string SeverityBucketSql(const std::string& column);
 int SeverityBucketOf(const std::string& name);
+
+// The SQL condition of an attr filter over the given Map columns (true when one of them matches;
+// the negations: when none does); false when `filter` is not <name><op><value>.
+bool AttributeFilterSql(const std::string& filter, const std::vector<std::string>& maps, std::string* sql);
 
 }  // namespace coroot::server

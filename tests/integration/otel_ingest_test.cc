@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -93,6 +94,13 @@ class OtelIngest : public ::testing::Test {
     auto resp = http::Fetch(r);
     EXPECT_TRUE(resp.ok()) << resp.status().ToString();
     return resp.ok() ? *resp : http::ClientResponse{};
+  }
+  static int GetStatus(const std::string& path) {
+    http::ClientRequest r;
+    r.url = g_server->url() + path;
+    r.headers = {{"Cookie", g_session}};
+    auto resp = http::Fetch(r);
+    return resp.ok() ? resp->status : -1;
   }
   static std::string Get(const std::string& path) {
     http::ClientRequest r;
@@ -220,6 +228,46 @@ TEST_F(OtelIngest, OpenTelemetrySdkExportersFieldByField) {
   EXPECT_EQ(Strings(child["LinksSpanId"]), S(sent, "other_span_id"));
   EXPECT_EQ(Obj(child["LinksAttributes"].at(0)), "link.reason=retry");
 
+  // ---- span search: each filter alone and together ----
+  const int64_t start_ms = std::stoll(S(root, "Timestamp")) / 1000000;
+  const std::string window = "&from=" + std::to_string(start_ms - 1000) + "&to=" + std::to_string(start_ms + 60000);
+  const std::string search = "/api/v1/traces?service=" + run + "-proto";
+  // The service's spans: the trace's root and child, and the root span of the trace the child links to.
+  const std::string r = S(sent, "root_span_id"), c = S(sent, "child_span_id"), o = S(sent, "other_span_id");
+  auto ids = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return Join(v, ",");
+  };
+  auto spans_found = [&](const std::string& filters, const std::string& range) {
+    simdjson::dom::parser fp;
+    simdjson::dom::element d;
+    std::string b = Get(search + filters + range);
+    std::vector<std::string> out;
+    if (fp.parse(b).get(d) != simdjson::SUCCESS) return std::string("<bad json: ") + b + ">";
+    for (auto sp : d["spans"].get_array()) out.push_back(S(sp, "SpanId"));
+    return ids(out);
+  };
+  auto found_ids = [&](const std::string& filters) { return spans_found(filters, window); };
+  EXPECT_EQ(found_ids(""), ids({r, c, o}));
+  EXPECT_EQ(found_ids("&span_name=GET%20%2Fcheckout"), r);
+  EXPECT_EQ(found_ids("&root=1"), ids({r, o}));
+  EXPECT_EQ(found_ids("&min_duration_ms=40"), r);
+  EXPECT_EQ(found_ids("&min_duration_ms=30&max_duration_ms=50"), ids({r, c}));
+  EXPECT_EQ(found_ids("&status=error"), c);
+  EXPECT_EQ(found_ids("&status=OK"), r);
+  EXPECT_EQ(found_ids("&status=unset"), o);
+  EXPECT_EQ(found_ids("&attr=http.method%3DGET"), r);
+  EXPECT_EQ(found_ids("&attr=http.method!%3DGET"), ids({c, o}));
+  EXPECT_EQ(found_ids("&attr=deployment.environment%3Dtest"), ids({r, c, o}));  // a resource attribute
+  EXPECT_EQ(found_ids("&attr=net.sock.peer.addr~%5E10%5C.1%5C."), c);
+  EXPECT_EQ(found_ids("&attr=db.system!~sql%24"), ids({r, o}));
+  EXPECT_EQ(found_ids("&attr=http.method%3DGET&status=error"), "");
+  EXPECT_EQ(spans_found("", "&from=" + std::to_string(start_ms + 1000) + "&to=" + std::to_string(start_ms + 60000)), "");
+  for (const char* bad : {"&attr=noop", "&attr=%3Dx", "&attr=a~(", "&status=fine", "&min_duration_ms=x", "&from=y"}) {
+    EXPECT_EQ(GetStatus(search + bad), 400) << bad;
+  }
+  EXPECT_EQ(GetStatus(search + "&to=1000&from=2000"), 400);
+
   // ---- JSON traces ----
   simdjson::dom::parser pj;
   simdjson::dom::array jspans;
@@ -270,6 +318,18 @@ TEST_F(OtelIngest, OpenTelemetrySdkExportersFieldByField) {
   EXPECT_EQ(doc["logs"].get_array().size(), 1u) << found;
   EXPECT_EQ(I(doc["histogram"].at(0), "Severity"), 5) << found;
   EXPECT_EQ(I(doc["histogram"].at(0), "Count"), 1) << found;
+  // Attribute filters look at the record's attributes and its resource's.
+  auto log_count = [&](const std::string& filters) {
+    simdjson::dom::parser lp;
+    simdjson::dom::element d;
+    std::string b = Get("/api/v1/logs?service=" + run + "-logs" + filters);
+    return lp.parse(b).get(d) == simdjson::SUCCESS ? d["logs"].get_array().size() : size_t(999);
+  };
+  EXPECT_EQ(log_count("&attr=disk%3D%2Fdev%2Fsda"), 1u);
+  EXPECT_EQ(log_count("&attr=used_pct!%3D97"), 0u);
+  EXPECT_EQ(log_count("&attr=service.name~-logs%24"), 1u);
+  EXPECT_EQ(log_count("&attr=disk~nvme"), 0u);
+  EXPECT_EQ(GetStatus("/api/v1/logs?attr=disk~%5B"), 400);
   std::string none = Get("/api/v1/logs?severity=warn&service=" + run + "-logs-json");
   ASSERT_EQ(pf.parse(none).get(doc), simdjson::SUCCESS);
   EXPECT_EQ(doc["logs"].get_array().size(), 0u) << none;
