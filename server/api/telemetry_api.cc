@@ -275,7 +275,9 @@ void TelemetryApi::Storage(const http::Request& req, http::Response* resp) {
   if (!Database(req, resp, &db)) return;
   auto rows = Rows(
       "SELECT table, sum(rows) AS rows, sum(data_compressed_bytes) AS compressed_bytes, "
-      "sum(data_uncompressed_bytes) AS uncompressed_bytes, count() AS parts FROM " + writer_->cluster().SystemParts() +
+      "sum(data_uncompressed_bytes) AS uncompressed_bytes, sum(bytes_on_disk) AS bytes_on_disk, "
+      "round(sum(data_uncompressed_bytes) / greatest(sum(data_compressed_bytes), 1), 2) AS compression_ratio, "
+      "count() AS parts FROM " + writer_->cluster().SystemParts() +
       " WHERE database = " +
       QuoteString(db) + " AND active GROUP BY table ORDER BY table");
   if (!rows.ok()) return Error(resp, 500, rows.status().message());

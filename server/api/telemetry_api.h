@@ -11,7 +11,8 @@
 //   GET /api/v1/traces/heatmap?service=…&span_name=…&root=1&from=…&to=…&step=…
 //        span counts and error counts per time step × duration bucket (trace_heatmap.h); from/to
 //        default to the last hour
-//   GET /api/v1/storage                      rows and bytes per table of the project's database
+//   GET /api/v1/storage                      per table of the project's database: rows, compressed and
+//        uncompressed bytes, bytes on disk, compression ratio, active parts (every shard on a cluster)
 // Times: from/to in unix milliseconds; step in seconds. Nanosecond timestamps and 64-bit integers
 // are JSON strings.
 #include <functional>

@@ -368,6 +368,27 @@ TEST_F(OtelIngest, OpenTelemetrySdkExportersFieldByField) {
   EXPECT_NE(storage.find("\"table\":\"otel_traces\""), std::string::npos) << storage;
   EXPECT_NE(storage.find("\"table\":\"otel_traces_trace_id_ts\""), std::string::npos) << storage;
   EXPECT_NE(storage.find("\"table\":\"otel_traces_histogram\""), std::string::npos) << storage;
+  simdjson::dom::parser sp;
+  simdjson::dom::element st;
+  ASSERT_EQ(sp.parse(storage).get(st), simdjson::SUCCESS) << storage;
+  bool seen = false;
+  for (auto t : st["tables"].get_array()) {
+    if (S(t, "table") != "otel_traces") continue;
+    seen = true;
+    auto num = [&](const char* k) {
+      double v = -1;
+      if (t[k].get_double().get(v) != simdjson::SUCCESS) {
+        std::string_view sv;
+        if (t[k].get_string().get(sv) == simdjson::SUCCESS) v = std::stod(std::string(sv));
+      }
+      return v;
+    };
+    EXPECT_GE(num("rows"), 3) << storage;
+    EXPECT_GT(num("bytes_on_disk"), num("compressed_bytes") * 0.5) << storage;
+    EXPECT_GT(num("compressed_bytes"), 0) << storage;
+    EXPECT_NEAR(num("compression_ratio"), num("uncompressed_bytes") / num("compressed_bytes"), 0.01) << storage;
+  }
+  EXPECT_TRUE(seen) << storage;
 }
 
 ExportTraceServiceRequest OneSpan(const std::string& service, const std::string& trace_id) {
