@@ -42,6 +42,10 @@ std::string Cluster::SystemParts() const {
 }
 
 StatusOr<Cluster> DetectCluster(clickhouse::IClickHouseClient* client) {
+  // ClickHouse Cloud replicates every table itself (SharedMergeTree): one server to us.
+  ASSIGN_OR_RETURN(std::string cloud,
+                   client->Query("SELECT value FROM system.settings WHERE name = 'cloud_mode_engine'", "TSVRaw"));
+  if (uint64_t mode = 0; ParseUint64(Trim(cloud), &mode) && mode >= 2) return Cluster();
   // EXISTS TABLE and system.clusters: what 18.16 already understands (it has no SHOW CLUSTERS).
   ASSIGN_OR_RETURN(std::string zk, client->Query("EXISTS TABLE system.zookeeper"));
   if (Trim(zk) != "1") return Cluster();

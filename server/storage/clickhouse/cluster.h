@@ -45,7 +45,8 @@ class Cluster {
 };
 
 // Asks the server: a Cluster named `coroot` (or `default`) when it has ZooKeeper/Keeper
-// (system.zookeeper exists) and such a cluster in system.clusters; else a single server.
+// (system.zookeeper exists) and such a cluster in system.clusters; else a single server, as is
+// ClickHouse Cloud (cloud_mode_engine >= 2), which replicates every table itself.
 // Works on every ClickHouse from 18.16 on.
 StatusOr<Cluster> DetectCluster(clickhouse::IClickHouseClient* client);
 

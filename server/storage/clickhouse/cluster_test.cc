@@ -233,6 +233,32 @@ TEST_F(ClusterTest, ReplicatedAndDistributedTablesCarryRowsToEveryShardAndReplic
             std::to_string(kSpans));
 }
 
+// ClickHouse Cloud cannot run here: a client that answers the detection's queries as Cloud's
+// servers do (ZooKeeper and a `default` cluster, but cloud_mode_engine 2).
+class CloudLikeClient : public clickhouse::IClickHouseClient {
+ public:
+  explicit CloudLikeClient(std::string mode) : mode_(std::move(mode)) {}
+  StatusOr<std::string> Query(const std::string& sql, const std::string&) override {
+    if (sql.find("cloud_mode_engine") != std::string::npos) return mode_;
+    if (sql.find("system.zookeeper") != std::string::npos) return std::string("1\n");
+    if (sql.find("system.clusters") != std::string::npos) return std::string("default\n");
+    return InvalidArgument("unexpected query: " + sql);
+  }
+  Status Insert(const std::string&, const std::string&, const std::string&) override { return Status::Ok(); }
+  Status Ping() override { return Status::Ok(); }
+  std::string Describe() const override { return "cloud-like"; }
+
+ private:
+  std::string mode_;
+};
+
+TEST(DetectCluster, ClickHouseCloudIsOneServer) {
+  CloudLikeClient cloud("2\n"), self_managed("1\n"), old("");
+  EXPECT_FALSE(DetectCluster(&cloud)->on());
+  EXPECT_EQ(DetectCluster(&self_managed)->name(), "default");
+  EXPECT_EQ(DetectCluster(&old)->name(), "default");  // servers without the setting
+}
+
 class ClusterEnvironment : public ::testing::Environment {
  public:
   void TearDown() override {
