@@ -75,8 +75,14 @@ StatusOr<User> UserStore::Login(const std::string& email, const std::string& pas
       hash = q.Text(4);
     }
   }
-  // bcrypt runs outside the lock (tens of ms); an unknown user fails the same way as a bad password.
-  if (!CheckPassword(password, hash)) return PermissionDenied("invalid email or password");
+  // bcrypt runs outside the lock (tens of ms). An unknown user is checked against a hash of its
+  // own, so that it fails as slowly as a wrong password and the answer time tells nothing.
+  static const std::string kNobody = [] {
+    auto h = HashPassword("no such user");
+    return h.ok() ? *h : std::string();
+  }();
+  if (!CheckPassword(password, hash.empty() ? kNobody : hash) || hash.empty())
+    return PermissionDenied("invalid email or password");
   return u;
 }
 
