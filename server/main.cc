@@ -1,5 +1,6 @@
 // coroot: the server. Ingests agents' metrics (remote write → Prometheus), will store logs,
 // traces and profiles in ClickHouse, and serves the API and UI.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -41,6 +42,36 @@ std::string JoinPath(const std::string& base, const std::string& path) {
   std::string b = base;
   while (!b.empty() && b.back() == '/') b.pop_back();
   return b + path;
+}
+
+// Queues every request of the WAL (accepted by a previous run, not yet in ClickHouse) for the
+// writer, waiting for buffer room as long as it takes (until `stopping`: a record not queued stays
+// held, and its segment is replayed at the next start).
+void ReplayWal(server::storage::OtelWal* wal, server::storage::OtelWriter* writer,
+               const server::otlp::DecodeLimits& limits, const std::atomic<bool>& stopping) {
+  uint64_t replayed = 0;
+  Status replay = wal->Replay([&](uint64_t seg, server::storage::WalRecord r) {
+    server::storage::SpanBatch spans;
+    server::storage::LogBatch logs;
+    auto res = r.logs ? (r.json ? server::otlp::DecodeLogsJson(r.body, limits, &logs)
+                                : server::otlp::DecodeLogsProto(r.body, limits, &logs))
+                      : (r.json ? server::otlp::DecodeTracesJson(r.body, limits, &spans)
+                                : server::otlp::DecodeTracesProto(r.body, limits, &spans));
+    if (!res.ok() || res->accepted == 0) return;
+    wal->Hold(seg, res->accepted);
+    replayed += res->accepted;
+    while (!stopping) {
+      Status st = r.logs ? writer->AddLogs(r.database, &logs, seg) : writer->AddSpans(r.database, &spans, seg);
+      if (st.ok()) break;
+      if (st.code() != StatusCode::kResourceExhausted) {
+        LOG(ERROR) << "WAL replay: " << st.ToString();
+        break;  // still held: the segment stays for the next start
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  if (!replay.ok()) LOG(ERROR) << replay.ToString();
+  if (replayed > 0) LOG(INFO) << "WAL: " << replayed << " rows from the previous run queued for ClickHouse";
 }
 
 }  // namespace
@@ -136,9 +167,14 @@ int main(int argc, char** argv) {
   std::shared_ptr<server::ProfilesHandler> profiles;
   std::unique_ptr<server::ProfilesApi> profiles_api;
   std::unique_ptr<server::storage::SpaceManager> space_manager;
+  // True until the previous run's WAL is queued for ClickHouse; OTLP requests get 429 meanwhile.
+  std::atomic<bool> replaying{false}, stopping{false};
+  server::otlp::DecodeLimits otlp_limits;
   if (ch_client) {
     server::storage::WalOptions wal_opts;
     wal_opts.dir = cfg.data_dir + "/otlp-wal";
+    wal_opts.max_bytes = cfg.ingest_wal_size;
+    wal_opts.segment_bytes = std::min<uint64_t>(wal_opts.segment_bytes, std::max<uint64_t>(cfg.ingest_wal_size / 8, 1));
     auto opened_wal = server::storage::OtelWal::Open(wal_opts);
     if (!opened_wal.ok()) {
       LOG(ERROR) << opened_wal.status().ToString();
@@ -146,6 +182,7 @@ int main(int argc, char** argv) {
     }
     wal = std::move(*opened_wal);
     server::storage::OtelWriterOptions wo;
+    wo.max_buffer_bytes = static_cast<size_t>(cfg.ingest_buffer_size);
     wo.traces_ttl = cfg.traces_ttl;
     wo.logs_ttl = cfg.logs_ttl;
     wo.profiles_ttl = cfg.profiles_ttl;
@@ -176,35 +213,10 @@ int main(int argc, char** argv) {
     server::OtlpHandlerOptions oo;
     oo.max_decoded_bytes = static_cast<size_t>(cfg.max_request_body) * 8;
     oo.database_of = database_of;
-    // Requests accepted by a previous run but not yet in ClickHouse.
-    uint64_t replayed = 0;
-    Status replay = wal->Replay([&](uint64_t seg, server::storage::WalRecord r) {
-      server::storage::SpanBatch spans;
-      server::storage::LogBatch logs;
-      auto res = r.logs ? (r.json ? server::otlp::DecodeLogsJson(r.body, oo.limits, &logs)
-                                  : server::otlp::DecodeLogsProto(r.body, oo.limits, &logs))
-                        : (r.json ? server::otlp::DecodeTracesJson(r.body, oo.limits, &spans)
-                                  : server::otlp::DecodeTracesProto(r.body, oo.limits, &spans));
-      if (!res.ok() || res->accepted == 0) return;
-      wal->Hold(seg, res->accepted);
-      replayed += res->accepted;
-      for (int attempt = 0;; ++attempt) {
-        Status st = r.logs ? otel_writer->AddLogs(r.database, &logs, seg) : otel_writer->AddSpans(r.database, &spans, seg);
-        if (st.ok()) break;
-        if (st.code() != StatusCode::kResourceExhausted || attempt > 6000) {
-          LOG(ERROR) << "WAL replay: " << st.ToString();
-          break;  // still held: the segment stays for the next start
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-    });
-    if (!replay.ok()) {
-      LOG(ERROR) << replay.ToString();
-    }
-    if (replayed > 0) {
-      LOG(INFO) << "WAL: " << replayed << " rows from the previous run queued for ClickHouse";
-    }
+    otlp_limits = oo.limits;
     oo.wal = wal.get();
+    oo.replaying = &replaying;
+    replaying = true;  // before any request can be accepted: the WAL then holds only the previous run's
     otlp = std::make_shared<server::OtlpHandler>(projects->get(), otel_writer.get(), oo);
     self_metrics.Register(otlp);
     telemetry = std::make_unique<server::TelemetryApi>(project_of, ch_client.get(), otel_writer.get(), database_of);
@@ -280,7 +292,19 @@ int main(int argc, char** argv) {
       grpc_server.reset();
     }
   }
+  // Requests accepted by a previous run but not yet in ClickHouse, queued after the server is up:
+  // with ClickHouse down they may wait for buffer room for a long time, and /health, the read API
+  // and the other endpoints must answer meanwhile.
+  std::thread replay_thread;
+  if (otel_writer) {
+    replay_thread = std::thread([&] {
+      ReplayWal(wal.get(), otel_writer.get(), otlp_limits, stopping);
+      replaying = false;
+    });
+  }
   WaitForSignal();
+  stopping = true;
+  if (replay_thread.joinable()) replay_thread.join();
   if (grpc_server) grpc_server->Stop();
   srv.Stop();
   // Everything accepted goes into ClickHouse before the engine is closed (libchdb must be closed

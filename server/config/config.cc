@@ -47,6 +47,10 @@ void RegisterFlags(FlagSet* fs, Config* c) {
   fs->Int("http-threads", "HTTP_THREADS", &c->http_threads, 4, "HTTP I/O threads");
   fs->Bytes("max-request-body", "MAX_REQUEST_BODY", &c->max_request_body, "64MB",
             "largest accepted request body (compressed)");
+  fs->Bytes("ingest-buffer-size", "INGEST_BUFFER_SIZE", &c->ingest_buffer_size, "256MB",
+            "logs, spans and profiles held in memory for ClickHouse; past it clients get 429");
+  fs->Bytes("ingest-wal-size", "INGEST_WAL_SIZE", &c->ingest_wal_size, "1GB",
+            "on-disk log of accepted OTLP requests not yet in ClickHouse; past it clients get 429");
 }
 
 }  // namespace coroot::server

@@ -28,6 +28,7 @@ struct Config {
 
   int64_t http_threads = 4;
   uint64_t max_request_body = 0;
+  uint64_t ingest_buffer_size = 0, ingest_wal_size = 0;
 };
 
 // Registers every flag on fs, bound to cfg's fields.

@@ -63,6 +63,11 @@ IngestOutcome OtlpHandler::Ingest(bool logs, const std::string& api_key, std::st
     c.unknown_key++;
     return ErrorOutcome(404, kGrpcNotFound, project.status().message());
   }
+  if (opt_.replaying != nullptr && opt_.replaying->load()) {
+    c.backpressure++;
+    return ErrorOutcome(429, kGrpcResourceExhausted,
+                        "requests accepted before the restart are being queued for ClickHouse; retry later");
+  }
   // A full buffer refuses before decoding: the client sends the same body again later, and
   // decoding it now would be wasted work while ClickHouse catches up. A lower bound of the decoded
   // size: protobuf rows take at least the body's bytes (ids become hex, every string gets an end

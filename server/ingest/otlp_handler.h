@@ -28,6 +28,9 @@ struct OtlpHandlerOptions {
   std::function<std::string(const Project&)> database_of;
   // When set, a request is logged to disk before it is acknowledged (see otel_wal.h).
   storage::OtelWal* wal = nullptr;
+  // When set and true, requests are refused with 429: the previous run's WAL is being queued for
+  // ClickHouse, and it goes first (it was acknowledged long ago).
+  const std::atomic<bool>* replaying = nullptr;
 };
 
 // What one export request came to, in both transports' terms.
