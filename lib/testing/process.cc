@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,9 +21,15 @@ namespace coroot::testing {
 
 ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path, std::vector<std::string> env)
     : log_path_(std::move(log_path)) {
+  const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
     setpgid(0, 0);  // own process group: Stop() reaches the children it spawns too
+    // A test that crashes (or that ctest kills at its timeout) takes the child with it instead of
+    // leaving a server running. Children are started from the test's main thread, whose exit
+    // this follows.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);  // the test died before prctl took effect
     int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       dup2(fd, 1);
