@@ -41,6 +41,8 @@ std::string Cluster::SystemParts() const {
   return on() ? "cluster(" + QuoteString(name_) + ", system.parts)" : "system.parts";
 }
 
+std::string Cluster::InsertSettings() const { return on() ? "insert_distributed_sync = 1" : ""; }
+
 StatusOr<Cluster> DetectCluster(clickhouse::IClickHouseClient* client) {
   // ClickHouse Cloud replicates every table itself (SharedMergeTree): one server to us.
   ASSIGN_OR_RETURN(std::string cloud,

@@ -39,6 +39,10 @@ class Cluster {
   std::string ReadTable(const std::string& database, const std::string& table) const;
   // The system.parts of every shard (one replica each) on a cluster, else system.parts.
   std::string SystemParts() const;
+  // The settings (SETTINGS clause without the keyword) every insert carries: on a cluster
+  // "insert_distributed_sync = 1", so that an insert answers once every shard has its rows (not
+  // when they are queued on this node's disk) and only then may the WAL forget them; else "".
+  std::string InsertSettings() const;
 
  private:
   std::string name_;

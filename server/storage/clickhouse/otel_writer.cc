@@ -175,14 +175,12 @@ Cluster OtelWriter::cluster() {
 
 std::string OtelWriter::InsertSettings() {
   std::lock_guard<std::mutex> lock(schema_mu_);
-  // A distributed insert answers once every shard has its rows (not when they are queued on
-  // this node's disk): only then may the WAL forget them.
-  std::string sync = cluster_ && cluster_->on() ? "insert_distributed_sync = 1" : "";
+  const std::string sync = cluster_.value_or(Cluster()).InsertSettings();
   if (!opt_.skip_indexes_at_merge) return sync;
   if (skip_index_setting_known_ < 0) {
     // Older servers refuse an insert that names a setting they do not have.
     auto r = client_->Query("SELECT count() FROM system.settings WHERE name = 'materialize_skip_indexes_on_insert'");
-    if (!r.ok()) return "";  // asked again at the next insert
+    if (!r.ok()) return sync;  // asked again at the next insert
     skip_index_setting_known_ = Trim(*r) == "1" ? 1 : 0;
     if (skip_index_setting_known_ == 0) {
       LOG(INFO) << "ClickHouse has no materialize_skip_indexes_on_insert: skip indexes are built at insert";
@@ -219,7 +217,7 @@ Status OtelWriter::Insert(const Pending& p) {
     std::string stacks;
     stacks.reserve(prof->lines.bytes() + prof->stacks() * 48);
     std::string stack_table = cl.InsertTable(p.database, "profiling_stacks") + " " + ProfileBatch::StackColumns();
-    if (cl.on()) stack_table += " SETTINGS insert_distributed_sync = 1";
+    if (cl.on()) stack_table += " SETTINGS " + cl.InsertSettings();
     if (native) {
       prof->WriteStacksNative(&stacks);
     } else {
@@ -241,7 +239,7 @@ Status OtelWriter::Insert(const Pending& p) {
       data = w.Take();
     }
     table = cl.InsertTable(p.database, "profiling_samples") + " " + ProfileBatch::SampleColumns();
-    if (cl.on()) settings = "insert_distributed_sync = 1";
+    settings = cl.InsertSettings();
   } else {
     const auto& logs = std::get<BatchParts<LogBatch>>(p.batch);
     data.reserve(logs.bytes() + logs.rows() * 32);

@@ -87,8 +87,8 @@ class OtelWriter : public prom::ICollector {
   Status EnsureSchema(const std::string& database);
 
   // The SETTINGS clause (without the keyword) this writer's otel_traces and otel_logs inserts
-  // carry: the skip-index setting when asked for and the server knows it (asked once), and on a
-  // cluster insert_distributed_sync = 1 (see Insert); may be empty.
+  // carry: the skip-index setting when asked for and the server knows it (asked once), and the
+  // cluster's (Cluster::InsertSettings); may be empty.
   std::string InsertSettings();
 
   // The cluster the schema is laid out on (detected at the first EnsureSchema unless given);
