@@ -70,8 +70,12 @@ void ReplayWal(server::storage::OtelWal* wal, server::storage::OtelWriter* write
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
-  if (!replay.ok()) LOG(ERROR) << replay.ToString();
-  if (replayed > 0) LOG(INFO) << "WAL: " << replayed << " rows from the previous run queued for ClickHouse";
+  if (!replay.ok()) {
+    LOG(ERROR) << replay.ToString();
+  }
+  if (replayed > 0) {
+    LOG(INFO) << "WAL: " << replayed << " rows from the previous run queued for ClickHouse";
+  }
 }
 
 }  // namespace

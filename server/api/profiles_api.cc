@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "lib/base/strings.h"
+#include "server/auth/access.h"
 
 namespace coroot::server {
 
@@ -58,7 +59,7 @@ void FlameNode::ToJson(std::string* out, bool diff, int depth) const {
 bool ProfilesApi::Database(const http::Request& req, http::Response* resp, std::string* db) {
   auto project = project_of_(req);
   if (!project.ok()) {
-    Error(resp, project.status().code() == StatusCode::kPermissionDenied ? 401 : 404, project.status().message());
+    auth::Access::Refuse(project.status(), resp);
     return false;
   }
   *db = database_of_(*project);

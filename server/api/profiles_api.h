@@ -1,5 +1,6 @@
 #pragma once
-// Read API for profiles (spec §3.3), JSON over HTTP, X-Api-Key selects the project:
+// Read API for profiles (spec §3.3), JSON over HTTP; the project is the X-Api-Key's or, for a
+// logged-in user, ?project= (auth/access.h):
 //   GET /api/v1/profiles?service=…&type=…&from=…&to=…[&diff=1][&limit=…]
 //     → {"service","type","from","to","stacks","root":{name,total,self,children:[…]}}
 //       a flame graph aggregated from profiling_samples (Start < to AND End > from, summed per

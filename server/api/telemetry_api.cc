@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "lib/base/strings.h"
+#include "server/auth/access.h"
 #include "server/api/trace_heatmap.h"
 
 namespace coroot::server {
@@ -34,10 +35,11 @@ const char* kBuckets[] = {"unknown", "trace", "debug", "info", "warn", "error", 
 // A query ClickHouse refused: a regular expression of the user's that RE2 cannot compile is the
 // user's error (400), anything else the server's (500).
 void QueryError(http::Response* resp, const Status& st) {
-  const bool bad_regexp = st.message().find("CANNOT_COMPILE_REGEXP") != std::string::npos ||
-                          st.message().find("Code: 427") != std::string::npos;
-  Error(resp, bad_regexp ? 400 : 500, st.message());
+  constexpr int kCannotCompileRegexp = 427;
+  Error(resp, clickhouse::ParseErrorCode(st.message()) == kCannotCompileRegexp ? 400 : 500, st.message());
 }
+
+const char* kAttrUsage = "attr is <name>=<value>, <name>!=<value>, <name>~<regexp> or <name>!~<regexp>";
 
 }  // namespace
 
@@ -76,7 +78,7 @@ int SeverityBucketOf(const std::string& name) {
 bool TelemetryApi::Database(const http::Request& req, http::Response* resp, std::string* db) {
   auto project = project_of_(req);
   if (!project.ok()) {
-    Error(resp, project.status().code() == StatusCode::kPermissionDenied ? 401 : 404, project.status().message());
+    auth::Access::Refuse(project.status(), resp);
     return false;
   }
   *db = database_of_(*project);
@@ -110,13 +112,13 @@ void TelemetryApi::Traces(const http::Request& req, http::Response* resp) {
   std::string db;
   if (!Database(req, resp, &db)) return;
   const storage::Cluster cluster = writer_->cluster();
-  const std::string ids = cluster.ReadTable(db, "otel_traces_trace_id_ts");
-  std::string trace_id = req.QueryParam("trace_id"), service = req.QueryParam("service");
+  const std::string trace_id = req.QueryParam("trace_id");
   uint64_t limit;
   if (!ParseLimit(req.QueryParam("limit"), 1000, 10000, &limit)) return Error(resp, 400, "bad limit");
   std::string where;
   if (!trace_id.empty()) {
     // Bound the scan by the trace's time range, as Coroot does.
+    const std::string ids = cluster.ReadTable(db, "otel_traces_trace_id_ts");
     where = "TraceId = " + QuoteString(trace_id) + " AND Timestamp BETWEEN (SELECT min(Start) FROM " + ids +
             " WHERE TraceId = " + QuoteString(trace_id) + ") AND (SELECT max(End) FROM " + ids +
             " WHERE TraceId = " + QuoteString(trace_id) + ")";
@@ -158,7 +160,7 @@ void TelemetryApi::Traces(const http::Request& req, http::Response* resp) {
       } else if (k == "attr") {
         std::string sql;
         if (!AttributeFilterSql(v, {"SpanAttributes", "ResourceAttributes"}, &sql))
-          return Error(resp, 400, "attr is <name>=<value>, <name>!=<value>, <name>~<regexp> or <name>!~<regexp>");
+          return Error(resp, 400, kAttrUsage);
         cond.push_back(sql);
       }
     }
@@ -198,7 +200,7 @@ void TelemetryApi::Logs(const http::Request& req, http::Response* resp) {
     if (k == "attr") {
       std::string sql;
       if (!AttributeFilterSql(v, {"LogAttributes", "ResourceAttributes"}, &sql))
-        return Error(resp, 400, "attr is <name>=<value>, <name>!=<value>, <name>~<regexp> or <name>!~<regexp>");
+        return Error(resp, 400, kAttrUsage);
       cond.push_back(sql);
     }
     if (k == "severity") {

@@ -1,5 +1,6 @@
 #pragma once
-// Read API for logs and traces stored in ClickHouse (JSON over HTTP; X-Api-Key selects the project):
+// Read API for logs and traces stored in ClickHouse (JSON over HTTP; the project is the X-Api-Key's or,
+// for a logged-in user, ?project=: auth/access.h):
 //   GET /api/v1/traces?trace_id=…            every span of a trace (time-bounded via otel_traces_trace_id_ts)
 //   GET /api/v1/traces?service=…&span_name=…&min_duration_ms=…&max_duration_ms=…&status=error|ok|unset
 //                     &root=1&attr=…&from=…&to=…&limit=…
